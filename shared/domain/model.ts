@@ -1,0 +1,145 @@
+// The ticket model as stored. Fields that identify or describe a person (subjects, names, addresses,
+// filenames, notices that quote them) never appear in clear: they travel in `sealed`, an envelope-
+// encrypted JSON document (see fields.ts). Everything else is an opaque id, a time, a size or an HMAC.
+
+export type ScanStatus = 'clean' | 'infected' | 'unscanned' | 'pending';
+
+export type NoticeCode =
+  | 'unparsed'
+  | 'message_truncated'
+  | 'header_too_large'
+  | 'too_many_parts'
+  | 'nesting_too_deep'
+  | 'attachment_too_large'
+  | 'too_many_attachments'
+  | 'attachment_infected'
+  | 'attachment_unscanned'
+  | 'message_id_synthesized'
+  | 'new_participant'
+  | 'html_sanitized';
+
+export interface Notice {
+  code: NoticeCode;
+  detail: string;
+}
+
+export interface Address {
+  address: string;
+  name: string;
+}
+
+export type MailboxStatus = 'connected' | 'reauthorization_required' | 'disconnected';
+
+export interface MailboxRecord {
+  tenantId: string;
+  mailboxId: string;
+  provider: 'local' | 'gmail' | 'graph';
+  status: MailboxStatus;
+  createdAt: string;
+  disconnectedAt?: string;
+  /** ISO time by which every item and object of the mailbox is gone. */
+  purgeBy?: string;
+}
+
+/** Common to every stored item of a mailbox. */
+interface MailboxItem {
+  tenantId: string;
+  mailboxId: string;
+  /** TTL (epoch seconds), set once the mailbox is disconnected. */
+  expiresAt?: number;
+}
+
+export interface TicketFields {
+  subject: string;
+  requester: Address;
+}
+
+export interface TicketRecord extends MailboxItem {
+  ticketId: string;
+  status: 'open';
+  createdAt: string;
+  lastActivityAt: string;
+  /** Blind indexes of everyone who wrote to the ticket. */
+  participantIndexes: string[];
+  sealed: Uint8Array;
+}
+
+export interface MessageFields {
+  subject: string;
+  from: Address;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  date: string | null;
+  messageIdHeader: string;
+  inReplyTo: string | null;
+  references: string[];
+  rawSha256: string;
+  notices: Notice[];
+}
+
+export interface MessageRecord extends MailboxItem {
+  ticketId: string;
+  messageId: string;
+  direction: 'inbound' | 'outbound';
+  receivedAt: string;
+  messageIdIndex: string;
+  providerThreadIndex?: string;
+  fromIndex: string;
+  rawKey: string;
+  bodyKey: string | null;
+  attachmentIds: string[];
+  /** Notice codes only; their details live in `sealed`. */
+  noticeCodes: NoticeCode[];
+  sealed: Uint8Array;
+}
+
+export interface AttachmentFields {
+  filename: string;
+  contentId: string | null;
+  sha256: string;
+}
+
+export interface AttachmentRecord extends MailboxItem {
+  attachmentId: string;
+  ticketId: string;
+  messageId: string;
+  contentType: string;
+  size: number;
+  inline: boolean;
+  scan: ScanStatus;
+  /** Signature name when infected, reason when unscanned. */
+  scanDetail?: string;
+  /** Null when the bytes are not kept (infected, or skipped by a limit). */
+  blobKey: string | null;
+  sealed: Uint8Array;
+}
+
+export interface SuppressedFields {
+  subject: string;
+  from: Address;
+  rawSha256: string;
+}
+
+export interface SuppressedRecord extends MailboxItem {
+  messageId: string;
+  receivedAt: string;
+  reason: SuppressionReason;
+  rawKey: string;
+  sealed: Uint8Array;
+}
+
+export type SuppressionReason =
+  | 'auto_submitted'
+  | 'precedence'
+  | 'autoreply_header'
+  | 'bounce'
+  | 'read_receipt'
+  | 'loop';
+
+/** Body of a message as stored in the BlobStore (encrypted, purpose `body`). */
+export interface StoredBody {
+  text: string;
+  /** Sanitized HTML, or null for plain-text mail. */
+  html: string | null;
+}

@@ -1,0 +1,140 @@
+// The ports the domain talks through. Nothing here imports an AWS or provider SDK: adapters in
+// shared/adapters/<service>/ implement these interfaces, composition roots wire them.
+import type { Readable } from 'node:stream';
+import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from './model.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  /** A sortable, unique, opaque id (ULID): ticket, message and attachment ids. */
+  next(): string;
+  /** A random token of at least 128 bits, base32, for our own Message-IDs. */
+  randomToken(): string;
+}
+
+/** What a ciphertext is bound to. Every value is an opaque id, never personal data. */
+export interface EncryptionContext {
+  tenantId: string;
+  mailboxId: string;
+  purpose: 'raw' | 'body' | 'attachment' | 'fields' | 'token';
+}
+
+/**
+ * Envelope encryption (AES-256-GCM data keys wrapped by a per-tenant key). Locally a raw keyring from
+ * one key file per tenant; in AWS the tenant's KMS key. Data keys are cached within bounds.
+ */
+export interface KeyService {
+  encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  /** A transform that encrypts what flows through it; errors surface on the stream. */
+  encryptStream(context: EncryptionContext): NodeJS.ReadWriteStream;
+  /** A transform that decrypts and authenticates what flows through it; the context must match. */
+  decryptStream(context: EncryptionContext): NodeJS.ReadWriteStream;
+  /**
+   * Keyed HMAC-SHA-256 blind index of a value (an address, a Message-ID, a hash) under the tenant's
+   * index key, hex encoded. Equal inputs give equal outputs within one tenant only.
+   */
+  blindIndex(tenantId: string, kind: string, value: string): Promise<string>;
+}
+
+export interface BlobStore {
+  /** Streams the body to `key`, replacing any object there. Resolves when stored durably. */
+  put(key: string, body: Readable | Uint8Array): Promise<void>;
+  /** Throws `BlobNotFound` when absent. */
+  get(key: string): Promise<Readable>;
+  /** Deletes every listed key (absent keys are fine); with versioning, every version. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Lists keys under a prefix, with their last-modified time. */
+  list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }>;
+}
+
+export type ScanVerdict =
+  | { status: 'clean' }
+  | { status: 'infected'; signature: string }
+  | { status: 'unscanned'; reason: UnscannedReason };
+
+export type UnscannedReason =
+  | 'scanner_unavailable'
+  | 'scanner_timeout'
+  | 'size_limit'
+  | 'recursion_limit'
+  | 'encrypted'
+  | 'scanner_error';
+
+export interface Scanner {
+  /**
+   * Scans the bytes of one stream. Always consumes the input to its end, even when the scanner
+   * fails, so that a tee'd upload of the same bytes is never stalled; never rejects for scanner
+   * trouble: that is a `unscanned` verdict.
+   */
+  scan(content: Readable): Promise<ScanVerdict>;
+}
+
+/** Result of trying to claim a message's dedupe keys. */
+export type ClaimResult =
+  | { outcome: 'claimed' }
+  | { outcome: 'exists'; claim: IngestClaim };
+
+/** The claim item: written once per distinct message per mailbox, before anything points to blobs. */
+export interface IngestClaim {
+  tenantId: string;
+  mailboxId: string;
+  /** HMAC of the dedupe fingerprint. */
+  fingerprint: string;
+  ingestId: string;
+  ticketId: string | null;
+  messageId: string;
+  status: 'created' | 'appended' | 'suppressed';
+  claimedAt: string;
+  leaseUntil: string;
+}
+
+export interface TicketRepository {
+  getMailbox(tenantId: string, mailboxId: string): Promise<MailboxRecord | undefined>;
+  putMailbox(mailbox: MailboxRecord): Promise<void>;
+  listMailboxes(tenantId: string): Promise<MailboxRecord[]>;
+
+  /** Fast path for connector retries: the message already ingested under this provider id. */
+  findByProviderId(tenantId: string, mailboxId: string, providerIdIndex: string): Promise<IngestClaim | undefined>;
+  /** Conditional put: exactly one caller wins per (mailbox, fingerprint). */
+  claim(claim: IngestClaim): Promise<ClaimResult>;
+  /** Hand an expired claim over to a new ingestion (conditional on the previous ingestId). */
+  takeOverClaim(previous: IngestClaim, next: IngestClaim): Promise<boolean>;
+  /** Whether the message a claim points to has been fully written. */
+  messageExists(tenantId: string, ticketId: string | null, mailboxId: string, messageId: string): Promise<boolean>;
+
+  /** Ticket ids in the mailbox holding a message with one of these Message-ID indexes. */
+  findTicketsByMessageIdIndex(tenantId: string, mailboxId: string, messageIdIndex: string): Promise<string[]>;
+  findTicketsByProviderThread(tenantId: string, mailboxId: string, threadIndex: string): Promise<string[]>;
+
+  getTicket(tenantId: string, ticketId: string): Promise<TicketRecord | undefined>;
+  listTickets(tenantId: string, mailboxId?: string): Promise<TicketRecord[]>;
+  listMessages(tenantId: string, ticketId: string): Promise<MessageRecord[]>;
+  listAttachments(tenantId: string, ticketId: string): Promise<AttachmentRecord[]>;
+  getAttachment(tenantId: string, attachmentId: string): Promise<AttachmentRecord | undefined>;
+  /** Attachments whose verdict is `unscanned` or `pending` (held, to rescan). */
+  listHeldAttachments(tenantId: string): Promise<AttachmentRecord[]>;
+  updateAttachmentScan(attachment: AttachmentRecord): Promise<void>;
+
+  /**
+   * Writes a new message, its attachments, its requester links and its new ticket (when
+   * `ticket.isNew`) or the ticket's activity update (when appending). Every write is idempotent, so a
+   * retry after a crash repairs a partial write.
+   */
+  writeIngested(write: IngestedWrite): Promise<void>;
+  writeSuppressed(record: SuppressedRecord, providerIdIndex?: string): Promise<void>;
+}
+
+export interface IngestedWrite {
+  ticket: TicketRecord;
+  ticketIsNew: boolean;
+  message: MessageRecord;
+  attachments: AttachmentRecord[];
+  /** Blind indexes of every address on the message, for data-subject requests. */
+  requesterIndexes: string[];
+  /** Blind index of the provider message id, for the retry fast path. */
+  providerIdIndex?: string;
+  claim: IngestClaim;
+}
