@@ -15,8 +15,7 @@ export type NoticeCode =
   | 'attachment_infected'
   | 'attachment_unscanned'
   | 'message_id_synthesized'
-  | 'new_participant'
-  | 'html_sanitized';
+  | 'new_participant';
 
 export interface Notice {
   code: NoticeCode;
@@ -87,7 +86,10 @@ export interface MessageRecord extends MailboxItem {
   providerThreadIndex?: string;
   fromIndex: string;
   rawKey: string;
+  /** Where a large body lives; null when it is small enough to travel in `sealedBody`. */
   bodyKey: string | null;
+  /** A small body (StoredBody), encrypted with purpose `body`. */
+  sealedBody?: Uint8Array;
   attachmentIds: string[];
   /** Notice codes only; their details live in `sealed`. */
   noticeCodes: NoticeCode[];

@@ -1,6 +1,6 @@
 // The ports the domain talks through. Nothing here imports an AWS or provider SDK: adapters in
 // shared/adapters/<service>/ implement these interfaces, composition roots wire them.
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from './model.js';
 
 export interface Clock {
@@ -29,9 +29,9 @@ export interface KeyService {
   encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
   decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
   /** A transform that encrypts what flows through it; errors surface on the stream. */
-  encryptStream(context: EncryptionContext): NodeJS.ReadWriteStream;
+  encryptStream(context: EncryptionContext): Duplex;
   /** A transform that decrypts and authenticates what flows through it; the context must match. */
-  decryptStream(context: EncryptionContext): NodeJS.ReadWriteStream;
+  decryptStream(context: EncryptionContext): Duplex;
   /**
    * Keyed HMAC-SHA-256 blind index of a value (an address, a Message-ID, a hash) under the tenant's
    * index key, hex encoded. Equal inputs give equal outputs within one tenant only.
@@ -120,11 +120,13 @@ export interface TicketRepository {
 
   /**
    * Writes a new message, its attachments, its requester links and its new ticket (when
-   * `ticket.isNew`) or the ticket's activity update (when appending). Every write is idempotent, so a
-   * retry after a crash repairs a partial write.
+   * `ticketIsNew`) or the ticket's activity update (when appending). Every write is idempotent, so a
+   * retry after a crash repairs a partial write. The message item is written LAST: its existence is
+   * what `messageExists` reads as "this ingestion completed".
    */
   writeIngested(write: IngestedWrite): Promise<void>;
-  writeSuppressed(record: SuppressedRecord, providerIdIndex?: string): Promise<void>;
+  /** Records a robot message (no ticket), idempotently; the suppressed record is written last. */
+  writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string): Promise<void>;
 }
 
 export interface IngestedWrite {

@@ -1,0 +1,200 @@
+// Streaming MIME parsing with mailparser's MailParser (never simpleParser: it buffers everything).
+// Attachments are handed out one at a time as streams; the parser waits until each is consumed.
+import { createHash } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { MailParser } from 'mailparser';
+import type { AddressObject, AttachmentStream, HeaderValue, MessageText, StructuredHeader } from 'mailparser';
+import type { IngestLimits } from './limits.js';
+import { extractMessageIds, normalizeMessageId } from './message-ids.js';
+import type { Address, Notice } from './model.js';
+
+export interface AttachmentPart {
+  content: Readable;
+  filename: string;
+  contentType: string;
+  inline: boolean;
+  contentId: string | null;
+  /** SHA-256 hex and size of the decoded bytes, known once `content` has ended. */
+  digest(): { sha256: string; size: number };
+}
+
+export interface ParsedMail {
+  /** Whether a header block could be read at all. */
+  readable: boolean;
+  subject: string;
+  from: Address;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  date: string | null;
+  messageId: string | null;
+  inReplyTo: string[];
+  references: string[];
+  /** Raw header values by lower-case name, unfolded, for robot and loop detection. */
+  rawHeaders: Map<string, string[]>;
+  contentType: StructuredHeader | null;
+  text: string;
+  html: string | null;
+  /** SHA-256 of each body part, for alias deduplication. */
+  bodyPartHashes: string[];
+  notices: Notice[];
+}
+
+export interface ParseHooks {
+  /** Called once the top-level headers are known, before any attachment. */
+  onHeaders?(mail: ParsedMail): void;
+  /** Must consume `part.content` to its end. */
+  onAttachment(part: AttachmentPart): Promise<void>;
+}
+
+/**
+ * A writable to feed raw bytes into, and the promise of what was read. The promise never rejects
+ * for bad input: a parser error becomes a notice on whatever was read before it.
+ */
+export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sink: Writable; result: Promise<ParsedMail> } {
+  const parser = new MailParser({
+    checksumAlgo: 'sha256',
+    ignoreEmbedded: true, // a forwarded message/rfc822 stays one .eml attachment
+    maxHeadSize: limits.maxHeaderBytes,
+    maxChildNodes: limits.maxParts,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+  });
+  const mail = emptyMail();
+
+  const result = new Promise<ParsedMail>((resolve) => {
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      resolve(mail);
+    };
+    parser.on('headers', (headers: Map<string, HeaderValue>) => {
+      readHeaders(mail, headers);
+      hooks.onHeaders?.(mail);
+    });
+    parser.on('headerLines', (lines: ReadonlyArray<{ key: string; line: string }>) => {
+      for (const { key, line } of lines) {
+        const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+        mail.rawHeaders.set(key, [...(mail.rawHeaders.get(key) ?? []), value]);
+      }
+    });
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') {
+        readText(mail, data);
+        return;
+      }
+      const attachment = data;
+      const part: AttachmentPart = {
+        content: attachment.content,
+        filename: attachment.filename ?? defaultFilename(attachment.contentType),
+        contentType: attachment.contentType,
+        inline: attachment.contentDisposition === 'inline' || Boolean(attachment.related && attachment.cid),
+        contentId: attachment.cid ?? null,
+        digest: () => ({ sha256: String(attachment.checksum ?? ''), size: attachment.size ?? 0 }),
+      };
+      hooks
+        .onAttachment(part)
+        .catch((error: unknown) => parser.destroy(error instanceof Error ? error : new Error(String(error))))
+        .finally(() => attachment.release?.());
+    });
+    parser.on('error', (error: Error) => {
+      mail.notices.push(noticeForParserError(error, limits));
+      // Keep the writer flowing so the raw copy and the hash still see every byte.
+      parser.removeAllListeners('data');
+      parser.resume();
+      finish();
+    });
+    parser.on('end', finish);
+    parser.on('close', finish);
+  });
+  return { sink: parser, result };
+}
+
+function emptyMail(): ParsedMail {
+  return {
+    readable: false,
+    subject: '',
+    from: { address: '', name: '' },
+    to: [],
+    cc: [],
+    replyTo: [],
+    date: null,
+    messageId: null,
+    inReplyTo: [],
+    references: [],
+    rawHeaders: new Map(),
+    contentType: null,
+    text: '',
+    html: null,
+    bodyPartHashes: [],
+    notices: [],
+  };
+}
+
+function readHeaders(mail: ParsedMail, headers: Map<string, HeaderValue>): void {
+  mail.readable = headers.size > 0;
+  mail.subject = stringHeader(headers.get('subject'));
+  mail.from = addresses(headers.get('from'))[0] ?? { address: '', name: '' };
+  mail.to = addresses(headers.get('to'));
+  mail.cc = addresses(headers.get('cc'));
+  mail.replyTo = addresses(headers.get('reply-to'));
+  const date = headers.get('date');
+  mail.date = date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  const messageId = stringHeader(headers.get('message-id'));
+  mail.messageId = messageId ? normalizeMessageId(messageId) : null;
+  mail.inReplyTo = extractMessageIds(stringHeader(headers.get('in-reply-to')));
+  const references = headers.get('references');
+  mail.references = extractMessageIds(Array.isArray(references) ? references.map(String) : stringHeader(references));
+  const contentType = headers.get('content-type');
+  mail.contentType = isStructured(contentType) ? contentType : null;
+}
+
+function readText(mail: ParsedMail, data: MessageText): void {
+  mail.text = data.text ?? '';
+  mail.html = typeof data.html === 'string' && data.html !== '' ? data.html : null;
+  for (const part of [data.text, data.html]) {
+    if (typeof part === 'string' && part !== '') mail.bodyPartHashes.push(createHash('sha256').update(part).digest('hex'));
+  }
+}
+
+function stringHeader(value: HeaderValue | undefined): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return '';
+}
+
+function isStructured(value: HeaderValue | undefined): value is StructuredHeader {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'value' in value && 'params' in value;
+}
+
+function addresses(value: HeaderValue | undefined): Address[] {
+  if (value == null || typeof value !== 'object' || value instanceof Date) return [];
+  const objects = (Array.isArray(value) ? value : [value]) as AddressObject[];
+  const out: Address[] = [];
+  for (const object of objects) {
+    for (const entry of object.value ?? []) {
+      // A group ("Team: a@x, b@y;") contributes its members.
+      for (const member of entry.group ?? [entry]) {
+        if (member.address) out.push({ address: member.address, name: member.name ?? '' });
+      }
+    }
+  }
+  return out;
+}
+
+function defaultFilename(contentType: string): string {
+  return contentType === 'message/rfc822' ? 'forwarded-message.eml' : 'attachment';
+}
+
+function noticeForParserError(error: Error, limits: IngestLimits): Notice {
+  const message = error.message.toLowerCase();
+  if (message.includes('header')) {
+    return { code: 'header_too_large', detail: `a header block exceeded ${limits.maxHeaderBytes} bytes; parsing stopped there` };
+  }
+  if (message.includes('child') || message.includes('nodes') || message.includes('parts')) {
+    return { code: 'too_many_parts', detail: `the message has more than ${limits.maxParts} MIME parts; parsing stopped there` };
+  }
+  return { code: 'unparsed', detail: 'the MIME structure could not be parsed past this point; the raw message is kept' };
+}

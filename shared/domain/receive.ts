@@ -1,0 +1,174 @@
+// Step one of ingestion: one pass over the raw stream that keeps the raw message (encrypted),
+// hashes it, parses it, and streams every attachment through the scanner and into the BlobStore
+// at once. Memory stays flat in the size of the message.
+import { createHash } from 'node:crypto';
+import { PassThrough, Writable, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { IngestLimits } from './limits.js';
+import { MimeDepthWatcher } from './mime-depth.js';
+import type { Notice, ScanStatus } from './model.js';
+import { attachmentKey, rawKey } from './object-keys.js';
+import { createMailParser, type AttachmentPart, type ParsedMail } from './parse.js';
+import type { BlobStore, KeyService, Scanner, IdGenerator } from './ports.js';
+import { detectRobot } from './robots.js';
+import { Tee } from './tee.js';
+
+export interface ReceiveDeps {
+  blobs: BlobStore;
+  keys: KeyService;
+  scanner: Scanner;
+  ids: IdGenerator;
+  limits: IngestLimits;
+}
+
+export interface ReceivedAttachment {
+  attachmentId: string;
+  blobKey: string | null;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  inline: boolean;
+  contentId: string | null;
+  scan: ScanStatus;
+  scanDetail?: string;
+}
+
+export interface Received {
+  mail: ParsedMail;
+  rawKey: string;
+  rawSha256: string;
+  attachments: ReceivedAttachment[];
+  notices: Notice[];
+  /** Every object this pass stored, so a duplicate can take them back. */
+  storedKeys: string[];
+}
+
+export async function receive(
+  deps: ReceiveDeps,
+  raw: Readable,
+  scope: { tenantId: string; mailboxId: string; ingestId: string },
+): Promise<Received> {
+  const { tenantId, mailboxId, ingestId } = scope;
+  const { limits } = deps;
+  const notices: Notice[] = [];
+  const attachments: ReceivedAttachment[] = [];
+  const storedKeys: string[] = [];
+  let robot = false;
+  let skippedForCount = 0;
+
+  const hash = createHash('sha256');
+  const hashSink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback();
+    },
+  });
+
+  const key = rawKey(tenantId, mailboxId, ingestId);
+  const encryptRaw = deps.keys.encryptStream({ tenantId, mailboxId, purpose: 'raw' });
+  const rawStored = deps.blobs.put(key, encryptRaw);
+  storedKeys.push(key);
+
+  const parser = createMailParser(limits, {
+    // Robots are recorded, never turned into tickets, so their attachments need not be kept.
+    onHeaders: (mail) => {
+      robot = detectRobot(mail) !== null;
+    },
+    onAttachment: async (part) => {
+      if (robot) return drain(part.content);
+      if (attachments.length >= limits.maxAttachments) {
+        skippedForCount++;
+        return drain(part.content);
+      }
+      const attachment = await storeAttachment(deps, part, { tenantId, mailboxId, ingestId });
+      attachments.push(attachment);
+      if (attachment.blobKey) storedKeys.push(attachment.blobKey);
+    },
+  });
+
+  const tee = new Tee(raw, limits.maxMessageBytes);
+  const depthWatcher = new MimeDepthWatcher(limits.maxNestingDepth, (depth) => {
+    notices.push({
+      code: 'nesting_too_deep',
+      detail: `MIME parts nest ${depth} levels deep (limit ${limits.maxNestingDepth}); parts from there on were not parsed, the raw message is kept`,
+    });
+    tee.detach(parser.sink);
+  });
+  tee.attach(hashSink).attach(encryptRaw).attach(parser.sink).attach(depthWatcher);
+
+  let teeResult;
+  try {
+    teeResult = await tee.run();
+  } catch (error) {
+    // The source failed (a provider stream cut off): nothing is recorded, the caller retries.
+    encryptRaw.destroy();
+    await rawStored.catch(() => undefined);
+    throw error;
+  }
+  await rawStored;
+  await finished(hashSink);
+  const mail = await parser.result;
+
+  if (teeResult.totalBytes > teeResult.deliveredBytes) {
+    notices.push({
+      code: 'message_truncated',
+      detail: `the message has ${teeResult.totalBytes} bytes (limit ${limits.maxMessageBytes}); the rest after the limit was discarded`,
+    });
+  }
+  if (skippedForCount > 0) {
+    notices.push({
+      code: 'too_many_attachments',
+      detail: `${skippedForCount} attachment(s) past the limit of ${limits.maxAttachments} were not kept`,
+    });
+  }
+  return { mail, rawKey: key, rawSha256: hash.digest('hex'), attachments, notices: [...mail.notices, ...notices], storedKeys };
+}
+
+async function storeAttachment(
+  deps: ReceiveDeps,
+  part: AttachmentPart,
+  scope: { tenantId: string; mailboxId: string; ingestId: string },
+): Promise<ReceivedAttachment> {
+  const attachmentId = deps.ids.next();
+  const blobKey = attachmentKey(scope.tenantId, scope.mailboxId, scope.ingestId, attachmentId);
+  const encrypt = deps.keys.encryptStream({ tenantId: scope.tenantId, mailboxId: scope.mailboxId, purpose: 'attachment' });
+  const stored = deps.blobs.put(blobKey, encrypt);
+  const scanInput = new PassThrough();
+  const verdict = deps.scanner.scan(scanInput);
+
+  const tee = new Tee(part.content, deps.limits.maxAttachmentBytes).attach(encrypt).attach(scanInput);
+  const { totalBytes, deliveredBytes } = await tee.run();
+  const [scan] = await Promise.all([verdict, stored]);
+  const { sha256 } = part.digest();
+  const base = {
+    attachmentId,
+    filename: part.filename,
+    contentType: part.contentType,
+    size: totalBytes,
+    sha256,
+    inline: part.inline,
+    contentId: part.contentId,
+  };
+
+  if (totalBytes > deliveredBytes) {
+    await deps.blobs.delete([blobKey]);
+    return { ...base, blobKey: null, scan: 'unscanned', scanDetail: 'size_limit' };
+  }
+  switch (scan.status) {
+    case 'clean':
+      return { ...base, blobKey, scan: 'clean' };
+    case 'infected':
+      // Infected bytes are not kept: the ticket records the signature, and the only copy left is
+      // inside the encrypted raw message, which is never served while any part is not clean.
+      await deps.blobs.delete([blobKey]);
+      return { ...base, blobKey: null, scan: 'infected', scanDetail: scan.signature };
+    case 'unscanned':
+      return { ...base, blobKey, scan: 'unscanned', scanDetail: scan.reason };
+  }
+}
+
+async function drain(stream: Readable): Promise<void> {
+  stream.resume();
+  await finished(stream);
+}

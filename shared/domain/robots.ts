@@ -1,0 +1,34 @@
+// Mail written by machines, which must not open tickets (and must never be answered): auto-replies
+// (RFC 3834), bounces (RFC 3464), read receipts (RFC 8098) and our own mail coming back.
+import type { SuppressionReason } from './model.js';
+import type { ParsedMail } from './parse.js';
+
+/** The header our outgoing mail carries; seeing it on incoming mail means a loop. */
+export const LOOP_HEADER = 'x-mail2ticket-loop';
+
+const ROBOT_PRECEDENCE = new Set(['auto_reply', 'bulk', 'junk']);
+const BOUNCE_SENDERS = new Set(['mailer-daemon', 'postmaster']);
+
+export function detectRobot(mail: ParsedMail): SuppressionReason | null {
+  const header = (name: string) => mail.rawHeaders.get(name) ?? [];
+  const first = (name: string) => (header(name)[0] ?? '').trim().toLowerCase();
+
+  if (header(LOOP_HEADER).length > 0) return 'loop';
+
+  if (mail.contentType?.value.toLowerCase() === 'multipart/report') {
+    const reportType = (mail.contentType.params['report-type'] ?? '').toLowerCase();
+    if (reportType === 'delivery-status') return 'bounce';
+    if (reportType === 'disposition-notification') return 'read_receipt';
+  }
+  const senderLocalPart = mail.from.address.split('@')[0]?.toLowerCase() ?? '';
+  if (BOUNCE_SENDERS.has(senderLocalPart)) return 'bounce';
+  if (header('return-path').some((value) => /^<\s*>$/.test(value.trim()))) return 'bounce';
+
+  const autoSubmitted = first('auto-submitted').split(';')[0]?.trim() ?? '';
+  if (autoSubmitted !== '' && autoSubmitted !== 'no') return 'auto_submitted';
+  if (ROBOT_PRECEDENCE.has(first('precedence'))) return 'precedence';
+  // X-Auto-Response-Suppress only asks *us* not to auto-answer (web forms, business systems send it
+  // on mail a person must read), so it is deliberately not a robot signal.
+  if (header('x-autoreply').length > 0 || header('x-autorespond').length > 0) return 'autoreply_header';
+  return null;
+}
