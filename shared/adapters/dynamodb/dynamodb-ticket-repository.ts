@@ -1,0 +1,352 @@
+// TicketRepository on one DynamoDB table (see keys.ts for the layout). No TransactWriteItems:
+// dynalite lacks it, and the domain does not need it: the claim is a conditional put, every other
+// write is idempotent, and the message item goes last so its presence means "complete".
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DependencyUnavailable } from '../../domain/errors.js';
+import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from '../../domain/model.js';
+import type { ClaimResult, IngestClaim, IngestedWrite, TicketRepository } from '../../domain/ports.js';
+import * as k from './keys.js';
+
+type Item = Record<string, AttributeValue>;
+
+const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'MBX', 'entity'];
+const BATCH_LIMIT = 25;
+const MAX_BATCH_ATTEMPTS = 8;
+
+export class DynamoDbTicketRepository implements TicketRepository {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  // ── mailboxes ──────────────────────────────────────────────────────────────
+  async getMailbox(tenantId: string, mailboxId: string): Promise<MailboxRecord | undefined> {
+    return this.get<MailboxRecord>(k.tenantPk(tenantId), k.mailboxSk(mailboxId));
+  }
+
+  async putMailbox(mailbox: MailboxRecord): Promise<void> {
+    await this.put({ PK: k.tenantPk(mailbox.tenantId), SK: k.mailboxSk(mailbox.mailboxId), entity: 'mailbox', ...mailbox });
+  }
+
+  async listMailboxes(tenantId: string): Promise<MailboxRecord[]> {
+    return this.query<MailboxRecord>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: marshall({ ':pk': k.tenantPk(tenantId), ':prefix': 'MB#' }),
+    });
+  }
+
+  // ── claims ─────────────────────────────────────────────────────────────────
+  async findByProviderId(tenantId: string, mailboxId: string, providerIdIndex: string): Promise<IngestClaim | undefined> {
+    return this.get<IngestClaim>(k.providerIdPk(tenantId, mailboxId, providerIdIndex), k.CLAIM_SK);
+  }
+
+  async claim(claim: IngestClaim): Promise<ClaimResult> {
+    const PK = k.claimPk(claim.tenantId, claim.mailboxId, claim.fingerprint);
+    try {
+      await this.put({ PK, SK: k.CLAIM_SK, MBX: k.mbx(claim.tenantId, claim.mailboxId), entity: 'claim', ...claim }, 'attribute_not_exists(PK)');
+      return { outcome: 'claimed' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get<IngestClaim>(PK, k.CLAIM_SK);
+      if (!existing) throw new DependencyUnavailable('claim vanished between the conditional put and its read');
+      return { outcome: 'exists', claim: existing };
+    }
+  }
+
+  async takeOverClaim(previous: IngestClaim, next: IngestClaim): Promise<boolean> {
+    const PK = k.claimPk(next.tenantId, next.mailboxId, next.fingerprint);
+    try {
+      await this.put({ PK, SK: k.CLAIM_SK, MBX: k.mbx(next.tenantId, next.mailboxId), entity: 'claim', ...next }, 'ingestId = :previous', {
+        ':previous': { S: previous.ingestId },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async messageExists(tenantId: string, ticketId: string | null, mailboxId: string, messageId: string): Promise<boolean> {
+    const [PK, SK] = ticketId === null ? [k.suppressedPk(tenantId, mailboxId), k.messageSk(messageId)] : [k.ticketPk(tenantId, ticketId), k.messageSk(messageId)];
+    const out = await this.call(() => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ PK, SK }), ConsistentRead: true, ProjectionExpression: 'PK' }),
+    ));
+    return out.Item !== undefined;
+  }
+
+  // ── threading lookups ──────────────────────────────────────────────────────
+  async findTicketsByMessageIdIndex(tenantId: string, mailboxId: string, messageIdIndex: string): Promise<string[]> {
+    return this.ticketIdsFromIndex('GSI2', 'GSI2PK', k.messageIdLookup(tenantId, mailboxId, messageIdIndex), 'GSI2SK');
+  }
+
+  async findTicketsByProviderThread(tenantId: string, mailboxId: string, threadIndex: string): Promise<string[]> {
+    return this.ticketIdsFromIndex('GSI3', 'GSI3PK', k.providerThreadLookup(tenantId, mailboxId, threadIndex), 'GSI3SK');
+  }
+
+  private async ticketIdsFromIndex(index: string, hash: string, value: string, range: string): Promise<string[]> {
+    const items = await this.queryRaw({
+      IndexName: index,
+      KeyConditionExpression: `${hash} = :v`,
+      ExpressionAttributeValues: { ':v': { S: value } },
+      ScanIndexForward: false,
+    });
+    return [...new Set(items.map((item) => (item[range]?.S ?? '').split('#')[0] ?? '').filter(Boolean))];
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────────
+  async getTicket(tenantId: string, ticketId: string): Promise<TicketRecord | undefined> {
+    const ticket = await this.get<TicketRecord & { participantIndexes: Set<string> | string[] }>(k.ticketPk(tenantId, ticketId), k.TICKET_SK);
+    return ticket && normalizeTicket(ticket);
+  }
+
+  async listTickets(tenantId: string, mailboxId?: string): Promise<TicketRecord[]> {
+    const mailboxIds = mailboxId ? [mailboxId] : (await this.listMailboxes(tenantId)).map((m) => m.mailboxId);
+    const perMailbox = await Promise.all(
+      mailboxIds.map((m) =>
+        this.query<TicketRecord>({
+          IndexName: 'GSI1',
+          KeyConditionExpression: 'GSI1PK = :pk',
+          ExpressionAttributeValues: { ':pk': { S: k.ticketsOfMailbox(tenantId, m) } },
+          ScanIndexForward: false,
+        }),
+      ),
+    );
+    return perMailbox
+      .flat()
+      .map(normalizeTicket)
+      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || b.ticketId.localeCompare(a.ticketId));
+  }
+
+  async listMessages(tenantId: string, ticketId: string): Promise<MessageRecord[]> {
+    return this.query<MessageRecord>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: marshall({ ':pk': k.ticketPk(tenantId, ticketId), ':prefix': 'M#' }),
+      ConsistentRead: true,
+    });
+  }
+
+  async listAttachments(tenantId: string, ticketId: string): Promise<AttachmentRecord[]> {
+    return this.query<AttachmentRecord>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: marshall({ ':pk': k.ticketPk(tenantId, ticketId), ':prefix': 'A#' }),
+      ConsistentRead: true,
+    });
+  }
+
+  async getAttachment(tenantId: string, attachmentId: string): Promise<AttachmentRecord | undefined> {
+    const [first] = await this.query<AttachmentRecord>({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': { S: k.attachmentLookup(tenantId, attachmentId) } },
+    });
+    return first?.tenantId === tenantId ? first : undefined;
+  }
+
+  async listHeldAttachments(tenantId: string): Promise<AttachmentRecord[]> {
+    return this.query<AttachmentRecord>({
+      IndexName: 'GSI2',
+      KeyConditionExpression: 'GSI2PK = :pk',
+      ExpressionAttributeValues: { ':pk': { S: k.heldAttachments(tenantId) } },
+    });
+  }
+
+  async updateAttachmentScan(attachment: AttachmentRecord): Promise<void> {
+    await this.put(attachmentItem(attachment));
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────────
+  async writeIngested(write: IngestedWrite): Promise<void> {
+    const { ticket, message } = write;
+    const { tenantId, mailboxId } = message;
+    const expires = message.expiresAt ? { expiresAt: message.expiresAt } : {};
+    const secondary: Item[] = [
+      ...write.attachments.map(attachmentItem),
+      ...write.requesterIndexes.map((index) =>
+        toItem({
+          PK: k.requesterPk(tenantId, index),
+          SK: k.messageSk(message.messageId),
+          MBX: k.mbx(tenantId, mailboxId),
+          entity: 'requester-link',
+          tenantId,
+          mailboxId,
+          ticketId: message.ticketId,
+          messageId: message.messageId,
+          ...expires,
+        }),
+      ),
+    ];
+    if (write.providerIdIndex) {
+      secondary.push(
+        toItem({ PK: k.providerIdPk(tenantId, mailboxId, write.providerIdIndex), SK: k.CLAIM_SK, MBX: k.mbx(tenantId, mailboxId), entity: 'provider-id', ...write.claim, ...expires }),
+      );
+    }
+    if (write.ticketIsNew) secondary.push(ticketItem(ticket));
+    await this.batchPut(secondary);
+    if (!write.ticketIsNew) await this.touchTicket(ticket);
+    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: messageItem(message) })));
+  }
+
+  async writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string): Promise<void> {
+    const { tenantId, mailboxId } = record;
+    if (providerIdIndex) {
+      await this.put({
+        PK: k.providerIdPk(tenantId, mailboxId, providerIdIndex),
+        SK: k.CLAIM_SK,
+        MBX: k.mbx(tenantId, mailboxId),
+        entity: 'provider-id',
+        ...claim,
+        ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+      });
+    }
+    await this.put({ PK: k.suppressedPk(tenantId, mailboxId), SK: k.messageSk(record.messageId), MBX: k.mbx(tenantId, mailboxId), entity: 'suppressed', ...record });
+  }
+
+  /** Appending: later activity and the new participant, both idempotent. */
+  private async touchTicket(ticket: TicketRecord): Promise<void> {
+    await this.call(() => this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ PK: k.ticketPk(ticket.tenantId, ticket.ticketId), SK: k.TICKET_SK }),
+        UpdateExpression: 'SET lastActivityAt = :at, GSI1SK = :sk ADD participantIndexes :p',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: {
+          ':at': { S: ticket.lastActivityAt },
+          ':sk': { S: `${ticket.lastActivityAt}#${ticket.ticketId}` },
+          ':p': { SS: ticket.participantIndexes },
+        },
+      }),
+    ));
+  }
+
+  private async batchPut(items: Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += BATCH_LIMIT) {
+      let pending: WriteRequest[] = items.slice(i, i + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_BATCH_ATTEMPTS) throw new DependencyUnavailable(`${pending.length} item(s) stayed unprocessed`);
+        if (attempt > 1) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
+        const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })));
+        pending = out.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+
+  // ── plumbing ───────────────────────────────────────────────────────────────
+  private async get<T>(PK: string, SK: string): Promise<T | undefined> {
+    const out = await this.call(() => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ PK, SK }), ConsistentRead: true })));
+    return out.Item ? fromItem<T>(out.Item) : undefined;
+  }
+
+  private async put(record: Record<string, unknown>, condition?: string, values?: Item): Promise<void> {
+    await this.call(() => this.client.send(new PutItemCommand({
+        TableName: this.tableName,
+        Item: toItem(record),
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ...(values ? { ExpressionAttributeValues: values } : {}),
+      }),
+    ));
+  }
+
+  private async query<T>(input: Omit<QueryCommandInput, 'TableName'>): Promise<T[]> {
+    return (await this.queryRaw(input)).map((item) => fromItem<T>(item));
+  }
+
+  private async queryRaw(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const out = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
+      items.push(...(out.Items ?? []));
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  // Every call goes through here so SDK failures reach the domain typed.
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+}
+
+function translate(error: unknown): unknown {
+  if (error instanceof ConditionalCheckFailedException) return error;
+  const name = (error as { name?: string })?.name ?? '';
+  const fault = (error as { $fault?: string })?.$fault;
+  const retryable = fault === 'server' || /Throttl|ProvisionedThroughput|RequestLimit|ECONNREFUSED|ECONNRESET|TimeoutError|socket/i.test(`${name} ${String(error)}`);
+  return retryable ? new DependencyUnavailable('DynamoDB is unavailable', { cause: error }) : error;
+}
+
+function ticketItem(ticket: TicketRecord): Item {
+  return toItem({
+    PK: k.ticketPk(ticket.tenantId, ticket.ticketId),
+    SK: k.TICKET_SK,
+    GSI1PK: k.ticketsOfMailbox(ticket.tenantId, ticket.mailboxId),
+    GSI1SK: `${ticket.lastActivityAt}#${ticket.ticketId}`,
+    MBX: k.mbx(ticket.tenantId, ticket.mailboxId),
+    entity: 'ticket',
+    ...ticket,
+    participantIndexes: new Set(ticket.participantIndexes),
+  });
+}
+
+function messageItem(message: MessageRecord): Item {
+  const { tenantId: t, mailboxId: m } = message;
+  return toItem({
+    PK: k.ticketPk(t, message.ticketId),
+    SK: k.messageSk(message.messageId),
+    GSI2PK: k.messageIdLookup(t, m, message.messageIdIndex),
+    GSI2SK: `${message.ticketId}#${message.messageId}`,
+    ...(message.providerThreadIndex
+      ? { GSI3PK: k.providerThreadLookup(t, m, message.providerThreadIndex), GSI3SK: `${message.ticketId}#${message.messageId}` }
+      : {}),
+    MBX: k.mbx(t, m),
+    entity: 'message',
+    ...message,
+  });
+}
+
+function attachmentItem(a: AttachmentRecord): Item {
+  const held = a.scan === 'unscanned' || a.scan === 'pending';
+  return toItem({
+    PK: k.ticketPk(a.tenantId, a.ticketId),
+    SK: k.attachmentSk(a.messageId, a.attachmentId),
+    GSI1PK: k.attachmentLookup(a.tenantId, a.attachmentId),
+    GSI1SK: 'ATT',
+    // Only held attachments sit in the HELD index, so a rescan finds them without a Scan.
+    ...(held && a.blobKey ? { GSI2PK: k.heldAttachments(a.tenantId), GSI2SK: a.attachmentId } : {}),
+    MBX: k.mbx(a.tenantId, a.mailboxId),
+    entity: 'attachment',
+    ...a,
+  });
+}
+
+function toItem(record: Record<string, unknown>): Item {
+  return marshall(record, { removeUndefinedValues: true, convertClassInstanceToMap: false });
+}
+
+function fromItem<T>(item: Item): T {
+  const plain = unmarshall(item);
+  for (const key of KEY_ATTRIBUTES) delete plain[key];
+  return plain as T;
+}
+
+function normalizeTicket(ticket: TicketRecord & { participantIndexes: Set<string> | string[] }): TicketRecord {
+  return { ...ticket, participantIndexes: [...ticket.participantIndexes] };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,37 @@
+// Item keys. Every key starts with the tenant id and holds only opaque ids and HMACs.
+//
+//   entity          PK                                  SK                 GSIs
+//   mailbox         T#t                                 MB#m
+//   ticket          T#t#K#ticket                        TICKET             GSI1 T#t#MB#m#TICKETS / lastActivityAt#ticket
+//   message         T#t#K#ticket                        M#message          GSI2 T#t#MB#m#MID#hmac / ticket#message, GSI3 T#t#MB#m#PT#hmac
+//   attachment      T#t#K#ticket                        A#message#att      GSI1 T#t#ATT#att / ATT, GSI2 T#t#HELD / att (while held)
+//   claim           T#t#MB#m#FP#hmac                    CLAIM
+//   provider id     T#t#MB#m#PID#hmac                   CLAIM
+//   requester link  T#t#RQ#hmac                         M#message
+//   suppressed      T#t#MB#m#SUP                        M#message
+// Every item of a mailbox carries MBX = T#t#MB#m (GSI4), which the purge walks.
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function assertSafeId(kind: string, id: string): string {
+  if (!SAFE_ID.test(id)) throw new Error(`invalid ${kind} id`);
+  return id;
+}
+
+export const tenantPk = (t: string) => `T#${assertSafeId('tenant', t)}`;
+export const mailboxSk = (m: string) => `MB#${assertSafeId('mailbox', m)}`;
+export const mbx = (t: string, m: string) => `${tenantPk(t)}#MB#${assertSafeId('mailbox', m)}`;
+export const ticketPk = (t: string, ticketId: string) => `${tenantPk(t)}#K#${assertSafeId('ticket', ticketId)}`;
+export const TICKET_SK = 'TICKET';
+export const messageSk = (messageId: string) => `M#${assertSafeId('message', messageId)}`;
+export const attachmentSk = (messageId: string, attachmentId: string) => `A#${messageId}#${assertSafeId('attachment', attachmentId)}`;
+export const ticketsOfMailbox = (t: string, m: string) => `${mbx(t, m)}#TICKETS`;
+export const attachmentLookup = (t: string, attachmentId: string) => `${tenantPk(t)}#ATT#${assertSafeId('attachment', attachmentId)}`;
+export const heldAttachments = (t: string) => `${tenantPk(t)}#HELD`;
+export const messageIdLookup = (t: string, m: string, hmac: string) => `${mbx(t, m)}#MID#${hmac}`;
+export const providerThreadLookup = (t: string, m: string, hmac: string) => `${mbx(t, m)}#PT#${hmac}`;
+export const claimPk = (t: string, m: string, hmac: string) => `${mbx(t, m)}#FP#${hmac}`;
+export const providerIdPk = (t: string, m: string, hmac: string) => `${mbx(t, m)}#PID#${hmac}`;
+export const CLAIM_SK = 'CLAIM';
+export const requesterPk = (t: string, hmac: string) => `${tenantPk(t)}#RQ#${hmac}`;
+export const suppressedPk = (t: string, m: string) => `${mbx(t, m)}#SUP`;
