@@ -53,7 +53,9 @@ export interface BlobStore {
 export type ScanVerdict =
   | { status: 'clean' }
   | { status: 'infected'; signature: string }
-  | { status: 'unscanned'; reason: UnscannedReason };
+  | { status: 'unscanned'; reason: UnscannedReason }
+  /** The verdict comes later from a separate scanner (AWS); held until then. */
+  | { status: 'pending' };
 
 export type UnscannedReason =
   | 'scanner_unavailable'

@@ -165,6 +165,8 @@ async function storeAttachment(
       return { ...base, blobKey: null, scan: 'infected', scanDetail: scan.signature };
     case 'unscanned':
       return { ...base, blobKey, scan: 'unscanned', scanDetail: scan.reason };
+    case 'pending':
+      return { ...base, blobKey, scan: 'pending' };
   }
 }
 

@@ -98,7 +98,7 @@ export async function rescanHeldAttachments(
     const decrypt = deps.keys.decryptStream({ tenantId, mailboxId: held.mailboxId, purpose: 'attachment' });
     encrypted.on('error', (error) => decrypt.destroy(error));
     const verdict = await deps.scanner.scan(encrypted.pipe(decrypt));
-    if (verdict.status === 'unscanned') {
+    if (verdict.status === 'unscanned' || verdict.status === 'pending') {
       results.push({ attachmentId: held.attachmentId, scan: held.scan });
       continue;
     }

@@ -1,0 +1,65 @@
+// mail2ticket operator CLI: `npm run --silent cli -- <command>` or the `mail2ticket` bin.
+import { ConfigError, DomainError } from '../domain/errors.js';
+import { loadLocalConfig } from '../config.js';
+import { openLocalStack } from '../local/stack.js';
+import { attachmentsCommand, ingestCommand, ticketsCommand, type CommandDeps } from './commands.js';
+import { UsageError } from './output.js';
+
+const USAGE = `mail2ticket — turn email into helpdesk tickets
+
+Usage: mail2ticket <command> [options]   (every command takes --tenant T, default "default")
+
+  ingest [--mailbox M] [--json] FILE…     ingest .eml files; --json prints one JSON line per file
+  tickets list [--mailbox M] [--json]     tickets, newest activity first
+  tickets show ID [--json]                a ticket with its messages, attachments and notices
+  attachments get ID --out FILE           save a clean attachment (infected/unscanned are refused)
+  attachments rescan [--json]             scan held (unscanned) attachments again
+
+Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket).`;
+
+const COMMANDS: Record<string, (deps: CommandDeps, argv: string[]) => Promise<number>> = {
+  ingest: ingestCommand,
+  tickets: ticketsCommand,
+  attachments: attachmentsCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) return usage(`unknown command "${command}"`);
+  try {
+    const stack = await openLocalStack(loadLocalConfig());
+    try {
+      return await run(stack.deps, rest);
+    } finally {
+      await stack.stop();
+    }
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function usage(message: string): number {
+  process.stderr.write(`mail2ticket: ${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+function report(error: unknown): number {
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    return usage((error as Error).message);
+  }
+  if (error instanceof DomainError && error.exposeMessage) {
+    process.stderr.write(`mail2ticket: ${error.message}\n`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+  // Internals stay out of the terminal unless asked for: they can quote message content.
+  process.stderr.write('mail2ticket: internal error (set MAIL2TICKET_DEBUG=1 for details)\n');
+  if (process.env.MAIL2TICKET_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+  return 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));

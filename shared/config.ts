@@ -1,0 +1,76 @@
+// Configuration is read once, validated, and fails at start with a message naming the variable.
+import { resolve } from 'node:path';
+import { ConfigError } from './domain/errors.js';
+import { DEFAULT_LIMITS, type IngestLimits } from './domain/limits.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface LocalConfig {
+  dataDir: string;
+  port: number;
+  limits: IngestLimits;
+  tableName: string;
+  bucket: string;
+}
+
+export interface LambdaConfig {
+  tableName: string;
+  bucket: string;
+  /** Tenant keys are KMS keys reached through aliases `<prefix><tenantId>`. */
+  tenantKeyAliasPrefix: string;
+  region: string;
+  limits: IngestLimits;
+}
+
+export function loadLocalConfig(env: Env = process.env): LocalConfig {
+  return {
+    dataDir: resolve(env.MAIL2TICKET_DATA_DIR?.trim() || '.mail2ticket'),
+    port: integer(env, 'PORT', 3000, 1, 65535),
+    limits: loadLimits(env),
+    tableName: 'mail2ticket',
+    bucket: 'mail2ticket-local',
+  };
+}
+
+export function loadLambdaConfig(env: Env = process.env): LambdaConfig {
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    bucket: required(env, 'BUCKET_NAME'),
+    tenantKeyAliasPrefix: env.TENANT_KEY_ALIAS_PREFIX?.trim() || 'alias/mail2ticket/tenant/',
+    region: required(env, 'AWS_REGION'),
+    limits: loadLimits(env),
+  };
+}
+
+export function loadLimits(env: Env): IngestLimits {
+  const d = DEFAULT_LIMITS;
+  const limits: IngestLimits = {
+    maxMessageBytes: integer(env, 'MAIL2TICKET_MAX_MESSAGE_BYTES', d.maxMessageBytes, 1024, 2 ** 32),
+    maxAttachmentBytes: integer(env, 'MAIL2TICKET_MAX_ATTACHMENT_BYTES', d.maxAttachmentBytes, 1, 2 ** 32),
+    maxAttachments: integer(env, 'MAIL2TICKET_MAX_ATTACHMENTS', d.maxAttachments, 0, 10_000),
+    maxHeaderBytes: integer(env, 'MAIL2TICKET_MAX_HEADER_BYTES', d.maxHeaderBytes, 1024, 16 * 1024 * 1024),
+    maxParts: integer(env, 'MAIL2TICKET_MAX_PARTS', d.maxParts, 1, 100_000),
+    maxNestingDepth: integer(env, 'MAIL2TICKET_MAX_NESTING_DEPTH', d.maxNestingDepth, 1, 1000),
+    claimLeaseSeconds: integer(env, 'MAIL2TICKET_CLAIM_LEASE_SECONDS', d.claimLeaseSeconds, 0, 86_400),
+  };
+  if (limits.maxAttachmentBytes > limits.maxMessageBytes) {
+    throw new ConfigError('MAIL2TICKET_MAX_ATTACHMENT_BYTES must not exceed MAIL2TICKET_MAX_MESSAGE_BYTES');
+  }
+  return limits;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
