@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DomainError } from '../domain/errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../domain/ingest.js';
+import type { MailboxRecord } from '../domain/model.js';
 import { listTickets, readAttachment, rescanHeldAttachments, showTicket } from '../domain/tickets.js';
 import { safeId } from './ids.js';
 import { printJsonLine, printTable, UsageError } from './output.js';
@@ -24,12 +25,12 @@ export async function ingestCommand(deps: CommandDeps, argv: Args): Promise<numb
   if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
   const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
   const mailboxId = safeId('mailbox', values.mailbox, DEFAULT_MAILBOX);
-  await ensureLocalMailbox(deps, tenantId, mailboxId);
+  const mailbox = await ensureLocalMailbox(deps, tenantId, mailboxId);
 
   let failures = 0;
   const rows: string[][] = [];
   for (const source of positionals) {
-    const line = await ingestFile(deps, source, tenantId, mailboxId);
+    const line = await ingestFile(deps, source, mailbox);
     if (line.status === 'error') failures++;
     if (values.json) printJsonLine(line);
     else rows.push(tableRow(line));
@@ -43,7 +44,7 @@ type IngestLine = { source: string } & (
   | { status: 'error'; ticketId: null; messageId: null; subject: null; from: null; attachments: []; notices: []; error: string }
 );
 
-async function ingestFile(deps: CommandDeps, source: string, tenantId: string, mailboxId: string): Promise<IngestLine> {
+async function ingestFile(deps: CommandDeps, source: string, mailbox: MailboxRecord): Promise<IngestLine> {
   let handle;
   try {
     handle = await open(source, 'r');
@@ -53,7 +54,8 @@ async function ingestFile(deps: CommandDeps, source: string, tenantId: string, m
     return errorLine(source, `cannot read file: ${describeFsError(error)}`);
   }
   try {
-    const result = await ingestMessage(deps, handle.createReadStream(), { tenantId, mailboxId, receivedAt: deps.clock.now() });
+    const { tenantId, mailboxId } = mailbox;
+    const result = await ingestMessage(deps, handle.createReadStream(), { tenantId, mailboxId, mailbox, receivedAt: deps.clock.now() });
     return { source, ...result };
   } catch (error) {
     return errorLine(source, error instanceof DomainError && error.exposeMessage ? error.message : 'ingestion failed; see the operator log');
@@ -82,9 +84,12 @@ function tableRow(line: IngestLine): string[] {
 }
 
 /** Local ingestion creates its mailbox on first use; connected mailboxes come from the connectors. */
-async function ensureLocalMailbox(deps: CommandDeps, tenantId: string, mailboxId: string): Promise<void> {
-  if (await deps.repo.getMailbox(tenantId, mailboxId)) return;
-  await deps.repo.putMailbox({ tenantId, mailboxId, provider: 'local', status: 'connected', createdAt: deps.clock.now().toISOString() });
+async function ensureLocalMailbox(deps: CommandDeps, tenantId: string, mailboxId: string): Promise<MailboxRecord> {
+  const existing = await deps.repo.getMailbox(tenantId, mailboxId);
+  if (existing) return existing;
+  const mailbox: MailboxRecord = { tenantId, mailboxId, provider: 'local', status: 'connected', createdAt: deps.clock.now().toISOString() };
+  await deps.repo.putMailbox(mailbox);
+  return mailbox;
 }
 
 export async function ticketsCommand(deps: CommandDeps, argv: Args): Promise<number> {

@@ -49,6 +49,11 @@ export interface IngestContext {
   providerMessageId?: string;
   providerThreadId?: string;
   receivedAt: Date;
+  /**
+   * The mailbox as the caller read it at the start of its job (a sync run, a CLI command), so a
+   * batch of messages reads it once. Without it, ingestMessage reads it itself.
+   */
+  mailbox?: MailboxRecord;
 }
 
 export type IngestStatus = 'created' | 'appended' | 'duplicate' | 'suppressed';
@@ -78,7 +83,7 @@ export interface IngestResult {
 export async function ingestMessage(deps: IngestDeps, raw: Readable, ctx: IngestContext): Promise<IngestResult> {
   const { repo, keys } = deps;
   const { tenantId, mailboxId } = ctx;
-  const mailbox = await readMailbox(repo, tenantId, mailboxId, raw);
+  const mailbox = checkMailbox(ctx.mailbox ?? (await repo.getMailbox(tenantId, mailboxId)), mailboxId, raw);
 
   const providerIdIndex = ctx.providerMessageId ? await keys.blindIndex(tenantId, 'provider-id', ctx.providerMessageId) : undefined;
   if (providerIdIndex) {
@@ -105,9 +110,8 @@ export async function ingestMessage(deps: IngestDeps, raw: Readable, ctx: Ingest
 /** Marks a failure after the items were written: the objects are referenced and must stay. */
 class WrittenError extends Error {}
 
-async function readMailbox(repo: TicketRepository, tenantId: string, mailboxId: string, raw: Readable): Promise<MailboxRecord> {
-  const mailbox = await repo.getMailbox(tenantId, mailboxId);
-  if (!mailbox) {
+function checkMailbox(mailbox: MailboxRecord | undefined, mailboxId: string, raw: Readable): MailboxRecord {
+  if (!mailbox || mailbox.mailboxId !== mailboxId) {
     raw.destroy();
     throw new NotFound(`mailbox ${mailboxId} not found`);
   }

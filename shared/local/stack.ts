@@ -1,0 +1,79 @@
+// The embedded local stack: dynalite, s3rver and clamd on loopback, everything persisted under
+// MAIL2TICKET_DATA_DIR, and the real AWS SDK clients talking to them. This is the composition root
+// the CLI and `npm start` share; only what it builds differs from the Lambdas'.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ClamdScanner } from '../adapters/clamav/clamd-scanner.js';
+import { LocalKeyService } from '../adapters/crypto/local-key-service.js';
+import { DynamoDbTicketRepository } from '../adapters/dynamodb/dynamodb-ticket-repository.js';
+import { makeS3Client, S3BlobStore } from '../adapters/s3/s3-blob-store.js';
+import { RequestCounter } from '../adapters/system/request-counter.js';
+import { systemClock, ulidIds } from '../adapters/system/system.js';
+import type { LocalConfig } from '../config.js';
+import type { IngestDeps } from '../domain/ingest.js';
+import type { Scanner } from '../domain/ports.js';
+import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
+import { startClamd } from './clamd.js';
+import { ensureTable, startDynalite } from './dynalite.js';
+import { startS3rver } from './s3rver.js';
+
+export interface LocalStack {
+  deps: IngestDeps;
+  /** Every AWS SDK request the stack's clients sent (benchmarks and tests read it). */
+  requests: RequestCounter;
+  scannerAvailable: boolean;
+  stop(): Promise<void>;
+}
+
+// Local servers accept any credentials; these never leave the machine.
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const LOCAL_REGION = 'us-east-1';
+
+export async function openLocalStack(config: LocalConfig, options: { scanner?: Scanner } = {}): Promise<LocalStack> {
+  const { dataDir } = config;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const [dynamo, s3, clamd] = await Promise.all([
+      startDynalite({ dir: join(dataDir, 'dynamodb') }),
+      startS3rver({ dir: join(dataDir, 's3'), bucket: config.bucket }),
+      options.scanner ? Promise.resolve(null) : startClamd({ dir: join(dataDir, 'clamd'), maxAttachmentBytes: config.limits.maxAttachmentBytes }),
+    ]);
+    stops.push(dynamo.stop, s3.stop);
+    if (clamd) stops.push(clamd.stop);
+
+    const requests = new RequestCounter();
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const s3Client = makeS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    requests.attach(dynamoClient, 'dynamodb');
+    requests.attach(s3Client, 's3');
+    stops.push(async () => {
+      dynamoClient.destroy();
+      s3Client.destroy();
+    });
+    await ensureTable(dynamoClient, config.tableName);
+
+    const scanner = options.scanner ?? (clamd ? new ClamdScanner({ socketPath: clamd.socketPath }) : new UnavailableScanner());
+    return {
+      deps: {
+        repo: new DynamoDbTicketRepository(dynamoClient, config.tableName),
+        blobs: new S3BlobStore(s3Client, s3.bucket),
+        keys: new LocalKeyService({ keyDir: join(dataDir, 'keys') }),
+        scanner,
+        clock: systemClock,
+        ids: ulidIds(),
+        limits: config.limits,
+      },
+      requests,
+      scannerAvailable: options.scanner !== undefined || clamd !== null,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
