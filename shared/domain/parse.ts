@@ -56,7 +56,8 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
     checksumAlgo: 'sha256',
     ignoreEmbedded: true, // a forwarded message/rfc822 stays one .eml attachment
     maxHeadSize: limits.maxHeaderBytes,
-    maxChildNodes: limits.maxParts,
+    // The MimeGuard in front ends the input at maxParts; this is only the parser's own backstop.
+    maxChildNodes: limits.maxParts * 2 + 10,
     skipTextToHtml: true,
     skipImageLinks: true,
     skipTextLinks: true,
@@ -134,7 +135,9 @@ function emptyMail(): ParsedMail {
 }
 
 function readHeaders(mail: ParsedMail, headers: Map<string, HeaderValue>): void {
-  mail.readable = headers.size > 0;
+  // mailparser reads any bytes as some header block; mail is "readable" once it names at least one
+  // of the fields every real message has.
+  mail.readable = ['from', 'to', 'subject', 'date', 'message-id'].some((name) => headers.has(name));
   mail.subject = stringHeader(headers.get('subject'));
   mail.from = addresses(headers.get('from'))[0] ?? { address: '', name: '' };
   mail.to = addresses(headers.get('to'));

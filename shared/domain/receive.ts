@@ -5,13 +5,16 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { IngestLimits } from './limits.js';
-import { MimeDepthWatcher } from './mime-depth.js';
+import { MimeGuard } from './mime-guard.js';
 import type { Notice, ScanStatus } from './model.js';
 import { attachmentKey, rawKey } from './object-keys.js';
 import { createMailParser, type AttachmentPart, type ParsedMail } from './parse.js';
 import type { BlobStore, KeyService, Scanner, IdGenerator } from './ports.js';
 import { detectRobot } from './robots.js';
 import { Tee } from './tee.js';
+
+/** RFC 5322 allows 998 bytes; DKIM and ARC lines run longer, nothing honest runs this long. */
+const MAX_HEADER_LINE_BYTES = 16 * 1024;
 
 export interface ReceiveDeps {
   blobs: BlobStore;
@@ -87,15 +90,13 @@ export async function receive(
     },
   });
 
-  const tee = new Tee(raw, limits.maxMessageBytes);
-  const depthWatcher = new MimeDepthWatcher(limits.maxNestingDepth, (depth) => {
-    notices.push({
-      code: 'nesting_too_deep',
-      detail: `MIME parts nest ${depth} levels deep (limit ${limits.maxNestingDepth}); parts from there on were not parsed, the raw message is kept`,
-    });
-    tee.detach(parser.sink);
+  const guard = new MimeGuard({
+    maxNestingDepth: limits.maxNestingDepth,
+    maxParts: limits.maxParts,
+    maxHeaderLineBytes: Math.min(MAX_HEADER_LINE_BYTES, limits.maxHeaderBytes),
   });
-  tee.attach(hashSink).attach(encryptRaw).attach(parser.sink).attach(depthWatcher);
+  guard.pipe(parser.sink);
+  const tee = new Tee(raw, limits.maxMessageBytes).attach(hashSink).attach(encryptRaw).attach(guard);
 
   let teeResult;
   try {
@@ -122,7 +123,7 @@ export async function receive(
       detail: `${skippedForCount} attachment(s) past the limit of ${limits.maxAttachments} were not kept`,
     });
   }
-  return { mail, rawKey: key, rawSha256: hash.digest('hex'), attachments, notices: [...mail.notices, ...notices], storedKeys };
+  return { mail, rawKey: key, rawSha256: hash.digest('hex'), attachments, notices: [...guard.notices, ...mail.notices, ...notices], storedKeys };
 }
 
 async function storeAttachment(

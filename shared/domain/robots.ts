@@ -20,15 +20,18 @@ export function detectRobot(mail: ParsedMail): SuppressionReason | null {
     if (reportType === 'delivery-status') return 'bounce';
     if (reportType === 'disposition-notification') return 'read_receipt';
   }
-  const senderLocalPart = mail.from.address.split('@')[0]?.toLowerCase() ?? '';
-  if (BOUNCE_SENDERS.has(senderLocalPart)) return 'bounce';
-  if (header('return-path').some((value) => /^<\s*>$/.test(value.trim()))) return 'bounce';
-
   const autoSubmitted = first('auto-submitted').split(';')[0]?.trim() ?? '';
   if (autoSubmitted !== '' && autoSubmitted !== 'no') return 'auto_submitted';
   if (ROBOT_PRECEDENCE.has(first('precedence'))) return 'precedence';
   // X-Auto-Response-Suppress only asks *us* not to auto-answer (web forms, business systems send it
-  // on mail a person must read), so it is deliberately not a robot signal.
+  // on mail a person must read), so it is deliberately not a robot signal. iCloud's vacation replies
+  // carry only X-Apple-Action.
   if (header('x-autoreply').length > 0 || header('x-autorespond').length > 0) return 'autoreply_header';
+  if (first('x-apple-action') === 'vacation') return 'autoreply_header';
+
+  // Last: a null sender or a bounce mailbox. Exchange 2010 out-of-office replies carry nothing else.
+  const senderLocalPart = mail.from.address.split('@')[0]?.toLowerCase() ?? '';
+  if (BOUNCE_SENDERS.has(senderLocalPart)) return 'bounce';
+  if (header('return-path').some((value) => /^<\s*>$/.test(value.trim()))) return 'bounce';
   return null;
 }

@@ -21,8 +21,21 @@ const OPTIONS: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   disallowedTagsMode: 'discard',
   transformTags: {
-    // Links open outside the viewer and leak nothing about it.
-    a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }),
+    // Links open outside the viewer and leak nothing about it; relative ones would point into it.
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: {
+        ...attribs,
+        ...(attribs.href && !/^(https?:|mailto:)/i.test(attribs.href.trim()) ? { href: '' } : {}),
+        rel: 'noopener noreferrer nofollow',
+        target: '_blank',
+      },
+    }),
+    // A relative src would load from wherever the body is shown: only the message's own parts.
+    img: (tagName, attribs) => {
+      const { src, ...rest } = attribs;
+      return { tagName, attribs: src && /^(cid:|data:image\/)/i.test(src.trim()) ? { ...rest, src } : rest };
+    },
   },
 };
 

@@ -32,14 +32,15 @@ export async function findTicket(
   const candidates = unique([...input.inReplyTo, ...[...input.references].reverse()]).slice(0, MAX_REFERENCES_FOLLOWED);
   for (const messageId of candidates) {
     const index = await keys.blindIndex(tenantId, 'message-id', messageId);
-    for (const ticketId of await repo.findTicketsByMessageIdIndex(tenantId, mailboxId, index)) {
-      const ticket = await repo.getTicket(tenantId, ticketId);
-      if (!ticket || ticket.mailboxId !== mailboxId) continue;
-      const notices: Notice[] = ticket.participantIndexes.includes(input.fromIndex)
-        ? []
-        : [{ code: 'new_participant', detail: `${fromAddress} joined the conversation by replying to it` }];
-      return { ticket, notices };
-    }
+    const tickets = await loadTickets(repo, tenantId, mailboxId, await repo.findTicketsByMessageIdIndex(tenantId, mailboxId, index));
+    if (tickets.length === 0) continue;
+    // Distinct messages can share a Message-ID: prefer the ticket the sender takes part in, then
+    // the most recently active one.
+    const ticket = tickets.find((t) => t.participantIndexes.includes(input.fromIndex)) ?? newest(tickets);
+    const notices: Notice[] = ticket.participantIndexes.includes(input.fromIndex)
+      ? []
+      : [{ code: 'new_participant', detail: `${fromAddress} joined the conversation by replying to it` }];
+    return { ticket, notices };
   }
   if (input.providerThreadId) {
     const index = await keys.blindIndex(tenantId, 'provider-thread', input.providerThreadId);
@@ -51,6 +52,15 @@ export async function findTicket(
     }
   }
   return { ticket: null, notices: [] };
+}
+
+async function loadTickets(repo: TicketRepository, tenantId: string, mailboxId: string, ticketIds: string[]): Promise<TicketRecord[]> {
+  const tickets = await Promise.all([...new Set(ticketIds)].map((id) => repo.getTicket(tenantId, id)));
+  return tickets.filter((t): t is TicketRecord => t !== undefined && t.mailboxId === mailboxId);
+}
+
+function newest(tickets: TicketRecord[]): TicketRecord {
+  return tickets.reduce((a, b) => (b.lastActivityAt > a.lastActivityAt ? b : a));
 }
 
 function unique(values: string[]): string[] {

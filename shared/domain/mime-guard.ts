@@ -1,0 +1,180 @@
+// Sits between the raw stream and mailparser and enforces the structural limits mailparser lacks or
+// enforces too bluntly: multipart nesting depth and part count (the parser's input ends there, so it
+// still delivers everything before it, text included), and over-long header lines (cut, so one
+// 1 MB line does not cost the whole header block). Only the parser's view changes; the stored raw
+// message keeps every byte. Body bytes pass through untouched; only lines that may be boundaries
+// are looked at.
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Notice } from './model.js';
+
+export interface MimeGuardLimits {
+  maxNestingDepth: number;
+  maxParts: number;
+  /** A single header line is cut to this many bytes. */
+  maxHeaderLineBytes: number;
+}
+
+const LF = 0x0a;
+/** A partial line held back between chunks is never longer than this in the body. */
+const BODY_CARRY_MAX = 1024;
+
+export class MimeGuard extends Transform {
+  private inHeaders = true;
+  private carry: Buffer = Buffer.alloc(0);
+  /** The carried bytes continue a line that began in an earlier chunk. */
+  private carryIsContinuation = false;
+  private headerLineBytes = 0;
+  private contentType = '';
+  private collectingContentType = false;
+  private readonly boundaries: string[] = [];
+  private parts = 1;
+  private cut = false;
+  private truncatedHeaderLines = 0;
+  readonly notices: Notice[] = [];
+
+  constructor(private readonly limits: MimeGuardLimits) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.cut) return callback();
+    let data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = Buffer.alloc(0);
+    let start = 0;
+    while (start < data.length && !this.cut) {
+      const newline = data.indexOf(LF, start);
+      if (newline === -1) break;
+      const line = data.subarray(start, newline + 1);
+      const continuation = this.carryIsContinuation && start === 0;
+      this.carryIsContinuation = false;
+      if (this.inHeaders) this.headerLine(line, continuation);
+      else this.bodyLine(line, continuation);
+      start = newline + 1;
+    }
+    if (!this.cut && start < data.length) this.holdPartialLine(data.subarray(start));
+    data = Buffer.alloc(0);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (!this.cut && this.carry.length) {
+      if (this.inHeaders) this.headerLine(this.carry, this.carryIsContinuation);
+      else this.push(this.carry);
+    }
+    if (this.truncatedHeaderLines > 0) {
+      this.notices.push({
+        code: 'header_too_large',
+        detail: `${this.truncatedHeaderLines} header line(s) longer than ${this.limits.maxHeaderLineBytes} bytes were cut for parsing; the raw message keeps them whole`,
+      });
+    }
+    callback();
+  }
+
+  private holdPartialLine(rest: Buffer): void {
+    if (this.inHeaders) {
+      if (this.carryIsContinuation || this.headerLineBytes > 0) {
+        // The rest of a line already cut: drop it.
+        this.emitHeaderPiece(rest, Math.max(0, this.limits.maxHeaderLineBytes - this.headerLineBytes));
+        this.carryIsContinuation = true;
+      } else if (rest.length <= this.limits.maxHeaderLineBytes) {
+        this.carry = Buffer.from(rest); // a header line in the making: parsed once it is whole
+      } else {
+        // Too long to ever matter: pass on its start, cut the rest as it comes.
+        this.emitHeaderPiece(rest, this.limits.maxHeaderLineBytes);
+        this.carryIsContinuation = true;
+      }
+      return;
+    }
+    if (rest.length > BODY_CARRY_MAX || (!this.carryIsContinuation && rest[0] !== 0x2d)) {
+      // Not the start of a "--boundary" line (or far too long to be one): pass it on now.
+      this.push(rest);
+      this.carryIsContinuation = true;
+      return;
+    }
+    this.carry = Buffer.from(rest);
+  }
+
+  private emitHeaderPiece(piece: Buffer, room: number): void {
+    if (piece.length <= room) {
+      this.push(piece);
+      this.headerLineBytes += piece.length;
+      return;
+    }
+    if (room > 0) this.push(piece.subarray(0, room));
+    if (this.headerLineBytes <= this.limits.maxHeaderLineBytes) this.truncatedHeaderLines++;
+    this.headerLineBytes = this.limits.maxHeaderLineBytes + 1;
+  }
+
+  private headerLine(line: Buffer, continuation: boolean): void {
+    if (!continuation) this.headerLineBytes = 0;
+    const endsLine = line[line.length - 1] === LF;
+    const body = endsLine ? line.subarray(0, line.length - 1) : line;
+    const room = Math.max(0, this.limits.maxHeaderLineBytes - this.headerLineBytes);
+    const wasCut = this.headerLineBytes > this.limits.maxHeaderLineBytes || body.length > room;
+    this.emitHeaderPiece(body, room);
+    if (endsLine) this.push(Buffer.from('\n'));
+    if (continuation || wasCut) {
+      if (endsLine) this.headerLineBytes = 0;
+      return;
+    }
+    if (endsLine) this.headerLineBytes = 0;
+    const text = body.toString('latin1').replace(/\r$/, '');
+    if (text === '') return this.endOfHeaders();
+    if (/^[ \t]/.test(text)) {
+      if (this.collectingContentType) this.contentType += ` ${text.trim()}`;
+      return;
+    }
+    this.collectingContentType = /^content-type\s*:/i.test(text);
+    if (this.collectingContentType) this.contentType = text.slice(text.indexOf(':') + 1);
+  }
+
+  private endOfHeaders(): void {
+    this.inHeaders = false;
+    this.collectingContentType = false;
+    const match = /^\s*multipart\/[^;]*;(?:.*;)?\s*boundary\s*=\s*(?:"([^"]+)"|([^\s;]+))/is.exec(this.contentType);
+    this.contentType = '';
+    const boundary = match?.[1] ?? match?.[2];
+    if (!boundary) return;
+    this.boundaries.push(boundary);
+    if (this.boundaries.length > this.limits.maxNestingDepth) {
+      this.stop({
+        code: 'nesting_too_deep',
+        detail: `MIME parts nest more than ${this.limits.maxNestingDepth} levels deep; parts from there on were not parsed, the raw message is kept`,
+      });
+    }
+  }
+
+  private bodyLine(line: Buffer, continuation: boolean): void {
+    if (!continuation && line[0] === 0x2d && line[1] === 0x2d) {
+      const text = line.toString('latin1').trimEnd();
+      for (let i = this.boundaries.length - 1; i >= 0; i--) {
+        const boundary = this.boundaries[i];
+        if (text === `--${boundary}--`) {
+          this.boundaries.length = i;
+          break;
+        }
+        if (text === `--${boundary}`) {
+          this.boundaries.length = i + 1;
+          if (++this.parts > this.limits.maxParts) {
+            this.stop({
+              code: 'too_many_parts',
+              detail: `the message has more than ${this.limits.maxParts} MIME parts; parts from there on were not parsed, the raw message is kept`,
+            });
+            return;
+          }
+          this.push(line);
+          this.inHeaders = true;
+          return;
+        }
+      }
+    }
+    this.push(line);
+  }
+
+  /** Ends what the parser sees here; the rest is swallowed. */
+  private stop(notice: Notice): void {
+    this.notices.push(notice);
+    this.cut = true;
+    this.push(null);
+  }
+}
