@@ -55,8 +55,20 @@ async function ingestFile(deps: CommandDeps, source: string, mailbox: MailboxRec
   }
   try {
     const { tenantId, mailboxId } = mailbox;
-    const result = await ingestMessage(deps, handle.createReadStream(), { tenantId, mailboxId, mailbox, receivedAt: deps.clock.now() });
-    return { source, ...result };
+    const r = await ingestMessage(deps, handle.createReadStream(), { tenantId, mailboxId, mailbox, receivedAt: deps.clock.now() });
+    // The documented field order, for people reading the JSON lines.
+    return {
+      source,
+      status: r.status,
+      ticketId: r.ticketId,
+      messageId: r.messageId,
+      internetMessageId: r.internetMessageId,
+      subject: r.subject,
+      from: r.from,
+      attachments: r.attachments,
+      notices: r.notices,
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
   } catch (error) {
     return errorLine(source, error instanceof DomainError && error.exposeMessage ? error.message : 'ingestion failed; see the operator log');
   } finally {

@@ -36,7 +36,10 @@ export function clamdConfig(options: ClamdOptions & { socketPath: string; logFil
   const attachment = options.maxAttachmentBytes ?? 150 * MiB;
   // One MiB of slack over the limit: the stream is the decoded attachment, never more than the limit.
   const streamMax = attachment + MiB;
-  const scanMax = options.maxScanBytes ?? Math.max(streamMax, 400 * MiB);
+  // MaxScanSize bounds what clamd inspects inside one file, extracted archive content included. In
+  // ClamAV 1.4 an archive member over MaxFileSize is skipped without an alert, but MaxScanSize does
+  // alert: so content expanding past the attachment limit is held unscanned, never passed as clean.
+  const scanMax = options.maxScanBytes ?? streamMax;
   const fileMax = options.maxFileBytes ?? streamMax;
   return [
     `LocalSocket ${options.socketPath}`,

@@ -85,6 +85,7 @@ describe('clamd configuration', () => {
     const streamMax = Number(/StreamMaxLength (\d+)/.exec(conf)?.[1]);
     expect(streamMax).toBeGreaterThanOrEqual(150 * 1024 * 1024);
     expect(Number(/MaxFileSize (\d+)/.exec(conf)?.[1])).toBeGreaterThanOrEqual(150 * 1024 * 1024);
+    expect(Number(/MaxScanSize (\d+)/.exec(conf)?.[1])).toBe(streamMax);
   });
 
   it('maps clamd answers to verdicts', () => {

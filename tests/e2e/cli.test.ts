@@ -1,0 +1,189 @@
+// The operator CLI end to end, run the way an operator runs it (a child process of the bin), on the
+// real local stack it starts itself: dynalite, s3rver, clamd and the local keyring.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeS3Client } from '../../shared/adapters/s3/s3-blob-store.js';
+import { startDynalite } from '../../shared/local/dynalite.js';
+import { startS3rver } from '../../shared/local/s3rver.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const MAIL = join(ROOT, 'tests/fixtures/mail');
+const BIN = join(ROOT, 'bin/mail2ticket.mjs');
+let dataDir: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MAIL2TICKET_DATA_DIR: dataDir, MAIL2TICKET_MAX_ATTACHMENT_BYTES: String(20 * 1024 * 1024) },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const lines = (run: Run) => run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const mail = (name: string) => join(MAIL, name);
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'm2t-e2e-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('mail2ticket CLI', () => {
+  let ticketId: string;
+  let attachmentIds: Record<string, string> = {};
+
+  it('ingests files in order, one JSON line each, and keeps going past an unreadable one', async () => {
+    const run = await cli(
+      'ingest',
+      '--json',
+      mail('plain-text.eml'),
+      mail('reply-to-plain.eml'),
+      join(MAIL, 'does-not-exist.eml'),
+      mail('autoreply-outlook-oof.eml'),
+      mail('plain-text.eml'),
+      mail('garbage-not-mime.eml'),
+    );
+    expect(run.code).toBe(1);
+    const out = lines(run);
+    expect(out.map((l) => l.status)).toEqual(['created', 'appended', 'error', 'suppressed', 'duplicate', 'created']);
+    expect(out.map((l) => l.source)).toEqual([
+      mail('plain-text.eml'),
+      mail('reply-to-plain.eml'),
+      join(MAIL, 'does-not-exist.eml'),
+      mail('autoreply-outlook-oof.eml'),
+      mail('plain-text.eml'),
+      mail('garbage-not-mime.eml'),
+    ]);
+    ticketId = out[0]?.ticketId as string;
+    expect(out[1]?.ticketId).toBe(ticketId);
+    expect(out[4]?.ticketId).toBe(ticketId);
+    expect(out[2]).toMatchObject({ error: 'cannot read file: no such file', ticketId: null });
+    expect(out[3]).toMatchObject({ reason: 'auto_submitted', ticketId: null });
+    expect((out[5]?.notices as Array<{ code: string }>).map((n) => n.code)).toContain('unparsed');
+    expect(out[0]).toMatchObject({ subject: 'Printer on floor 3 is jammed', from: { address: 'alice@customer.example' }, attachments: [], notices: [] });
+    expect(Object.keys(out[0] as object).slice(0, 3)).toEqual(['source', 'status', 'ticketId']);
+  });
+
+  it('scans every attachment with the real clamd before it prints', async () => {
+    const run = await cli(
+      'ingest',
+      '--json',
+      '--mailbox',
+      'files',
+      mail('attach-clean.eml'),
+      mail('attach-eicar-plain.eml'),
+      mail('attach-eicar-zip.eml'),
+      mail('attach-encrypted-zip.eml'),
+      mail('attach-over-scan-limit.eml'),
+    );
+    expect(run.code).toBe(0);
+    const scans = lines(run).map((l) => (l.attachments as Array<{ filename: string; scan: string; id: string; sha256: string }>).map((a) => [a.filename, a.scan]));
+    expect(scans).toEqual([
+      [['clean.pdf', 'clean']],
+      [['eicar.com.txt', 'infected'], ['clean.pdf', 'clean']],
+      [['eicar-nested.zip', 'infected']],
+      [['encrypted.zip', 'unscanned']],
+      [['over-scan-limit.zip', 'unscanned']],
+    ]);
+    const pdf = await readFile(join(ROOT, 'tests/fixtures/attachments/clean.pdf'));
+    const first = (lines(run)[0]?.attachments as Array<{ id: string; sha256: string; size: number }>)[0];
+    expect(first?.size).toBe(pdf.length);
+    attachmentIds = Object.fromEntries(
+      lines(run).flatMap((l) => (l.attachments as Array<{ filename: string; id: string }>).map((a) => [`${a.filename}@${String(l.source).split('/').pop()}`, a.id])),
+    );
+  });
+
+  it('lists and shows tickets, newest first, with bodies and notices', async () => {
+    const list = await cli('tickets', 'list', '--json');
+    expect(list.code).toBe(0);
+    const tickets = JSON.parse(list.stdout) as Array<{ ticketId: string; mailboxId: string; subject: string }>;
+    expect(tickets.length).toBe(7);
+    const onlyDefault = JSON.parse((await cli('tickets', 'list', '--mailbox', 'default', '--json')).stdout) as unknown[];
+    expect(onlyDefault).toHaveLength(2);
+
+    const show = await cli('tickets', 'show', ticketId, '--json');
+    const view = JSON.parse(show.stdout) as { messages: Array<{ text: string }> };
+    expect(view.messages.map((m) => m.text)).toEqual([expect.stringContaining('PHRASE-PLAIN-7f3a'), expect.stringContaining('PHRASE-REPLY-2c81')]);
+    const table = await cli('tickets', 'show', ticketId);
+    expect(table.stdout).toContain('Printer on floor 3 is jammed');
+  });
+
+  it('refuses unknown ids and other tenants', async () => {
+    expect((await cli('tickets', 'show', '01NOSUCHTICKET0000000000000')).code).not.toBe(0);
+    const other = await cli('tickets', 'show', ticketId, '--tenant', 'globex');
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('not found');
+    expect(JSON.parse((await cli('tickets', 'list', '--tenant', 'globex', '--json')).stdout)).toEqual([]);
+    expect((await cli('attachments', 'get', attachmentIds['clean.pdf@attach-clean.eml'] as string, '--tenant', 'globex', '--out', join(dataDir, 'x'))).code).not.toBe(0);
+  });
+
+  it('serves a clean attachment byte for byte and refuses infected and unscanned ones', async () => {
+    const out = join(dataDir, 'contract.pdf');
+    const ok = await cli('attachments', 'get', attachmentIds['clean.pdf@attach-clean.eml'] as string, '--out', out);
+    expect(ok.code).toBe(0);
+    expect((await readFile(out)).equals(await readFile(join(ROOT, 'tests/fixtures/attachments/clean.pdf')))).toBe(true);
+
+    const infected = await cli('attachments', 'get', attachmentIds['eicar.com.txt@attach-eicar-plain.eml'] as string, '--out', join(dataDir, 'virus'));
+    expect(infected.code).not.toBe(0);
+    expect(infected.stderr).toMatch(/infected/);
+    const unscanned = await cli('attachments', 'get', attachmentIds['encrypted.zip@attach-encrypted-zip.eml'] as string, '--out', join(dataDir, 'enc'));
+    expect(unscanned.code).not.toBe(0);
+    expect(unscanned.stderr).toMatch(/not passed a virus scan/);
+    await expect(readFile(join(dataDir, 'virus'))).rejects.toThrow();
+  });
+
+  it('keeps nothing readable at rest: no body phrase, subject or sender in any item or object', async () => {
+    const dynamo = await startDynalite({ dir: join(dataDir, 'dynamodb') });
+    const s3 = await startS3rver({ dir: join(dataDir, 's3') });
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }; // s3rver's fixed local credentials
+    const ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
+    const s3Client = makeS3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials });
+    try {
+      const { Items = [] } = await ddb.send(new ScanCommand({ TableName: 'mail2ticket' }));
+      const items = JSON.stringify(Items, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+      const { Contents = [] } = await s3Client.send(new ListObjectsV2Command({ Bucket: s3.bucket }));
+      expect(Contents.length).toBeGreaterThanOrEqual(8);
+      const objects: string[] = [];
+      for (const object of Contents) {
+        const body = await s3Client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: object.Key }));
+        objects.push(Buffer.from(await (body.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString('latin1'));
+      }
+      const everything = `${items}\n${Contents.map((c) => c.Key).join('\n')}\n${objects.join('\n')}`;
+      for (const phrase of ['PHRASE-PLAIN-7f3a', 'PHRASE-ATTACH-CLEAN-61a0', 'Printer on floor 3', 'alice@customer.example', 'nora.lind', 'Signed contract', 'clean.pdf', '%PDF-1.4', 'EICAR-STANDARD']) {
+        expect(everything, phrase).not.toContain(phrase);
+      }
+    } finally {
+      ddb.destroy();
+      s3Client.destroy();
+      await s3.stop();
+      await dynamo.stop();
+    }
+  });
+
+  it('prints a readable table without --json and a usage error for bad arguments', async () => {
+    const run = await cli('ingest', mail('plain-text.eml'));
+    expect(run.stdout).toMatch(/STATUS[\s\S]*duplicate/);
+    const bad = await cli('ingest', '--tenant', '../etc', mail('plain-text.eml'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--tenant');
+  });
+});
