@@ -1,7 +1,7 @@
 // The embedded local stack: dynalite, s3rver and clamd on loopback, everything persisted under
 // MAIL2TICKET_DATA_DIR, and the real AWS SDK clients talking to them. This is the composition root
 // the CLI and `npm start` share; only what it builds differs from the Lambdas'.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ClamdScanner } from '../adapters/clamav/clamd-scanner.js';
@@ -30,7 +30,22 @@ export interface LocalStack {
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const LOCAL_REGION = 'us-east-1';
 
-export async function openLocalStack(config: LocalConfig, options: { scanner?: Scanner } = {}): Promise<LocalStack> {
+/** Where a running stack (`npm start`) tells other processes (the CLI) how to reach it. */
+export interface StackEndpoints {
+  pid: number;
+  dynamodb: string;
+  s3: string;
+  bucket: string;
+  clamdSocket: string | null;
+}
+
+const ENDPOINTS_FILE = 'stack.json';
+
+/**
+ * Opens the stack: attaches to the one a running `npm start` serves from the same data dir, else
+ * starts dynalite, s3rver and clamd in this process. `publish` records the endpoints for others.
+ */
+export async function openLocalStack(config: LocalConfig, options: { scanner?: Scanner; publish?: boolean } = {}): Promise<LocalStack> {
   const { dataDir } = config;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const stops: Array<() => Promise<void>> = [];
@@ -38,13 +53,28 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
-    const [dynamo, s3, clamd] = await Promise.all([
-      startDynalite({ dir: join(dataDir, 'dynamodb') }),
-      startS3rver({ dir: join(dataDir, 's3'), bucket: config.bucket }),
-      options.scanner ? Promise.resolve(null) : startClamd({ dir: join(dataDir, 'clamd'), maxAttachmentBytes: config.limits.maxAttachmentBytes }),
-    ]);
-    stops.push(dynamo.stop, s3.stop);
-    if (clamd) stops.push(clamd.stop);
+    const running = options.publish ? null : await readRunningStack(dataDir);
+    let endpoints: StackEndpoints;
+    if (running) {
+      endpoints = running;
+    } else {
+      const [dynamo, s3, clamd] = await Promise.all([
+        startDynalite({ dir: join(dataDir, 'dynamodb') }),
+        startS3rver({ dir: join(dataDir, 's3'), bucket: config.bucket }),
+        options.scanner ? Promise.resolve(null) : startClamd({ dir: join(dataDir, 'clamd'), maxAttachmentBytes: config.limits.maxAttachmentBytes }),
+      ]);
+      stops.push(dynamo.stop, s3.stop);
+      if (clamd) stops.push(clamd.stop);
+      endpoints = { pid: process.pid, dynamodb: dynamo.endpoint, s3: s3.endpoint, bucket: s3.bucket, clamdSocket: clamd?.socketPath ?? null };
+      if (options.publish) {
+        const file = join(dataDir, ENDPOINTS_FILE);
+        await writeFile(file, JSON.stringify(endpoints), { mode: 0o600 });
+        stops.push(() => rm(file, { force: true }));
+      }
+    }
+    const dynamo = { endpoint: endpoints.dynamodb };
+    const s3 = { endpoint: endpoints.s3, bucket: endpoints.bucket };
+    const clamd = endpoints.clamdSocket ? { socketPath: endpoints.clamdSocket } : null;
 
     const requests = new RequestCounter();
     const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -75,5 +105,20 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+async function readRunningStack(dataDir: string): Promise<StackEndpoints | null> {
+  let endpoints: StackEndpoints;
+  try {
+    endpoints = JSON.parse(await readFile(join(dataDir, ENDPOINTS_FILE), 'utf8')) as StackEndpoints;
+  } catch {
+    return null;
+  }
+  try {
+    process.kill(endpoints.pid, 0); // still alive?
+    return endpoints;
+  } catch {
+    return null; // a stale record from a stack that was killed
   }
 }
