@@ -143,18 +143,26 @@ export async function runIngestBenchmarks(): Promise<Metric[]> {
     if (!stack.scannerAvailable) throw new Error('the benchmark needs ClamAV: run `sudo sh scripts/ensure-system-deps`');
     const mailbox: MailboxRecord = { tenantId: TENANT, mailboxId: MAILBOX, provider: 'local', status: 'connected', createdAt: new Date().toISOString() };
     await stack.deps.repo.putMailbox(mailbox);
+    progress('requests per message');
     metrics.push({ metric: 'ingest.aws_requests_per_message', value: await requestsPerMessage(stack, mailbox), unit: 'requests' });
+    progress('overhead');
     metrics.push({ metric: 'ingest.overhead_ms_p50', value: round(await overheadP50(stack, mailbox)), unit: 'ms' });
+    progress('throughput ratio');
     metrics.push({ metric: 'ingest.throughput_ratio', value: round(await throughputRatio(stack, mailbox)), unit: 'ratio' });
   } finally {
     await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+  progress('RSS growth (25 MB, 100 MB)');
   const growth25 = await rssGrowth(25);
   const growth100 = await rssGrowth(100);
   metrics.push({ metric: 'ingest.rss_growth_mb_25mb', value: round(growth25), unit: 'MB' });
   metrics.push({ metric: 'ingest.rss_growth_ratio_100_vs_25', value: round(growth100 / growth25), unit: 'ratio' });
   return metrics;
+}
+
+function progress(step: string): void {
+  process.stderr.write(`bench: ${step}…\n`);
 }
 
 function round(value: number): number {

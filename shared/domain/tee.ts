@@ -63,10 +63,11 @@ export class Tee {
     if (this.waitingFor.has(sink)) return;
     this.waitingFor.add(sink);
     this.source.pause();
-    const release = () => this.releaseWait(sink);
-    sink.once('drain', release);
-    sink.once('close', release);
-    sink.once('error', release);
+    const release = () => {
+      sink.off('drain', release).off('close', release).off('error', release);
+      this.releaseWait(sink);
+    };
+    sink.on('drain', release).on('close', release).on('error', release);
   }
 
   private releaseWait(sink: Writable): void {

@@ -5,6 +5,9 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ClamdScanner, parseReply } from '../../shared/adapters/clamav/clamd-scanner.js';
 import { clamdConfig } from '../../shared/local/clamd.js';
+import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
+import { createMailParser } from '../../shared/domain/parse.js';
+import type { ScanVerdict } from '../../shared/domain/ports.js';
 import { clamdSocket } from '../support/clamd.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/attachments');
@@ -75,6 +78,21 @@ describe('ClamdScanner with real clamd', () => {
       const verdict = await scanner().scan(Readable.from([readFileSync(join(dir, name))]));
       expect(verdict, name).toEqual({ status: 'infected', signature: 'ClamAV-Test-File.clam-exe.UNOFFICIAL' });
     }
+  });
+});
+
+describe('regressions', () => {
+  it('a length prefix written under backpressure keeps its bytes (scan of a mailparser attachment stream)', async () => {
+    // The scanner once skipped a chunk's bytes when the socket refused its length prefix, and clamd
+    // then waited forever for them. mailparser's attachment streams hit that path reliably.
+    const raw = readFileSync(join(import.meta.dirname, '../../bench/corpus/large-3.eml'));
+    const verdicts: ScanVerdict[] = [];
+    const parser = createMailParser(DEFAULT_LIMITS, {
+      onAttachment: async (part) => void verdicts.push(await new ClamdScanner({ socketPath: clamdSocket(), timeoutMs: 10_000 }).scan(part.content)),
+    });
+    Readable.from([raw]).pipe(parser.sink);
+    await parser.result;
+    expect(verdicts).toEqual([{ status: 'clean' }]);
   });
 });
 

@@ -63,7 +63,10 @@ export class ClamdScanner implements Scanner {
           const piece = chunk.subarray(offset, offset + MAX_CHUNK);
           const header = Buffer.alloc(4);
           header.writeUInt32BE(piece.length);
-          writable = socket.write(header) && socket.write(piece) && writable;
+          // Both writes always happen: a length prefix without its bytes would desynchronise clamd.
+          const headerAccepted = socket.write(header);
+          const pieceAccepted = socket.write(piece);
+          writable = headerAccepted && pieceAccepted && writable;
         }
         if (!writable) {
           content.pause();
