@@ -1,17 +1,16 @@
 // Ingest benchmarks on the checked-in corpus against the real local stack (dynalite, s3rver,
 // clamd, local keyring).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { loadLocalConfig } from '../shared/config.js';
 import { ingestMessage } from '../shared/domain/ingest.js';
 import type { MailboxRecord } from '../shared/domain/model.js';
 import { createMailParser } from '../shared/domain/parse.js';
 import type { Scanner } from '../shared/domain/ports.js';
-import { openLocalStack, type LocalStack } from '../shared/local/stack.js';
+import type { LocalStack } from '../shared/local/stack.js';
+import { withStackServer } from './stack-server.js';
 
 export interface Metric {
   metric: string;
@@ -136,10 +135,8 @@ async function rssGrowth(megabytes: number): Promise<number> {
 }
 
 export async function runIngestBenchmarks(): Promise<Metric[]> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'm2t-bench-'));
-  const stack = await openLocalStack({ ...loadLocalConfig({ MAIL2TICKET_DATA_DIR: dataDir }) });
   const metrics: Metric[] = [];
-  try {
+  await withStackServer(async (stack) => {
     if (!stack.scannerAvailable) throw new Error('the benchmark needs ClamAV: run `sudo sh scripts/ensure-system-deps`');
     const mailbox: MailboxRecord = { tenantId: TENANT, mailboxId: MAILBOX, provider: 'local', status: 'connected', createdAt: new Date().toISOString() };
     await stack.deps.repo.putMailbox(mailbox);
@@ -149,10 +146,7 @@ export async function runIngestBenchmarks(): Promise<Metric[]> {
     metrics.push({ metric: 'ingest.overhead_ms_p50', value: round(await overheadP50(stack, mailbox)), unit: 'ms' });
     progress('throughput ratio');
     metrics.push({ metric: 'ingest.throughput_ratio', value: round(await throughputRatio(stack, mailbox)), unit: 'ratio' });
-  } finally {
-    await stack.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
   progress('RSS growth (25 MB, 100 MB)');
   const growth25 = await rssGrowth(25);
   const growth100 = await rssGrowth(100);

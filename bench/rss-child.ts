@@ -1,19 +1,13 @@
 // One measurement per fresh process: peak RSS growth while ingesting one message whose single
 // attachment has the given size in MB. Prints {"growthMb": …} on its last line.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { loadLocalConfig } from '../shared/config.js';
+import type { Readable } from 'node:stream';
 import { ingestMessage } from '../shared/domain/ingest.js';
 import type { MailboxRecord } from '../shared/domain/model.js';
-import { openLocalStack } from '../shared/local/stack.js';
+import { withStackServer } from './stack-server.js';
 import { syntheticMessage } from './synthetic.js';
 
 const megabytes = Number(process.argv[2]);
-const dataDir = await mkdtemp(join(tmpdir(), 'm2t-rss-'));
-const stack = await openLocalStack(loadLocalConfig({ MAIL2TICKET_DATA_DIR: dataDir }));
-try {
+await withStackServer(async (stack) => {
   const mailbox: MailboxRecord = { tenantId: 'bench', mailboxId: 'rss', provider: 'local', status: 'connected', createdAt: new Date().toISOString() };
   await stack.deps.repo.putMailbox(mailbox);
   const ingest = (stream: Readable) => ingestMessage(stack.deps, stream, { tenantId: 'bench', mailboxId: 'rss', mailbox, receivedAt: new Date() });
@@ -31,7 +25,4 @@ try {
   peak = Math.max(peak, process.memoryUsage.rss());
   if (result.attachments[0]?.size !== megabytes * 1024 * 1024) throw new Error('the attachment did not arrive whole');
   process.stdout.write(`${JSON.stringify({ growthMb: (peak - baseline) / (1024 * 1024), scan: result.attachments[0]?.scan })}\n`);
-} finally {
-  await stack.stop();
-  await rm(dataDir, { recursive: true, force: true });
-}
+});

@@ -15,6 +15,12 @@ export interface MimeGuardLimits {
 }
 
 const LF = 0x0a;
+const NEWLINE = Buffer.from('\n');
+const LF_DASH_DASH = Buffer.from('\n--');
+
+function isDashDash(data: Buffer, at: number): boolean {
+  return data[at] === 0x2d && data[at + 1] === 0x2d;
+}
 /** A partial line held back between chunks is never longer than this in the body. */
 const BODY_CARRY_MAX = 1024;
 
@@ -31,6 +37,7 @@ export class MimeGuard extends Transform {
   private cut = false;
   private truncatedHeaderLines = 0;
   readonly notices: Notice[] = [];
+  private out: Buffer[] = [];
 
   constructor(private readonly limits: MimeGuardLimits) {
     super();
@@ -42,10 +49,20 @@ export class MimeGuard extends Transform {
     this.carry = Buffer.alloc(0);
     let start = 0;
     while (start < data.length && !this.cut) {
+      const continuation = this.carryIsContinuation && start === 0;
+      if (!this.inHeaders && !(isDashDash(data, start) && !continuation)) {
+        // Body bytes pass in bulk up to the next line that starts with "--".
+        const candidate = data.indexOf(LF_DASH_DASH, start);
+        const end = candidate === -1 ? data.lastIndexOf(LF) : candidate;
+        if (end < start) break;
+        this.output(data.subarray(start, end + 1));
+        this.carryIsContinuation = false;
+        start = end + 1;
+        continue;
+      }
       const newline = data.indexOf(LF, start);
       if (newline === -1) break;
       const line = data.subarray(start, newline + 1);
-      const continuation = this.carryIsContinuation && start === 0;
       this.carryIsContinuation = false;
       if (this.inHeaders) this.headerLine(line, continuation);
       else this.bodyLine(line, continuation);
@@ -53,13 +70,15 @@ export class MimeGuard extends Transform {
     }
     if (!this.cut && start < data.length) this.holdPartialLine(data.subarray(start));
     data = Buffer.alloc(0);
+    if (!this.cut) this.flushOut();
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
     if (!this.cut && this.carry.length) {
       if (this.inHeaders) this.headerLine(this.carry, this.carryIsContinuation);
-      else this.push(this.carry);
+      else this.output(this.carry);
+      this.flushOut();
     }
     if (this.truncatedHeaderLines > 0) {
       this.notices.push({
@@ -87,7 +106,7 @@ export class MimeGuard extends Transform {
     }
     if (rest.length > BODY_CARRY_MAX || (!this.carryIsContinuation && rest[0] !== 0x2d)) {
       // Not the start of a "--boundary" line (or far too long to be one): pass it on now.
-      this.push(rest);
+      this.output(rest);
       this.carryIsContinuation = true;
       return;
     }
@@ -96,11 +115,11 @@ export class MimeGuard extends Transform {
 
   private emitHeaderPiece(piece: Buffer, room: number): void {
     if (piece.length <= room) {
-      this.push(piece);
+      this.output(piece);
       this.headerLineBytes += piece.length;
       return;
     }
-    if (room > 0) this.push(piece.subarray(0, room));
+    if (room > 0) this.output(piece.subarray(0, room));
     if (this.headerLineBytes <= this.limits.maxHeaderLineBytes) this.truncatedHeaderLines++;
     this.headerLineBytes = this.limits.maxHeaderLineBytes + 1;
   }
@@ -112,7 +131,7 @@ export class MimeGuard extends Transform {
     const room = Math.max(0, this.limits.maxHeaderLineBytes - this.headerLineBytes);
     const wasCut = this.headerLineBytes > this.limits.maxHeaderLineBytes || body.length > room;
     this.emitHeaderPiece(body, room);
-    if (endsLine) this.push(Buffer.from('\n'));
+    if (endsLine) this.output(NEWLINE);
     if (continuation || wasCut) {
       if (endsLine) this.headerLineBytes = 0;
       return;
@@ -162,19 +181,31 @@ export class MimeGuard extends Transform {
             });
             return;
           }
-          this.push(line);
+          this.output(line);
           this.inHeaders = true;
           return;
         }
       }
     }
-    this.push(line);
+    this.output(line);
   }
 
   /** Ends what the parser sees here; the rest is swallowed. */
   private stop(notice: Notice): void {
     this.notices.push(notice);
     this.cut = true;
+    this.flushOut();
     this.push(null);
+  }
+
+  /** Output is gathered per input chunk: one push per chunk, not one per line, keeps the parser fast. */
+  private output(piece: Buffer): void {
+    if (piece.length) this.out.push(piece);
+  }
+
+  private flushOut(): void {
+    if (this.out.length === 0) return;
+    this.push(this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out));
+    this.out = [];
   }
 }
