@@ -1,0 +1,51 @@
+// The object bucket for raw messages, bodies and attachments (all encrypted client-side as well):
+// KMS at rest, TLS only, private, versioned with short-lived noncurrent versions, access-logged.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface AttachmentStoreProps {
+  /** Days a replaced or deleted version survives (≤ 30, inside the purge promise). */
+  readonly noncurrentVersionDays?: number;
+  readonly accessLogDays?: number;
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class AttachmentStore extends Construct {
+  public readonly bucket: s3.Bucket;
+  public readonly accessLogBucket: s3.Bucket;
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: AttachmentStoreProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.key = new kms.Key(this, 'Key', { description: 'mail2ticket objects', enableKeyRotation: true, removalPolicy });
+    // Server access logs can only be delivered to an SSE-S3 bucket.
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogDays ?? 30) }],
+      removalPolicy,
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'objects/',
+      lifecycleRules: [
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: 'expire-orphaned-intake', prefix: 'intake/', expiration: Duration.days(14) },
+      ],
+      removalPolicy,
+    });
+  }
+}

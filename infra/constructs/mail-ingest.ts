@@ -1,0 +1,160 @@
+// The ingest worker: an SQS FIFO queue (one message group per mailbox, so a mailbox's mail is
+// processed in order and never concurrently) feeding a Lambda that runs ingestMessage, with a
+// dead-letter queue and an alarm on it. Least privilege: the table, the bucket's objects, the store
+// keys, and tenant keys only through their aliases and only with our encryption context.
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
+
+export const TENANT_KEY_ALIAS_PREFIX = 'alias/mail2ticket/tenant/';
+const ROOT = join(import.meta.dirname, '../..');
+
+export interface MailIngestProps {
+  readonly table: dynamodb.ITableV2;
+  readonly tableKey: kms.IKey;
+  readonly bucket: s3.IBucket;
+  readonly bucketKey: kms.IKey;
+  readonly maxReceiveCount?: number;
+  readonly timeout?: Duration;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class MailIngest extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly worker: NodejsFunction;
+  public readonly queueKey: kms.Key;
+  public readonly dlqAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: MailIngestProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.minutes(2);
+    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'mail2ticket ingest queues', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    const queueDefaults = {
+      fifo: true,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
+      dataKeyReuse: Duration.hours(1),
+      enforceSSL: true,
+      // Jobs carry ids only; still, nothing waits longer than the promise allows.
+      retentionPeriod: Duration.days(14),
+    };
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', queueDefaults);
+    this.queue = new sqs.Queue(this, 'Jobs', {
+      ...queueDefaults,
+      contentBasedDeduplication: false,
+      // AWS advises six times the function timeout, so a retry never overlaps a running attempt.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+
+    const logGroup = new logs.LogGroup(this, 'WorkerLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'WorkerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+
+    this.worker = new NodejsFunction(this, 'Worker', {
+      entry: join(ROOT, 'functions/ingest/handler.ts'),
+      projectRoot: ROOT,
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout,
+      role,
+      logGroup,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        BUCKET_NAME: props.bucket.bucketName,
+        TENANT_KEY_ALIAS_PREFIX,
+        POWERTOOLS_SERVICE_NAME: 'mail2ticket-ingest',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    this.worker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    grantStores(role, props);
+    grantTenantKeys(role);
+
+    this.dlqAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'Ingest jobs failed every retry and wait in the dead-letter queue',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
+
+/** Exactly the calls the repository and blob store make; each index named, no action wildcards. */
+function grantStores(role: iam.Role, props: MailIngestProps): void {
+  const { table, bucket } = props;
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'TicketTable',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      resources: [table.tableArn, ...TABLE_SCHEMA.GlobalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.IndexName}`)],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ObjectsRead',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'],
+      resources: [bucket.arnForObjects('*')],
+    }),
+  );
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'ObjectsList', actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [bucket.bucketArn] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'StoreKeys',
+      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      resources: [props.tableKey.keyArn, props.bucketKey.keyArn],
+    }),
+  );
+}
+
+/**
+ * Tenant keys are created at run time, one pair per tenant, so they can't be named here: the worker
+ * may use a key only through a mail2ticket tenant alias, and data keys only with our context.
+ */
+function grantTenantKeys(role: iam.Role): void {
+  const keys = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
+  const viaTenantAlias = { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': `${TENANT_KEY_ALIAS_PREFIX}*` } };
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'TenantDataKeys',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [keys],
+      conditions: {
+        ...viaTenantAlias,
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'mailbox', 'purpose'] },
+        Null: { 'kms:EncryptionContextKeys': 'false' },
+      },
+    }),
+  );
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'TenantKeyLookup', actions: ['kms:DescribeKey', 'kms:GenerateMac'], resources: [keys], conditions: viaTenantAlias }));
+}
