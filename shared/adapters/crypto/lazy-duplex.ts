@@ -32,7 +32,8 @@ export function lazyDuplex(inner: Promise<Duplex>): Duplex {
         if (!outer.push(chunk)) stream.pause();
       });
       stream.once('end', () => outer.push(null));
-      stream.once('error', (error) => outer.destroy(error));
+      // on, not once: the Encryption SDK's streams can emit the same failure more than once.
+      stream.on('error', (error) => outer.destroy(error));
     },
     (error: Error) => outer.destroy(error),
   );
