@@ -19,7 +19,7 @@ export interface Metric {
 }
 
 
-const CONCURRENCY = 2; // the machine's cores; pipeline and floor run at the same concurrency
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2); // pipeline and floor run at the same concurrency
 const CORPUS = join(import.meta.dirname, 'corpus');
 const MAILBOX = 'bench';
 const TENANT = 'bench';
@@ -125,7 +125,14 @@ async function requestsPerMessage(stack: LocalStack, mailbox: MailboxRecord): Pr
   return Math.max(...samples);
 }
 
+/** Median of three fresh processes: one sample mostly measures when the garbage collector ran. */
 async function rssGrowth(megabytes: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) samples.push(await rssGrowthOnce(megabytes));
+  return median(samples);
+}
+
+async function rssGrowthOnce(megabytes: number): Promise<number> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'rss-child.ts'), String(megabytes)], {
     maxBuffer: 1024 * 1024,
     timeout: 10 * 60_000,

@@ -160,6 +160,7 @@ async function decideAndWrite(
         fromAddress,
       );
 
+  const expiresAt = mailbox.purgeBy ? Math.floor(Date.parse(mailbox.purgeBy) / 1000) : undefined;
   const now = clock.now();
   const proposed: IngestClaim = {
     tenantId,
@@ -171,11 +172,11 @@ async function decideAndWrite(
     status: reason ? 'suppressed' : threading.ticket ? 'appended' : 'created',
     claimedAt: now.toISOString(),
     leaseUntil: new Date(now.getTime() + deps.limits.claimLeaseSeconds * 1000).toISOString(),
+    ...(expiresAt ? { expiresAt } : {}),
   };
   const claim = await claimOrResolve(deps, proposed, received);
   if ('duplicateOf' in claim) return claim.duplicateOf;
 
-  const expiresAt = mailbox.purgeBy ? Math.floor(Date.parse(mailbox.purgeBy) / 1000) : undefined;
   const receivedAt = ctx.receivedAt.toISOString();
   const fieldsCtx = fieldsContext(tenantId, mailboxId);
   const summary = {

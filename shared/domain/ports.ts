@@ -91,6 +91,8 @@ export interface IngestClaim {
   status: 'created' | 'appended' | 'suppressed';
   claimedAt: string;
   leaseUntil: string;
+  /** TTL (epoch seconds) when the mailbox already has a purge deadline. */
+  expiresAt?: number;
 }
 
 export interface TicketRepository {

@@ -34,7 +34,9 @@ export class S3BlobStore implements BlobStore {
     options: S3BlobStoreOptions = {},
   ) {
     this.versioned = options.versioned ?? false;
-    this.partSize = options.partSizeBytes ?? 8 * 1024 * 1024;
+    // S3's minimum part size, one part in flight: a raw message and its attachment upload at once, so
+    // this bounds memory at about four parts whatever the message size.
+    this.partSize = options.partSizeBytes ?? 5 * 1024 * 1024;
   }
 
   async put(key: string, body: Readable | Uint8Array): Promise<void> {
@@ -46,7 +48,7 @@ export class S3BlobStore implements BlobStore {
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: body },
       partSize: this.partSize,
-      queueSize: 2,
+      queueSize: 1,
       leavePartsOnError: false, // aborts the multipart upload on failure
     });
     await call(() => upload.done());

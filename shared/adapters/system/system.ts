@@ -10,6 +10,6 @@ export function ulidIds(): IdGenerator {
   return {
     next: () => next(),
     // 160 random bits, base32hex lower-case: safe in a Message-ID's local part.
-    randomToken: () => BigInt(`0x${randomBytes(20).toString('hex')}`).toString(32),
+    randomToken: () => BigInt(`0x${randomBytes(20).toString('hex')}`).toString(32).padStart(32, '0'),
   };
 }

@@ -1,0 +1,30 @@
+// The shape rules that keep the domain portable: it speaks only through its ports.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ulidIds } from '../../shared/adapters/system/system.js';
+import { ownMessageId } from '../../shared/domain/message-ids.js';
+
+const DOMAIN = join(import.meta.dirname, '../../shared/domain');
+const FORBIDDEN = /from '(@aws-sdk\/|@aws-crypto\/|@aws-lambda-powertools\/|@middy\/|googleapis|@googleapis\/|@microsoft\/|@azure\/|dynalite|s3rver|node:net|node:http)/;
+
+describe('architecture', () => {
+  it('keeps AWS, provider and transport SDKs out of shared/domain', () => {
+    const files = readdirSync(DOMAIN).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const offending = readFileSync(join(DOMAIN, file), 'utf8').split('\n').filter((line) => FORBIDDEN.test(line));
+      expect(offending, file).toEqual([]);
+    }
+  });
+
+  it('mints Message-ID tokens with at least 128 random bits', () => {
+    const ids = ulidIds();
+    const tokens = new Set(Array.from({ length: 1000 }, () => ids.randomToken()));
+    expect(tokens.size).toBe(1000);
+    for (const token of tokens) {
+      expect(token).toHaveLength(32); // 32 base32 digits: the 160 random bits, zero-padded
+      expect(ownMessageId(token, 'helpdesk.example')).toMatch(/^[0-9a-v]+@helpdesk\.example$/);
+    }
+  });
+});
