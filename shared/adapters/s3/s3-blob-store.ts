@@ -122,7 +122,7 @@ async function call<T>(request: () => Promise<T>, key?: string): Promise<T> {
 }
 
 export function makeS3Client(options: { endpoint?: string; region: string; credentials?: { accessKeyId: string; secretAccessKey: string } }): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: options.region,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
@@ -131,4 +131,24 @@ export function makeS3Client(options: { endpoint?: string; region: string; crede
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  useUnsignedPayloadForObjects(client);
+  return client;
+}
+
+/**
+ * SigV4 would hash every uploaded byte once more to sign the body. Our objects are AES-GCM
+ * ciphertexts (tampering fails their authentication tag) and travel over TLS, so the body is sent
+ * as UNSIGNED-PAYLOAD, which S3 accepts; headers are still signed.
+ */
+function useUnsignedPayloadForObjects(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'PutObjectCommand' || context.commandName === 'UploadPartCommand') {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'mail2ticketUnsignedObjectPayload' },
+  );
 }
