@@ -1,8 +1,9 @@
 // mail2ticket operator CLI: `npm run --silent cli -- <command>` or the `mail2ticket` bin.
 import { ConfigError, DomainError } from '../domain/errors.js';
 import { loadLocalConfig } from '../config.js';
-import { openLocalStack } from '../local/stack.js';
-import { attachmentsCommand, ingestCommand, ticketsCommand, type CommandDeps } from './commands.js';
+import { openLocalStack, type LocalStack } from '../local/stack.js';
+import { attachmentsCommand, ingestCommand, ticketsCommand } from './commands.js';
+import { mailboxesCommand, purgeCommand } from './retention-commands.js';
 import { UsageError } from './output.js';
 
 const USAGE = `mail2ticket — turn email into helpdesk tickets
@@ -14,13 +15,20 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   tickets show ID [--json]                a ticket with its messages, attachments and notices
   attachments get ID --out FILE           save a clean attachment (infected/unscanned are refused)
   attachments rescan [--json]             scan held (unscanned) attachments again
+  mailboxes list [--json]                 mailboxes with status and purge deadline
+  mailboxes disconnect ID                 hide its data now, delete it all within 30 days
+  mailboxes erase ID                      delete everything of the mailbox at once
+  purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
+  purge status [--json]                   purge deadlines
 
 Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket).`;
 
-const COMMANDS: Record<string, (deps: CommandDeps, argv: string[]) => Promise<number>> = {
-  ingest: ingestCommand,
-  tickets: ticketsCommand,
-  attachments: attachmentsCommand,
+const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<number>> = {
+  ingest: (stack, argv) => ingestCommand(stack.deps, argv),
+  tickets: (stack, argv) => ticketsCommand(stack.deps, argv),
+  attachments: (stack, argv) => attachmentsCommand(stack.deps, argv),
+  mailboxes: mailboxesCommand,
+  purge: purgeCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -34,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const stack = await openLocalStack(loadLocalConfig());
     try {
-      return await run(stack.deps, rest);
+      return await run(stack, rest);
     } finally {
       await stack.stop();
     }

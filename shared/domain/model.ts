@@ -38,6 +38,8 @@ export interface MailboxRecord {
   disconnectedAt?: string;
   /** ISO time by which every item and object of the mailbox is gone. */
   purgeBy?: string;
+  /** When the backstop (or an erase) removed everything; the record stays as a tombstone of ids and dates. */
+  purgedAt?: string;
 }
 
 /** Common to every stored item of a mailbox. */

@@ -144,3 +144,18 @@ export interface IngestedWrite {
   providerIdIndex?: string;
   claim: IngestClaim;
 }
+
+/** An item of the table, opaque to the domain: the retention jobs only count, stamp and delete them. */
+export interface StoredItemRef {
+  ref: string;
+}
+
+export interface RetentionRepository {
+  /** Disconnected mailboxes, across tenants, whose purge deadline is at or before `cutoff` and not yet purged. */
+  listPurgeDue(cutoff: Date): Promise<MailboxRecord[]>;
+  /** One page of every item of a mailbox (tickets, messages, attachments, claims, links, robots). */
+  listMailboxItems(tenantId: string, mailboxId: string, cursor?: string): Promise<{ items: StoredItemRef[]; cursor?: string }>;
+  /** Sets the TTL attribute, never later than one already set. */
+  setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void>;
+  deleteItems(items: StoredItemRef[]): Promise<void>;
+}

@@ -12,7 +12,7 @@ import { RequestCounter } from '../adapters/system/request-counter.js';
 import { systemClock, ulidIds } from '../adapters/system/system.js';
 import type { LocalConfig } from '../config.js';
 import type { IngestDeps } from '../domain/ingest.js';
-import type { Scanner } from '../domain/ports.js';
+import type { RetentionRepository, Scanner } from '../domain/ports.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
 import { ensureTable, startDynalite } from './dynalite.js';
@@ -20,6 +20,9 @@ import { startS3rver } from './s3rver.js';
 
 export interface LocalStack {
   deps: IngestDeps;
+  retention: RetentionRepository;
+  /** The raw client and table, for the local TTL emulator (dynalite has no TTL). */
+  dynamo: { client: DynamoDBClient; tableName: string };
   /** Every AWS SDK request the stack's clients sent (benchmarks and tests read it). */
   requests: RequestCounter;
   scannerAvailable: boolean;
@@ -88,9 +91,12 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
     await ensureTable(dynamoClient, config.tableName);
 
     const scanner = options.scanner ?? (clamd ? new ClamdScanner({ socketPath: clamd.socketPath }) : new UnavailableScanner());
+    const repo = new DynamoDbTicketRepository(dynamoClient, config.tableName);
     return {
+      retention: repo,
+      dynamo: { client: dynamoClient, tableName: config.tableName },
       deps: {
-        repo: new DynamoDbTicketRepository(dynamoClient, config.tableName),
+        repo,
         blobs: new S3BlobStore(s3Client, s3.bucket),
         keys: new LocalKeyService({ keyDir: join(dataDir, 'keys') }),
         scanner,

@@ -16,7 +16,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailable } from '../../domain/errors.js';
 import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from '../../domain/model.js';
-import type { ClaimResult, IngestClaim, IngestedWrite, TicketRepository } from '../../domain/ports.js';
+import type { ClaimResult, IngestClaim, IngestedWrite, RetentionRepository, StoredItemRef, TicketRepository } from '../../domain/ports.js';
 import * as k from './keys.js';
 
 type Item = Record<string, AttributeValue>;
@@ -25,7 +25,7 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI
 const BATCH_LIMIT = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 
-export class DynamoDbTicketRepository implements TicketRepository {
+export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -37,7 +37,9 @@ export class DynamoDbTicketRepository implements TicketRepository {
   }
 
   async putMailbox(mailbox: MailboxRecord): Promise<void> {
-    await this.put({ PK: k.tenantPk(mailbox.tenantId), SK: k.mailboxSk(mailbox.mailboxId), entity: 'mailbox', ...mailbox });
+    // A mailbox awaiting its purge sits in the deadline index, which the backstop sweep walks.
+    const due = mailbox.purgeBy && !mailbox.purgedAt ? { GSI1PK: k.PURGE_DUE, GSI1SK: `${mailbox.purgeBy}#${mailbox.tenantId}#${mailbox.mailboxId}` } : {};
+    await this.put({ PK: k.tenantPk(mailbox.tenantId), SK: k.mailboxSk(mailbox.mailboxId), entity: 'mailbox', ...due, ...mailbox });
   }
 
   async listMailboxes(tenantId: string): Promise<MailboxRecord[]> {
@@ -233,6 +235,70 @@ export class DynamoDbTicketRepository implements TicketRepository {
       let pending: WriteRequest[] = items.slice(i, i + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > MAX_BATCH_ATTEMPTS) throw new DependencyUnavailable(`${pending.length} item(s) stayed unprocessed`);
+        if (attempt > 1) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
+        const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })));
+        pending = out.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+
+  // ── retention ──────────────────────────────────────────────────────────────
+  async listPurgeDue(cutoff: Date): Promise<MailboxRecord[]> {
+    return this.query<MailboxRecord>({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :cutoff',
+      // '~' sorts after every id character: every mailbox due at the cutoff instant is included.
+      ExpressionAttributeValues: { ':pk': { S: k.PURGE_DUE }, ':cutoff': { S: `${cutoff.toISOString()}~` } },
+    });
+  }
+
+  async listMailboxItems(tenantId: string, mailboxId: string, cursor?: string): Promise<{ items: StoredItemRef[]; cursor?: string }> {
+    const out = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'GSI4',
+          KeyConditionExpression: 'MBX = :m',
+          ExpressionAttributeValues: { ':m': { S: k.mbx(tenantId, mailboxId) } },
+          Limit: 500,
+          ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Item } : {}),
+        }),
+      ),
+    );
+    const items = (out.Items ?? []).map((item) => ({ ref: JSON.stringify([item.PK?.S, item.SK?.S]) }));
+    return { items, ...(out.LastEvaluatedKey ? { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : {}) };
+  }
+
+  async setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void> {
+    for (const item of items) {
+      const [PK, SK] = JSON.parse(item.ref) as [string, string];
+      try {
+        await this.call(() =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: marshall({ PK, SK }),
+              UpdateExpression: 'SET expiresAt = :e',
+              // Never postpone a deadline, never resurrect a deleted item.
+              ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(expiresAt) OR expiresAt > :e)',
+              ExpressionAttributeValues: { ':e': { N: String(expiresAt) } },
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  async deleteItems(items: StoredItemRef[]): Promise<void> {
+    for (let i = 0; i < items.length; i += BATCH_LIMIT) {
+      let pending: WriteRequest[] = items.slice(i, i + BATCH_LIMIT).map((item) => {
+        const [PK, SK] = JSON.parse(item.ref) as [string, string];
+        return { DeleteRequest: { Key: marshall({ PK, SK }) } };
+      });
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_BATCH_ATTEMPTS) throw new DependencyUnavailable(`${pending.length} deletion(s) stayed unprocessed`);
         if (attempt > 1) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
         const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })));
         pending = out.UnprocessedItems?.[this.tableName] ?? [];

@@ -1,7 +1,7 @@
 // Item keys. Every key starts with the tenant id and holds only opaque ids and HMACs.
 //
 //   entity          PK                                  SK                 GSIs
-//   mailbox         T#t                                 MB#m
+//   mailbox         T#t                                 MB#m               GSI1 PURGE#DUE / purgeBy#t#m (while a purge is due)
 //   ticket          T#t#K#ticket                        TICKET             GSI1 T#t#MB#m#TICKETS / lastActivityAt#ticket
 //   message         T#t#K#ticket                        M#message          GSI2 T#t#MB#m#MID#hmac / ticket#message, GSI3 T#t#MB#m#PT#hmac
 //   attachment      T#t#K#ticket                        A#message#att      GSI1 T#t#ATT#att / ATT, GSI2 T#t#HELD / att (while held)
@@ -35,3 +35,5 @@ export const providerIdPk = (t: string, m: string, hmac: string) => `${mbx(t, m)
 export const CLAIM_SK = 'CLAIM';
 export const requesterPk = (t: string, hmac: string) => `${tenantPk(t)}#RQ#${hmac}`;
 export const suppressedPk = (t: string, m: string) => `${mbx(t, m)}#SUP`;
+/** The deadline index of disconnected mailboxes (GSI1 on mailbox items; sort key purgeBy#tenant#mailbox). */
+export const PURGE_DUE = 'PURGE#DUE';

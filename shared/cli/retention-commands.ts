@@ -1,0 +1,71 @@
+// Mailbox lifecycle and retention commands. `purge run --now T` runs, as of T, what the cloud runs
+// on its own: TTL expiry (emulated locally), the stream consumer, and the backstop sweep.
+import { parseArgs } from 'node:util';
+import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
+import type { Clock } from '../domain/ports.js';
+import { disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
+import type { LocalStack } from '../local/stack.js';
+import { expireItems } from '../local/ttl-emulator.js';
+import { DEFAULT_TENANT } from './commands.js';
+import { safeId } from './ids.js';
+import { printJsonLine, printTable, UsageError } from './output.js';
+
+function retentionDeps(stack: LocalStack, clock: Clock = stack.deps.clock): RetentionDeps {
+  return { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock };
+}
+
+export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { tenant: { type: 'string' }, json: { type: 'boolean', default: false }, 'retention-days': { type: 'string' } },
+  });
+  const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
+  if (sub === 'list') {
+    const mailboxes = await stack.deps.repo.listMailboxes(tenantId);
+    if (values.json) printJsonLine(mailboxes);
+    else printTable(['MAILBOX', 'PROVIDER', 'STATUS', 'PURGE BY', 'PURGED'], mailboxes.map((m) => [m.mailboxId, m.provider, m.status, m.purgeBy ?? '', m.purgedAt ?? '']));
+    return 0;
+  }
+  const mailboxId = safeId('mailbox', positionals[0]);
+  if (sub === 'disconnect') {
+    const days = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
+    const mailbox = await disconnectMailbox(retentionDeps(stack), tenantId, mailboxId, days);
+    if (values.json) printJsonLine(mailbox);
+    else process.stdout.write(`mailbox ${mailboxId} disconnected; its data is hidden now and deleted by ${mailbox.purgeBy}\n`);
+    return 0;
+  }
+  if (sub === 'erase') {
+    const removed = await eraseMailbox(retentionDeps(stack), tenantId, mailboxId);
+    if (values.json) printJsonLine({ mailboxId, ...removed });
+    else process.stdout.write(`mailbox ${mailboxId} erased: ${removed.items} items and ${removed.objects} objects deleted\n`);
+    return 0;
+  }
+  throw new UsageError('mailboxes takes "list", "disconnect ID" or "erase ID"');
+}
+
+export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: { now: { type: 'string' }, json: { type: 'boolean', default: false }, tenant: { type: 'string' } } });
+  if (sub === 'run') {
+    const now = values.now === undefined ? stack.deps.clock.now() : new Date(values.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError('--now takes an ISO 8601 time');
+    const clock: Clock = { now: () => new Date(now) };
+    const deps = retentionDeps(stack, clock);
+    const expired = await expireItems({ ...stack.dynamo, now, deliver: makePurgeStreamHandler(deps) });
+    const sweep = await sweepDueMailboxes(deps);
+    const report = { now: now.toISOString(), expiredItems: expired, sweep };
+    if (values.json) printJsonLine(report);
+    else process.stdout.write(`as of ${report.now}: ${expired} expired item(s) deleted with their objects; backstop purged ${sweep.mailboxes} mailbox(es), ${sweep.items} item(s), ${sweep.objects} object(s)\n`);
+    return 0;
+  }
+  if (sub === 'status') {
+    const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
+    const due = (await stack.deps.repo.listMailboxes(tenantId)).filter((m) => m.purgeBy);
+    if (values.json) printJsonLine(due.map(({ mailboxId, disconnectedAt, purgeBy, purgedAt }) => ({ mailboxId, disconnectedAt, purgeBy, purgedAt: purgedAt ?? null })));
+    else printTable(['MAILBOX', 'DISCONNECTED', 'PURGE BY', 'PURGED'], due.map((m) => [m.mailboxId, m.disconnectedAt ?? '', m.purgeBy ?? '', m.purgedAt ?? '']));
+    return 0;
+  }
+  throw new UsageError('purge takes "run [--now ISO_TIME]" or "status"');
+}

@@ -1,0 +1,120 @@
+// Retention: a disconnected mailbox's data is gone from active systems by its deadline. Three layers,
+// each enough on its own: TTL on every item (stamped early, since DynamoDB deletes expired items
+// within about two days), a stream consumer deleting the objects of each item the TTL removed, and a
+// backstop sweep that removes everything of a mailbox before its deadline whatever happened to the
+// other two. An erase request runs the sweep for one mailbox at once.
+import { MailboxDisconnected, NotFound } from './errors.js';
+import type { MailboxRecord } from './model.js';
+import { mailboxPrefix } from './object-keys.js';
+import type { BlobStore, Clock, RetentionRepository, TicketRepository } from './ports.js';
+
+export interface RetentionDeps {
+  repo: TicketRepository;
+  retention: RetentionRepository;
+  blobs: BlobStore;
+  clock: Clock;
+}
+
+/** The promise: never more than 30 days. */
+export const MAX_RETENTION_DAYS = 30;
+/** DynamoDB's TTL is best effort, typically within 48 hours: items expire this much before the deadline. */
+export const TTL_LEAD_DAYS = 3;
+/** How often the backstop sweep runs; it purges what falls due before its next run plus one day. */
+export const SWEEP_INTERVAL_HOURS = 24;
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Marks a mailbox disconnected with its deadline; reads exclude it from this moment. Idempotent. */
+export async function disconnectMailbox(deps: RetentionDeps, tenantId: string, mailboxId: string, retentionDays = MAX_RETENTION_DAYS): Promise<MailboxRecord> {
+  const days = Math.min(Math.max(1, Math.floor(retentionDays)), MAX_RETENTION_DAYS);
+  const mailbox = await deps.repo.getMailbox(tenantId, mailboxId);
+  if (!mailbox) throw new NotFound(`mailbox ${mailboxId} not found`);
+  if (mailbox.status === 'disconnected' && mailbox.purgeBy) return mailbox; // an earlier deadline stands
+  const now = deps.clock.now();
+  const disconnected: MailboxRecord = {
+    ...mailbox,
+    status: 'disconnected',
+    disconnectedAt: now.toISOString(),
+    purgeBy: new Date(now.getTime() + days * DAY_MS).toISOString(),
+  };
+  await deps.repo.putMailbox(disconnected);
+  await stampMailbox(deps, disconnected);
+  return disconnected;
+}
+
+/** Sets `expiresAt` on every item of the mailbox, early enough for the TTL to land before purgeBy. Resumable. */
+export async function stampMailbox(deps: RetentionDeps, mailbox: MailboxRecord): Promise<number> {
+  if (!mailbox.purgeBy) throw new MailboxDisconnected(`mailbox ${mailbox.mailboxId} has no purge deadline`);
+  const expiresAt = ttlFor(mailbox.purgeBy, deps.clock.now());
+  let stamped = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.retention.listMailboxItems(mailbox.tenantId, mailbox.mailboxId, cursor);
+    await deps.retention.setExpiry(page.items, expiresAt);
+    stamped += page.items.length;
+    cursor = page.cursor;
+  } while (cursor);
+  return stamped;
+}
+
+export function ttlFor(purgeBy: string, now: Date): number {
+  const target = Date.parse(purgeBy) - TTL_LEAD_DAYS * DAY_MS;
+  return Math.floor(Math.max(target, now.getTime()) / 1000);
+}
+
+/** The object keys a deleted item pointed at (raw message, body, attachment bytes). */
+export function objectKeysOf(image: Record<string, unknown>): string[] {
+  return ['rawKey', 'bodyKey', 'blobKey'].map((field) => image[field]).filter((key): key is string => typeof key === 'string' && key.length > 0);
+}
+
+/** Called with the old images of items the TTL deleted: their objects go too, every version. */
+export async function purgeObjectsOfDeletedItems(deps: Pick<RetentionDeps, 'blobs'>, images: Array<Record<string, unknown>>): Promise<number> {
+  const keys = [...new Set(images.flatMap(objectKeysOf))];
+  if (keys.length > 0) await deps.blobs.delete(keys);
+  return keys.length;
+}
+
+export interface SweepReport {
+  mailboxes: number;
+  items: number;
+  objects: number;
+}
+
+/**
+ * The backstop: every mailbox due before the next sweep plus a day loses all its items and objects
+ * now. A report with anything in it means the TTL or the stream fell behind (a metric in AWS).
+ */
+export async function sweepDueMailboxes(deps: RetentionDeps, intervalHours = SWEEP_INTERVAL_HOURS): Promise<SweepReport> {
+  const now = deps.clock.now();
+  const cutoff = new Date(now.getTime() + intervalHours * 3600 * 1000 + DAY_MS);
+  const report: SweepReport = { mailboxes: 0, items: 0, objects: 0 };
+  for (const mailbox of await deps.retention.listPurgeDue(cutoff)) {
+    const removed = await purgeMailboxNow(deps, mailbox);
+    report.mailboxes++;
+    report.items += removed.items;
+    report.objects += removed.objects;
+  }
+  return report;
+}
+
+/** An early deletion request: disconnect if needed, then delete everything at once, not by TTL. */
+export async function eraseMailbox(deps: RetentionDeps, tenantId: string, mailboxId: string): Promise<{ items: number; objects: number }> {
+  const mailbox = await disconnectMailbox(deps, tenantId, mailboxId);
+  return purgeMailboxNow(deps, mailbox);
+}
+
+async function purgeMailboxNow(deps: RetentionDeps, mailbox: MailboxRecord): Promise<{ items: number; objects: number }> {
+  let items = 0;
+  let page;
+  // Always the first page again: deleting shifts what a cursor would point at.
+  while ((page = await deps.retention.listMailboxItems(mailbox.tenantId, mailbox.mailboxId)).items.length > 0) {
+    await deps.retention.deleteItems(page.items);
+    items += page.items.length;
+  }
+  const keys: string[] = [];
+  for await (const { key } of deps.blobs.list(mailboxPrefix(mailbox.tenantId, mailbox.mailboxId))) keys.push(key);
+  if (keys.length > 0) await deps.blobs.delete(keys);
+  // The mailbox record stays as the tombstone: ids and dates only.
+  await deps.repo.putMailbox({ ...mailbox, purgedAt: deps.clock.now().toISOString() });
+  return { items, objects: keys.length };
+}

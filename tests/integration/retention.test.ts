@@ -1,0 +1,166 @@
+// Retention, clock-driven, on dynalite and s3rver through the real SDK: disconnect hides a mailbox at
+// once; by its deadline nothing of it remains in the table or the bucket, while its neighbour is
+// intact; the backstop catches what a lost stream record left; erase acts at once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
+import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
+import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
+import { MailboxDisconnected } from '../../shared/domain/errors.js';
+import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
+import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
+import { mailboxPrefix } from '../../shared/domain/object-keys.js';
+import { disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
+import { listTickets, showTicket } from '../../shared/domain/tickets.js';
+import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
+import { startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
+import { expireItems } from '../../shared/local/ttl-emulator.js';
+import { EicarScanner, ManualClock, SequentialIds } from '../support/memory.js';
+
+const DAY = 24 * 3600 * 1000;
+let dir: string;
+let dynamo: RunningDynalite;
+let s3: RunningS3rver;
+let client: DynamoDBClient;
+let tableNo = 0;
+let tableName: string;
+let clock: ManualClock;
+let deps: IngestDeps;
+let retention: RetentionDeps;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'm2t-retention-'));
+  dynamo = await startDynalite();
+  s3 = await startS3rver({ dir: join(dir, 's3') });
+  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+});
+afterAll(async () => {
+  client.destroy();
+  await s3.stop();
+  await dynamo.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function mail(id: string, withAttachment = true): Buffer {
+  const parts = [
+    `From: Alice <alice@customer.example>`,
+    `To: support@helpdesk.example`,
+    `Subject: message ${id}`,
+    `Message-ID: <${id}@customer.example>`,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/plain',
+    '',
+    `body of ${id}`,
+  ];
+  if (withAttachment) parts.push('--b', 'Content-Type: application/pdf', `Content-Disposition: attachment; filename="${id}.pdf"`, '', '%PDF-1.4 tiny');
+  parts.push('--b--', '');
+  return Buffer.from(parts.join('\r\n'));
+}
+
+beforeEach(async () => {
+  tableName = `retention-${++tableNo}`;
+  await ensureTable(client, tableName);
+  clock = new ManualClock(new Date('2026-11-24T12:00:00Z'));
+  const repo = new DynamoDbTicketRepository(client, tableName);
+  const blobs = new S3BlobStore(makeS3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }), s3.bucket);
+  deps = { repo, blobs, keys: new LocalKeyService({ keyDir: join(dir, 'keys') }), scanner: new EicarScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
+  retention = { repo, retention: repo, blobs, clock };
+  // Each test gets its own tenant so the shared bucket never mixes their objects.
+  tenant = `t${tableNo}`;
+  for (const mailboxId of ['gone', 'kept']) await repo.putMailbox({ tenantId: tenant, mailboxId, provider: 'local', status: 'connected', createdAt: clock.now().toISOString() });
+  for (const [mailboxId, n] of [['gone', 3], ['kept', 2]] as const) {
+    for (let i = 0; i < n; i++) await ingestMessage(deps, Readable.from([mail(`${mailboxId}-${i}`)]), { tenantId: tenant, mailboxId, receivedAt: clock.now() });
+  }
+});
+let tenant: string;
+
+async function tableItems(mailboxId: string) {
+  const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+  return Items.map((item) => unmarshall(item)).filter((item) => item.MBX === `T#${tenant}#MB#${mailboxId}`);
+}
+
+async function objects(mailboxId: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const { key } of deps.blobs.list(mailboxPrefix(tenant, mailboxId))) keys.push(key);
+  return keys;
+}
+
+const deliverToStream = () => makePurgeStreamHandler(retention);
+
+describe('retention', () => {
+  it('hides a disconnected mailbox at once and deletes all of it, and only it, by its deadline', async () => {
+    const goneTicket = (await listTickets(deps, tenant, 'gone'))[0]?.ticketId as string;
+    expect(await objects('gone')).toHaveLength(6); // 3 raw messages + 3 attachments
+    const mailbox = await disconnectMailbox(retention, tenant, 'gone');
+    expect(mailbox.purgeBy).toBe(new Date(clock.now().getTime() + 30 * DAY).toISOString());
+
+    expect((await listTickets(deps, tenant)).map((t) => t.mailboxId)).toEqual(['kept', 'kept']);
+    await expect(showTicket(deps, tenant, goneTicket)).rejects.toThrow(/not found/);
+
+    const purgeBy = Date.parse(mailbox.purgeBy as string) / 1000;
+    const stamped = await tableItems('gone');
+    expect(stamped.length).toBeGreaterThan(10);
+    for (const item of stamped) {
+      expect(item.expiresAt, item.SK).toBeLessThanOrEqual(purgeBy - 2 * 24 * 3600); // room for TTL lag
+    }
+    expect((await tableItems('kept')).every((item) => item.expiresAt === undefined)).toBe(true);
+
+    // A day before the stamped expiry nothing has gone yet.
+    expect(await expireItems({ client, tableName, now: new Date(clock.now().getTime() + 26 * DAY), deliver: deliverToStream() })).toBe(0);
+    const expired = await expireItems({ client, tableName, now: new Date(clock.now().getTime() + 27 * DAY + 1000), deliver: deliverToStream() });
+    expect(expired).toBe(stamped.length);
+    expect(await tableItems('gone')).toEqual([]);
+    expect(await objects('gone')).toEqual([]);
+    expect(await tableItems('kept')).not.toEqual([]);
+    expect(await objects('kept')).toHaveLength(4);
+  });
+
+  it('ingests nothing for a job that runs after the disconnect', async () => {
+    await disconnectMailbox(retention, tenant, 'gone');
+    const before = (await tableItems('gone')).length;
+    await expect(ingestMessage(deps, Readable.from([mail('late')]), { tenantId: tenant, mailboxId: 'gone', receivedAt: clock.now() })).rejects.toBeInstanceOf(MailboxDisconnected);
+    expect((await tableItems('gone')).length).toBe(before);
+  });
+
+  it('the backstop removes what a lost stream record left behind, and says so', async () => {
+    await disconnectMailbox(retention, tenant, 'gone');
+    clock.advance(27 * DAY + 1000);
+    await expireItems({ client, tableName, now: clock.now(), deliver: async () => undefined }); // records lost
+    expect(await tableItems('gone')).toEqual([]);
+    expect(await objects('gone')).toHaveLength(6);
+    clock.advance(DAY); // the next daily sweep: the deadline (day 30) falls before its next run plus a day
+    const report = await sweepDueMailboxes(retention);
+    expect(report).toMatchObject({ mailboxes: 1, objects: 6 });
+    expect(await objects('gone')).toEqual([]);
+    expect(await objects('kept')).toHaveLength(4);
+    expect((await deps.repo.getMailbox(tenant, 'gone'))?.purgedAt).toBeTruthy();
+    expect(await sweepDueMailboxes(retention)).toEqual({ mailboxes: 0, items: 0, objects: 0 });
+  });
+
+  it('the backstop alone clears a mailbox before its deadline even if TTL never ran', async () => {
+    await disconnectMailbox(retention, tenant, 'gone');
+    clock.advance(27 * DAY);
+    expect((await sweepDueMailboxes(retention)).mailboxes).toBe(0); // due in 3 days: after the next sweep + 1 day
+    clock.advance(DAY);
+    expect((await sweepDueMailboxes(retention)).mailboxes).toBe(1);
+    expect(await tableItems('gone')).toEqual([]);
+    expect(await objects('gone')).toEqual([]);
+  });
+
+  it('erases a mailbox at once on request', async () => {
+    const removed = await eraseMailbox(retention, tenant, 'gone');
+    expect(removed.objects).toBe(6);
+    expect(await tableItems('gone')).toEqual([]);
+    expect(await objects('gone')).toEqual([]);
+    expect(await tableItems('kept')).not.toEqual([]);
+  });
+});
