@@ -179,6 +179,23 @@ describe('mail2ticket CLI', () => {
     }
   });
 
+  it('disconnects a mailbox, hides it at once and purges it as of a date', async () => {
+    expect((await cli('mailboxes', 'disconnect', 'files', '--json')).code).toBe(0);
+    const status = JSON.parse((await cli('purge', 'status', '--json')).stdout) as Array<{ mailboxId: string; purgeBy: string }>;
+    expect(status.map((s) => s.mailboxId)).toEqual(['files']);
+    expect(JSON.parse((await cli('tickets', 'list', '--mailbox', 'files', '--json')).stdout)).toEqual([]);
+    expect((await cli('attachments', 'get', attachmentIds['clean.pdf@attach-clean.eml'] as string, '--out', join(dataDir, 'after'))).code).not.toBe(0);
+
+    const tooEarly = JSON.parse((await cli('purge', 'run', '--json')).stdout) as { expiredItems: number; sweep: { mailboxes: number } };
+    expect(tooEarly).toMatchObject({ expiredItems: 0, sweep: { mailboxes: 0 } });
+    const at = new Date(Date.parse(status[0]?.purgeBy as string) - 12 * 3600 * 1000).toISOString();
+    const run = JSON.parse((await cli('purge', 'run', '--now', at, '--json')).stdout) as { expiredItems: number };
+    expect(run.expiredItems).toBeGreaterThan(10);
+    const mailboxes = JSON.parse((await cli('mailboxes', 'list', '--json')).stdout) as Array<{ mailboxId: string; purgedAt?: string }>;
+    expect(mailboxes.find((m) => m.mailboxId === 'files')?.purgedAt).toBeTruthy();
+    expect(JSON.parse((await cli('tickets', 'list', '--json')).stdout)).toHaveLength(2); // the default mailbox is untouched
+  });
+
   it('prints a readable table without --json and a usage error for bad arguments', async () => {
     const run = await cli('ingest', mail('plain-text.eml'));
     expect(run.stdout).toMatch(/STATUS[\s\S]*duplicate/);
