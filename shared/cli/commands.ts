@@ -6,11 +6,19 @@ import { parseArgs } from 'node:util';
 import { DomainError } from '../domain/errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../domain/ingest.js';
 import type { MailboxRecord } from '../domain/model.js';
+import type { Accessor } from '../domain/audit.js';
+import type { AuditLog } from '../domain/ports.js';
+import { userInfo } from 'node:os';
 import { listTickets, readAttachment, rescanHeldAttachments, showTicket } from '../domain/tickets.js';
 import { safeId } from './ids.js';
 import { printJsonLine, printTable, UsageError } from './output.js';
 
-export type CommandDeps = IngestDeps;
+export type CommandDeps = IngestDeps & { audit: AuditLog };
+
+/** Who reads through the CLI, and why: the operator's account and the stated reason. */
+export function operatorAccessor(reason: string | undefined): Accessor {
+  return { actor: `operator:${userInfo().username}`, reason: reason ?? 'operator CLI' };
+}
 type Args = string[];
 
 export const DEFAULT_TENANT = 'default';
@@ -109,12 +117,13 @@ export async function ticketsCommand(deps: CommandDeps, argv: Args): Promise<num
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { tenant: { type: 'string' }, mailbox: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { tenant: { type: 'string' }, mailbox: { type: 'string' }, json: { type: 'boolean', default: false }, reason: { type: 'string' } },
   });
   const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
+  const accessor = operatorAccessor(values.reason);
   if (sub === 'list') {
     const mailboxId = values.mailbox === undefined ? undefined : safeId('mailbox', values.mailbox);
-    const tickets = await listTickets(deps, tenantId, mailboxId);
+    const tickets = await listTickets(deps, tenantId, accessor, mailboxId);
     if (values.json) printJsonLine(tickets);
     else printTable(['TICKET', 'MAILBOX', 'LAST ACTIVITY', 'FROM', 'SUBJECT'], tickets.map((t) => [t.ticketId, t.mailboxId, t.lastActivityAt, t.requester.address, t.subject]));
     return 0;
@@ -122,7 +131,7 @@ export async function ticketsCommand(deps: CommandDeps, argv: Args): Promise<num
   if (sub === 'show') {
     const [ticketId] = positionals;
     if (!ticketId) throw new UsageError('tickets show needs a ticket ID');
-    const ticket = await showTicket(deps, tenantId, ticketId);
+    const ticket = await showTicket(deps, tenantId, ticketId, accessor);
     if (values.json) {
       printJsonLine(ticket);
       return 0;
@@ -143,14 +152,14 @@ export async function attachmentsCommand(deps: CommandDeps, argv: Args): Promise
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { tenant: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { tenant: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false }, reason: { type: 'string' } },
   });
   const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
   if (sub === 'get') {
     const [attachmentId] = positionals;
     if (!attachmentId) throw new UsageError('attachments get needs an attachment ID');
     if (!values.out) throw new UsageError('attachments get needs --out FILE');
-    const { summary, content } = await readAttachment(deps, tenantId, attachmentId);
+    const { summary, content } = await readAttachment(deps, tenantId, attachmentId, operatorAccessor(values.reason));
     // Written beside the target and renamed, so a failed download never leaves a partial file.
     const partial = `${values.out}.partial`;
     try {

@@ -4,6 +4,7 @@ import { loadLocalConfig } from '../config.js';
 import { openLocalStack, type LocalStack } from '../local/stack.js';
 import { attachmentsCommand, ingestCommand, ticketsCommand } from './commands.js';
 import { mailboxesCommand, purgeCommand } from './retention-commands.js';
+import { auditCommand } from './audit-commands.js';
 import { UsageError } from './output.js';
 
 const USAGE = `mail2ticket — turn email into helpdesk tickets
@@ -20,6 +21,10 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   mailboxes erase ID                      delete everything of the mailbox at once
   purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
   purge status [--json]                   purge deadlines
+  audit list [--json]                     every read of mailbox data: who, when, which ids, why
+  audit verify                            check the audit log's hash chain (exit 1 if broken)
+
+Reads take --reason TEXT, recorded in the audit log.
 
 Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket).`;
 
@@ -29,6 +34,7 @@ const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<nu
   attachments: (stack, argv) => attachmentsCommand(stack.deps, argv),
   mailboxes: mailboxesCommand,
   purge: purgeCommand,
+  audit: auditCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,6 +2,7 @@
 // shared/adapters/<service>/ implement these interfaces, composition roots wire them.
 import type { Duplex, Readable } from 'node:stream';
 import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from './model.js';
+import type { AuditRecord } from './audit.js';
 
 export interface Clock {
   now(): Date;
@@ -158,4 +159,14 @@ export interface RetentionRepository {
   /** Sets the TTL attribute, never later than one already set. */
   setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void>;
   deleteItems(items: StoredItemRef[]): Promise<void>;
+}
+
+export interface AuditLog {
+  /**
+   * Appends the record `build` makes from the chain's current head hash. Appends to one tenant's
+   * chain are serialized: a concurrent append makes this one rebuild on the new head.
+   */
+  append(tenantId: string, build: (prevHash: string) => AuditRecord): Promise<AuditRecord>;
+  /** The tenant's records, oldest first. */
+  list(tenantId: string): Promise<AuditRecord[]>;
 }

@@ -6,8 +6,9 @@ import type { AttachmentSummary } from './ingest.js';
 import type { Address, AttachmentFields, AttachmentRecord, MessageFields, MessageRecord, Notice, StoredBody, TicketFields, TicketRecord } from './model.js';
 import type { BlobStore, KeyService, Scanner, TicketRepository } from './ports.js';
 import { fieldsContext, unseal } from './sealed-fields.js';
+import { recordAccess, type Accessor, type AuditDeps } from './audit.js';
 
-export interface ReadDeps {
+export interface ReadDeps extends AuditDeps {
   repo: TicketRepository;
   blobs: BlobStore;
   keys: KeyService;
@@ -43,17 +44,21 @@ export interface TicketView extends TicketSummary {
   messages: MessageView[];
 }
 
-export async function listTickets(deps: ReadDeps, tenantId: string, mailboxId?: string): Promise<TicketSummary[]> {
+export async function listTickets(deps: ReadDeps, tenantId: string, accessor: Accessor, mailboxId?: string): Promise<TicketSummary[]> {
   const visible = await visibleMailboxIds(deps.repo, tenantId);
-  if (mailboxId && !visible.has(mailboxId)) return [];
-  const tickets = (await deps.repo.listTickets(tenantId, mailboxId)).filter((t) => visible.has(t.mailboxId));
+  const tickets = mailboxId && !visible.has(mailboxId) ? [] : (await deps.repo.listTickets(tenantId, mailboxId)).filter((t) => visible.has(t.mailboxId));
+  await recordAccess(deps, tenantId, accessor, 'ticket.list', tickets.map((t) => t.ticketId));
   return Promise.all(tickets.map((t) => summarize(deps.keys, t)));
 }
 
-export async function showTicket(deps: ReadDeps, tenantId: string, ticketId: string): Promise<TicketView> {
+export async function showTicket(deps: ReadDeps, tenantId: string, ticketId: string, accessor: Accessor): Promise<TicketView> {
   const ticket = await deps.repo.getTicket(tenantId, ticketId);
-  if (!ticket || !(await visibleMailboxIds(deps.repo, tenantId)).has(ticket.mailboxId)) throw new NotFound(`ticket ${ticketId} not found`);
+  if (!ticket || !(await visibleMailboxIds(deps.repo, tenantId)).has(ticket.mailboxId)) {
+    await recordAccess(deps, tenantId, accessor, 'ticket.view', [ticketId], 'not_found');
+    throw new NotFound(`ticket ${ticketId} not found`);
+  }
   const [messages, attachments] = await Promise.all([deps.repo.listMessages(tenantId, ticketId), deps.repo.listAttachments(tenantId, ticketId)]);
+  await recordAccess(deps, tenantId, accessor, 'ticket.view', [ticketId, ...messages.map((m) => m.messageId)]);
   return {
     ...(await summarize(deps.keys, ticket)),
     messages: await Promise.all(messages.map((m) => viewMessage(deps, m, attachments.filter((a) => a.messageId === m.messageId)))),
@@ -65,9 +70,11 @@ export async function readAttachment(
   deps: ReadDeps,
   tenantId: string,
   attachmentId: string,
+  accessor: Accessor,
 ): Promise<{ summary: AttachmentSummary; content: Readable }> {
   const attachment = await deps.repo.getAttachment(tenantId, attachmentId);
   if (!attachment || !(await visibleMailboxIds(deps.repo, tenantId)).has(attachment.mailboxId)) {
+    await recordAccess(deps, tenantId, accessor, 'attachment.download', [attachmentId], 'not_found');
     throw new NotFound(`attachment ${attachmentId} not found`);
   }
   const summary = await summarizeAttachment(deps.keys, attachment);
@@ -78,8 +85,10 @@ export async function readAttachment(
         : attachment.scan === 'clean'
           ? 'its bytes are not kept'
           : `it has not passed a virus scan yet (${attachment.scan}${attachment.scanDetail ? `: ${attachment.scanDetail}` : ''})`;
+    await recordAccess(deps, tenantId, accessor, 'attachment.download', [attachmentId], 'refused');
     throw new AttachmentNotServable(`attachment ${attachmentId} cannot be served: ${why}`);
   }
+  await recordAccess(deps, tenantId, accessor, 'attachment.download', [attachmentId, attachment.ticketId]);
   const encrypted = await deps.blobs.get(attachment.blobKey);
   const decrypt = deps.keys.decryptStream({ tenantId, mailboxId: attachment.mailboxId, purpose: 'attachment' });
   encrypted.on('error', (error) => decrypt.destroy(error));
@@ -88,7 +97,7 @@ export async function readAttachment(
 
 /** Scans held attachments again (the scanner was down, or timed out); returns the new verdicts. */
 export async function rescanHeldAttachments(
-  deps: ReadDeps & { scanner: Scanner },
+  deps: Omit<ReadDeps, keyof AuditDeps> & { scanner: Scanner },
   tenantId: string,
 ): Promise<Array<{ attachmentId: string; scan: AttachmentRecord['scan'] }>> {
   const results: Array<{ attachmentId: string; scan: AttachmentRecord['scan'] }> = [];
@@ -139,7 +148,7 @@ async function summarize(keys: KeyService, ticket: TicketRecord): Promise<Ticket
   };
 }
 
-async function viewMessage(deps: ReadDeps, message: MessageRecord, attachments: AttachmentRecord[]): Promise<MessageView> {
+async function viewMessage(deps: Pick<ReadDeps, 'keys' | 'blobs'>, message: MessageRecord, attachments: AttachmentRecord[]): Promise<MessageView> {
   const { tenantId, mailboxId } = message;
   const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, mailboxId), message.sealed);
   const body = await readBody(deps, message);
@@ -162,7 +171,7 @@ async function viewMessage(deps: ReadDeps, message: MessageRecord, attachments: 
   };
 }
 
-async function readBody(deps: ReadDeps, message: MessageRecord): Promise<StoredBody> {
+async function readBody(deps: Pick<ReadDeps, 'keys' | 'blobs'>, message: MessageRecord): Promise<StoredBody> {
   const context = { tenantId: message.tenantId, mailboxId: message.mailboxId, purpose: 'body' as const };
   let ciphertext: Uint8Array;
   if (message.sealedBody) ciphertext = message.sealedBody;

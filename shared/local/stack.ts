@@ -12,14 +12,15 @@ import { RequestCounter } from '../adapters/system/request-counter.js';
 import { systemClock, ulidIds } from '../adapters/system/system.js';
 import type { LocalConfig } from '../config.js';
 import type { IngestDeps } from '../domain/ingest.js';
-import type { RetentionRepository, Scanner } from '../domain/ports.js';
+import type { AuditLog, RetentionRepository, Scanner } from '../domain/ports.js';
+import { DynamoDbAuditLog } from '../adapters/dynamodb/dynamodb-audit-log.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
 import { ensureTable, startDynalite } from './dynalite.js';
 import { startS3rver } from './s3rver.js';
 
 export interface LocalStack {
-  deps: IngestDeps;
+  deps: IngestDeps & { audit: AuditLog };
   retention: RetentionRepository;
   /** The raw client and table, for the local TTL emulator (dynalite has no TTL). */
   dynamo: { client: DynamoDBClient; tableName: string };
@@ -97,6 +98,7 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
       dynamo: { client: dynamoClient, tableName: config.tableName },
       deps: {
         repo,
+        audit: new DynamoDbAuditLog(dynamoClient, config.tableName),
         blobs: new S3BlobStore(s3Client, s3.bucket),
         keys: new LocalKeyService({ keyDir: join(dataDir, 'keys') }),
         scanner,

@@ -179,6 +179,17 @@ describe('mail2ticket CLI', () => {
     }
   });
 
+  it('records every read in the audit log, refused and foreign attempts included', async () => {
+    const records = JSON.parse((await cli('audit', 'list', '--json')).stdout) as Array<{ action: string; outcome: string; subjectIds: string[]; actor: string }>;
+    expect(records.filter((r) => r.action === 'ticket.view' && r.outcome === 'ok').map((r) => r.subjectIds[0])).toContain(ticketId);
+    expect(records.some((r) => r.action === 'attachment.download' && r.outcome === 'refused')).toBe(true);
+    expect(records.some((r) => r.action === 'ticket.view' && r.outcome === 'not_found')).toBe(true);
+    expect(records.every((r) => r.actor.startsWith('operator:'))).toBe(true);
+    const foreign = JSON.parse((await cli('audit', 'list', '--tenant', 'globex', '--json')).stdout) as Array<{ subjectIds: string[]; outcome: string }>;
+    expect(foreign.some((r) => r.subjectIds.includes(ticketId) && r.outcome === 'not_found')).toBe(true);
+    expect((await cli('audit', 'verify')).code).toBe(0);
+  });
+
   it('disconnects a mailbox, hides it at once and purges it as of a date', async () => {
     expect((await cli('mailboxes', 'disconnect', 'files', '--json')).code).toBe(0);
     const status = JSON.parse((await cli('purge', 'status', '--json')).stdout) as Array<{ mailboxId: string; purgeBy: string }>;

@@ -3,16 +3,17 @@ import { Readable } from 'node:stream';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
-import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, SequentialIds } from '../support/memory.js';
+import { EicarScanner, ManualClock, TEST_ACCESSOR, MemoryBlobStore, MemoryKeyService, SequentialIds } from '../support/memory.js';
 
 let server: RunningDynalite;
 let client: DynamoDBClient;
 let tableNo = 0;
-let deps: IngestDeps;
+let deps: IngestDeps & { audit: DynamoDbAuditLog };
 let clock: ManualClock;
 let tableName: string;
 
@@ -30,7 +31,7 @@ beforeEach(async () => {
   await ensureTable(client, tableName);
   clock = new ManualClock();
   const repo = new DynamoDbTicketRepository(client, tableName);
-  deps = { repo, blobs: new MemoryBlobStore(), keys: new MemoryKeyService(), scanner: new EicarScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
+  deps = { repo, audit: new DynamoDbAuditLog(client, tableName), blobs: new MemoryBlobStore(), keys: new MemoryKeyService(), scanner: new EicarScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
   for (const [tenantId, mailboxId] of [['acme', 'support'], ['acme', 'sales'], ['globex', 'support']] as const) {
     await repo.putMailbox({ tenantId, mailboxId, provider: 'local', status: 'connected', createdAt: clock.now().toISOString() });
   }
@@ -58,17 +59,17 @@ describe('DynamoDbTicketRepository', () => {
     const reply = await ingest(raw('From: alice@customer.example\nSubject: Re: printer\nMessage-ID: <r@customer.example>\nIn-Reply-To: <orig@customer.example>', 'thanks'));
     expect(reply).toMatchObject({ status: 'appended', ticketId: created.ticketId });
 
-    const list = await listTickets(deps, 'acme', 'support');
+    const list = await listTickets(deps, 'acme', TEST_ACCESSOR, 'support');
     expect(list.map((t) => t.ticketId)).toEqual([created.ticketId, other.ticketId]);
-    const view = await showTicket(deps, 'acme', created.ticketId as string);
+    const view = await showTicket(deps, 'acme', created.ticketId as string, TEST_ACCESSOR);
     expect(view.subject).toBe('SUBJECT-PHRASE-88 printer');
     expect(view.messages.map((m) => m.text.trim())).toEqual(['PHRASE-BODY-31337 the printer is jammed', 'thanks']);
   });
 
   it('keeps tenants and mailboxes apart', async () => {
     const created = await ingest(first);
-    await expect(showTicket(deps, 'globex', created.ticketId as string)).rejects.toThrow(/not found/);
-    expect(await listTickets(deps, 'globex')).toEqual([]);
+    await expect(showTicket(deps, 'globex', created.ticketId as string, TEST_ACCESSOR)).rejects.toThrow(/not found/);
+    expect(await listTickets(deps, 'globex', TEST_ACCESSOR)).toEqual([]);
     // The same message in another mailbox is not a duplicate and does not thread across mailboxes.
     expect((await ingest(first, 'acme', 'sales')).status).toBe('created');
     expect((await ingest(first, 'globex', 'support')).status).toBe('created');
@@ -99,9 +100,9 @@ describe('DynamoDbTicketRepository', () => {
       clock.advance((DEFAULT_LIMITS.claimLeaseSeconds + 1) * 1000);
       const retried = await ingest(first);
       expect(retried.status).toBe('created');
-      const view = await showTicket(deps, 'acme', retried.ticketId as string);
+      const view = await showTicket(deps, 'acme', retried.ticketId as string, TEST_ACCESSOR);
       expect(view.messages).toHaveLength(1);
-      expect(await listTickets(deps, 'acme')).toHaveLength(1);
+      expect(await listTickets(deps, 'acme', TEST_ACCESSOR)).toHaveLength(1);
     } finally {
       client.middlewareStack.remove('crashOnce');
     }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
 import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { MailboxDisconnected } from '../../shared/domain/errors.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
@@ -21,7 +22,7 @@ import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
 import { startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
 import { expireItems } from '../../shared/local/ttl-emulator.js';
-import { EicarScanner, ManualClock, SequentialIds } from '../support/memory.js';
+import { EicarScanner, ManualClock, TEST_ACCESSOR, SequentialIds } from '../support/memory.js';
 
 const DAY = 24 * 3600 * 1000;
 let dir: string;
@@ -31,7 +32,7 @@ let client: DynamoDBClient;
 let tableNo = 0;
 let tableName: string;
 let clock: ManualClock;
-let deps: IngestDeps;
+let deps: IngestDeps & { audit: DynamoDbAuditLog };
 let retention: RetentionDeps;
 
 beforeAll(async () => {
@@ -72,7 +73,7 @@ beforeEach(async () => {
   clock = new ManualClock(new Date('2026-11-24T12:00:00Z'));
   const repo = new DynamoDbTicketRepository(client, tableName);
   const blobs = new S3BlobStore(makeS3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }), s3.bucket);
-  deps = { repo, blobs, keys: new LocalKeyService({ keyDir: join(dir, 'keys') }), scanner: new EicarScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
+  deps = { repo, audit: new DynamoDbAuditLog(client, tableName), blobs, keys: new LocalKeyService({ keyDir: join(dir, 'keys') }), scanner: new EicarScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
   retention = { repo, retention: repo, blobs, clock };
   // Each test gets its own tenant so the shared bucket never mixes their objects.
   tenant = `t${tableNo}`;
@@ -98,13 +99,13 @@ const deliverToStream = () => makePurgeStreamHandler(retention);
 
 describe('retention', () => {
   it('hides a disconnected mailbox at once and deletes all of it, and only it, by its deadline', async () => {
-    const goneTicket = (await listTickets(deps, tenant, 'gone'))[0]?.ticketId as string;
+    const goneTicket = (await listTickets(deps, tenant, TEST_ACCESSOR, 'gone'))[0]?.ticketId as string;
     expect(await objects('gone')).toHaveLength(6); // 3 raw messages + 3 attachments
     const mailbox = await disconnectMailbox(retention, tenant, 'gone');
     expect(mailbox.purgeBy).toBe(new Date(clock.now().getTime() + 30 * DAY).toISOString());
 
-    expect((await listTickets(deps, tenant)).map((t) => t.mailboxId)).toEqual(['kept', 'kept']);
-    await expect(showTicket(deps, tenant, goneTicket)).rejects.toThrow(/not found/);
+    expect((await listTickets(deps, tenant, TEST_ACCESSOR)).map((t) => t.mailboxId)).toEqual(['kept', 'kept']);
+    await expect(showTicket(deps, tenant, goneTicket, TEST_ACCESSOR)).rejects.toThrow(/not found/);
 
     const purgeBy = Date.parse(mailbox.purgeBy as string) / 1000;
     const stamped = await tableItems('gone');

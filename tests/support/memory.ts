@@ -6,7 +6,9 @@ import { PassThrough, Readable, Transform, type Duplex } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { BlobNotFound } from '../../shared/domain/errors.js';
 import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from '../../shared/domain/model.js';
+import { GENESIS_HASH, type AuditRecord } from '../../shared/domain/audit.js';
 import type {
+  AuditLog,
   BlobStore,
   ClaimResult,
   Clock,
@@ -219,3 +221,18 @@ export class SequentialIds implements IdGenerator {
     return randomBytes(20).toString('hex');
   }
 }
+
+export class MemoryAuditLog implements AuditLog {
+  readonly records: AuditRecord[] = [];
+  async append(tenantId: string, build: (prevHash: string) => AuditRecord) {
+    const mine = this.records.filter((r) => r.tenantId === tenantId);
+    const record = build(mine.at(-1)?.hash ?? GENESIS_HASH);
+    this.records.push(record);
+    return record;
+  }
+  async list(tenantId: string) {
+    return this.records.filter((r) => r.tenantId === tenantId);
+  }
+}
+
+export const TEST_ACCESSOR = { actor: 'test:runner', reason: 'automated test' };

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { showTicket } from '../../shared/domain/tickets.js';
-import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
+import { EicarScanner, ManualClock, MemoryAuditLog, TEST_ACCESSOR, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/mail');
 
@@ -58,7 +58,7 @@ describe.each([
     if (want.fromName !== undefined) expect(result.from.name).toBe(want.fromName);
     if (want.attachmentFilenames) expect(result.attachments.map((a) => a.filename)).toEqual(want.attachmentFilenames);
     if (want.bodyPhrase && result.ticketId) {
-      const view = await showTicket(deps, 't', result.ticketId);
+      const view = await showTicket({ ...deps, audit: new MemoryAuditLog() }, 't', result.ticketId, TEST_ACCESSOR);
       const message = view.messages[0];
       expect(`${message?.text ?? ''}\n${message?.html ?? ''}`).toContain(want.bodyPhrase);
     }
