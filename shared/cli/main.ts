@@ -3,7 +3,7 @@ import { ConfigError, DomainError } from '../domain/errors.js';
 import { loadLocalConfig } from '../config.js';
 import { openLocalStack, type LocalStack } from '../local/stack.js';
 import { attachmentsCommand, ingestCommand, ticketsCommand } from './commands.js';
-import { mailboxesCommand, purgeCommand } from './retention-commands.js';
+import { mailboxesCommand, purgeCommand, tenantsCommand } from './retention-commands.js';
 import { auditCommand } from './audit-commands.js';
 import { UsageError } from './output.js';
 
@@ -21,6 +21,7 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   mailboxes erase ID                      delete everything of the mailbox at once
   purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
   purge status [--json]                   purge deadlines
+  tenants close ID                        account closure: disconnect all, destroy the tenant's keys
   audit list [--json]                     every read of mailbox data: who, when, which ids, why
   audit verify                            check the audit log's hash chain (exit 1 if broken)
 
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<nu
   mailboxes: mailboxesCommand,
   purge: purgeCommand,
   audit: auditCommand,
+  tenants: tenantsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

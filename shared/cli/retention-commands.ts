@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import type { Clock } from '../domain/ports.js';
-import { disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
+import { closeTenant, disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
 import type { LocalStack } from '../local/stack.js';
 import { expireItems } from '../local/ttl-emulator.js';
 import { DEFAULT_TENANT } from './commands.js';
@@ -68,4 +68,17 @@ export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<n
     return 0;
   }
   throw new UsageError('purge takes "run [--now ISO_TIME]" or "status"');
+}
+
+export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise<number> {
+  const [sub, id, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
+  if (sub === 'close') {
+    const tenantId = safeId('tenant', id);
+    const result = await closeTenant({ ...retentionDeps(stack), tenantKeys: stack.tenantKeys }, tenantId);
+    if (values.json) printJsonLine({ tenantId, ...result });
+    else process.stdout.write(`tenant ${tenantId} closed: ${result.mailboxes} mailbox(es) disconnected, keys destroyed (${result.keysDestroyedBy}); every copy of its data is unreadable\n`);
+    return 0;
+  }
+  throw new UsageError('tenants takes "close ID"');
 }

@@ -170,3 +170,9 @@ export interface AuditLog {
   /** The tenant's records, oldest first. */
   list(tenantId: string): Promise<AuditRecord[]>;
 }
+
+/** The lifecycle of a tenant's keys. Destroying them makes every ciphertext of the tenant unreadable. */
+export interface TenantKeyLifecycle {
+  /** Destroys (or schedules the destruction of) the tenant's keys; resolves with when they are gone. */
+  destroyTenantKeys(tenantId: string): Promise<{ destroyedBy: string }>;
+}

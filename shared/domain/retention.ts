@@ -6,7 +6,7 @@
 import { MailboxDisconnected, NotFound } from './errors.js';
 import type { MailboxRecord } from './model.js';
 import { mailboxPrefix } from './object-keys.js';
-import type { BlobStore, Clock, RetentionRepository, TicketRepository } from './ports.js';
+import type { BlobStore, Clock, RetentionRepository, TenantKeyLifecycle, TicketRepository } from './ports.js';
 
 export interface RetentionDeps {
   repo: TicketRepository;
@@ -117,4 +117,18 @@ async function purgeMailboxNow(deps: RetentionDeps, mailbox: MailboxRecord): Pro
   // The mailbox record stays as the tombstone: ids and dates only.
   await deps.repo.putMailbox({ ...mailbox, purgedAt: deps.clock.now().toISOString() });
   return { items, objects: keys.length };
+}
+
+/**
+ * Account closure: every mailbox disconnected (their data hidden now, deleted within 30 days) and the
+ * tenant's keys destroyed, so that every copy of its encrypted data — backups included — is unreadable.
+ */
+export async function closeTenant(
+  deps: RetentionDeps & { tenantKeys: TenantKeyLifecycle },
+  tenantId: string,
+): Promise<{ mailboxes: number; keysDestroyedBy: string }> {
+  const mailboxes = await deps.repo.listMailboxes(tenantId);
+  for (const mailbox of mailboxes) await disconnectMailbox(deps, tenantId, mailbox.mailboxId);
+  const { destroyedBy } = await deps.tenantKeys.destroyTenantKeys(tenantId);
+  return { mailboxes: mailboxes.length, keysDestroyedBy: destroyedBy };
 }

@@ -12,7 +12,7 @@ import { RequestCounter } from '../adapters/system/request-counter.js';
 import { systemClock, ulidIds } from '../adapters/system/system.js';
 import type { LocalConfig } from '../config.js';
 import type { IngestDeps } from '../domain/ingest.js';
-import type { AuditLog, RetentionRepository, Scanner } from '../domain/ports.js';
+import type { AuditLog, RetentionRepository, Scanner, TenantKeyLifecycle } from '../domain/ports.js';
 import { DynamoDbAuditLog } from '../adapters/dynamodb/dynamodb-audit-log.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
@@ -22,6 +22,7 @@ import { startS3rver } from './s3rver.js';
 export interface LocalStack {
   deps: IngestDeps & { audit: AuditLog };
   retention: RetentionRepository;
+  tenantKeys: TenantKeyLifecycle;
   /** The raw client and table, for the local TTL emulator (dynalite has no TTL). */
   dynamo: { client: DynamoDBClient; tableName: string };
   /** Every AWS SDK request the stack's clients sent (benchmarks and tests read it). */
@@ -93,14 +94,16 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
 
     const scanner = options.scanner ?? (clamd ? new ClamdScanner({ socketPath: clamd.socketPath }) : new UnavailableScanner());
     const repo = new DynamoDbTicketRepository(dynamoClient, config.tableName);
+    const keys = new LocalKeyService({ keyDir: join(dataDir, 'keys') });
     return {
       retention: repo,
+      tenantKeys: keys,
       dynamo: { client: dynamoClient, tableName: config.tableName },
       deps: {
         repo,
         audit: new DynamoDbAuditLog(dynamoClient, config.tableName),
         blobs: new S3BlobStore(s3Client, s3.bucket),
-        keys: new LocalKeyService({ keyDir: join(dataDir, 'keys') }),
+        keys,
         scanner,
         clock: systemClock,
         ids: ulidIds(),

@@ -17,7 +17,8 @@ import { MailboxDisconnected } from '../../shared/domain/errors.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
-import { disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
+import { closeTenant, disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
+import { buffer } from 'node:stream/consumers';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
 import { startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
@@ -155,6 +156,24 @@ describe('retention', () => {
     expect((await sweepDueMailboxes(retention)).mailboxes).toBe(1);
     expect(await tableItems('gone')).toEqual([]);
     expect(await objects('gone')).toEqual([]);
+  });
+
+  it('closing the account makes every copy of the tenant unreadable, and no other tenant', async () => {
+    // A "backup": the raw ciphertexts as they sit in the bucket right now.
+    const copies: Buffer[] = [];
+    for (const key of await objects('kept')) copies.push(await buffer(await deps.blobs.get(key)));
+    const keys = deps.keys as LocalKeyService;
+    const result = await closeTenant({ ...retention, tenantKeys: keys }, tenant);
+    expect(result.mailboxes).toBe(2);
+    expect((await deps.repo.listMailboxes(tenant)).every((m) => m.status === 'disconnected' && m.purgeBy)).toBe(true);
+    const fresh = new LocalKeyService({ keyDir: join(dir, 'keys') });
+    for (const copy of copies) {
+      const attempt = buffer(Readable.from([copy]).pipe(fresh.decryptStream({ tenantId: tenant, mailboxId: 'kept', purpose: 'raw' })));
+      await expect(attempt).rejects.toThrow();
+    }
+    // Another tenant's data still reads.
+    const other = await fresh.encrypt(Buffer.from('x'), { tenantId: 'neighbour', mailboxId: 'm', purpose: 'fields' });
+    expect(Buffer.from(await new LocalKeyService({ keyDir: join(dir, 'keys') }).decrypt(other, { tenantId: 'neighbour', mailboxId: 'm', purpose: 'fields' })).toString()).toBe('x');
   });
 
   it('erases a mailbox at once on request', async () => {

@@ -3,7 +3,8 @@
 // lifecycle; scheduling their deletion makes every copy of the tenant's data unreadable and its
 // indexes meaningless, backups included.
 import { Buffer } from 'node:buffer';
-import { DescribeKeyCommand, GenerateMacCommand, KMS } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GenerateMacCommand, KMS, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import type { TenantKeyLifecycle } from '../../domain/ports.js';
 import { KmsKeyringNode, type KeyringNode } from '@aws-crypto/client-node';
 import { DEFAULT_CACHE_BOUNDS, EnvelopeKeyService, type DataKeyCacheBounds } from './envelope-key-service.js';
 
@@ -13,9 +14,11 @@ export interface KmsKeyServiceOptions {
   /** e.g. `alias/mail2ticket/tenant/` → `alias/mail2ticket/tenant/<tenantId>` and `…/<tenantId>-index`. */
   aliasPrefix: string;
   cacheBounds?: DataKeyCacheBounds;
+  /** KMS pending window for closed tenants' keys: 7 to 30 days. */
+  deletionWindowDays?: number;
 }
 
-export class KmsKeyService extends EnvelopeKeyService {
+export class KmsKeyService extends EnvelopeKeyService implements TenantKeyLifecycle {
   constructor(private readonly options: KmsKeyServiceOptions) {
     super(options.cacheBounds ?? DEFAULT_CACHE_BOUNDS);
   }
@@ -26,6 +29,21 @@ export class KmsKeyService extends EnvelopeKeyService {
     const keyArn = KeyMetadata?.Arn;
     if (!keyArn) throw new Error('tenant key has no ARN');
     return new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: () => this.options.kms });
+  }
+
+  /**
+   * Account closure: both tenant keys are scheduled for deletion with a pending window inside the
+   * 30-day promise (7 days by default, time enough to undo a mistaken closure).
+   */
+  async destroyTenantKeys(tenantId: string): Promise<{ destroyedBy: string }> {
+    const days = this.options.deletionWindowDays ?? 7;
+    let destroyedBy = '';
+    for (const alias of [`${this.options.aliasPrefix}${tenantId}`, `${this.options.aliasPrefix}${tenantId}-index`]) {
+      const out = await this.options.kms.send(new ScheduleKeyDeletionCommand({ KeyId: alias, PendingWindowInDays: days }));
+      destroyedBy = out.DeletionDate?.toISOString() ?? destroyedBy;
+    }
+    this.forgetTenant(tenantId);
+    return { destroyedBy };
   }
 
   protected async loadIndexKey(tenantId: string): Promise<Buffer> {

@@ -5,11 +5,12 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier, type KeyringNode } from '@aws-crypto/client-node';
+import type { TenantKeyLifecycle } from '../../domain/ports.js';
 import { DEFAULT_CACHE_BOUNDS, EnvelopeKeyService, type DataKeyCacheBounds } from './envelope-key-service.js';
 
 const SAFE_TENANT = /^[A-Za-z0-9_-]{1,64}$/;
 
-export class LocalKeyService extends EnvelopeKeyService {
+export class LocalKeyService extends EnvelopeKeyService implements TenantKeyLifecycle {
   private readonly keyDir: string;
 
   constructor(options: { keyDir: string; cacheBounds?: DataKeyCacheBounds }) {
@@ -21,6 +22,11 @@ export class LocalKeyService extends EnvelopeKeyService {
   async destroyTenantKey(tenantId: string): Promise<void> {
     await rm(this.keyPath(tenantId), { force: true });
     this.forgetTenant(tenantId);
+  }
+
+  async destroyTenantKeys(tenantId: string): Promise<{ destroyedBy: string }> {
+    await this.destroyTenantKey(tenantId);
+    return { destroyedBy: new Date().toISOString() };
   }
 
   protected async keyringFor(tenantId: string): Promise<KeyringNode> {
