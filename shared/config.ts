@@ -42,6 +42,16 @@ export function loadLambdaConfig(env: Env = process.env): LambdaConfig {
   };
 }
 
+export interface RetentionConfig {
+  tableName: string;
+  bucket: string;
+  region: string;
+}
+
+export function loadRetentionConfig(env: Env = process.env): RetentionConfig {
+  return { tableName: required(env, 'TABLE_NAME'), bucket: required(env, 'BUCKET_NAME'), region: required(env, 'AWS_REGION') };
+}
+
 export function loadLimits(env: Env): IngestLimits {
   const d = DEFAULT_LIMITS;
   const limits: IngestLimits = {

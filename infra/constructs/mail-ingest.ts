@@ -7,18 +7,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
+import { WorkerFunction } from './worker-function.js';
 import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
 
 export const TENANT_KEY_ALIAS_PREFIX = 'alias/mail2ticket/tenant/';
-const ROOT = join(import.meta.dirname, '../..');
 
 export interface MailIngestProps {
   readonly table: dynamodb.ITableV2;
@@ -59,41 +57,15 @@ export class MailIngest extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
-    const logGroup = new logs.LogGroup(this, 'WorkerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'WorkerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-
-    this.worker = new NodejsFunction(this, 'Worker', {
-      entry: join(ROOT, 'functions/ingest/handler.ts'),
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
+    const worker = new WorkerFunction(this, 'Worker', {
+      entry: 'functions/ingest/handler.ts',
+      serviceName: 'mail2ticket-ingest',
       timeout,
-      role,
-      logGroup,
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        BUCKET_NAME: props.bucket.bucketName,
-        TENANT_KEY_ALIAS_PREFIX,
-        POWERTOOLS_SERVICE_NAME: 'mail2ticket-ingest',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      environment: { TABLE_NAME: props.table.tableName, BUCKET_NAME: props.bucket.bucketName, TENANT_KEY_ALIAS_PREFIX },
     });
+    this.worker = worker.fn;
+    const role = worker.role;
     this.worker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     grantStores(role, props);
