@@ -21,6 +21,7 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   mailboxes erase ID                      delete everything of the mailbox at once
   purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
   purge status [--json]                   purge deadlines
+  purge reapply [--json]                  after a table restore: purge again what tombstones say is gone
   tenants close ID                        account closure: disconnect all, destroy the tenant's keys
   audit list [--json]                     every read of mailbox data: who, when, which ids, why
   audit verify                            check the audit log's hash chain (exit 1 if broken)

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import type { Clock } from '../domain/ports.js';
-import { closeTenant, disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
+import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
 import type { LocalStack } from '../local/stack.js';
 import { expireItems } from '../local/ttl-emulator.js';
 import { DEFAULT_TENANT } from './commands.js';
@@ -67,7 +67,15 @@ export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<n
     else printTable(['MAILBOX', 'DISCONNECTED', 'PURGE BY', 'PURGED'], due.map((m) => [m.mailboxId, m.disconnectedAt ?? '', m.purgeBy ?? '', m.purgedAt ?? '']));
     return 0;
   }
-  throw new UsageError('purge takes "run [--now ISO_TIME]" or "status"');
+  if (sub === 'reapply') {
+    // After a table restore. Locally there is no TTL or stream to re-enable (dynalite has neither);
+    // in AWS the restore runbook re-enables them first (README).
+    const report = await reapplyTombstones(retentionDeps(stack));
+    if (values.json) printJsonLine(report);
+    else process.stdout.write(`${report.tombstones} tombstone(s) re-applied: ${report.items} restored item(s) and ${report.objects} object(s) deleted again\n`);
+    return 0;
+  }
+  throw new UsageError('purge takes "run [--now ISO_TIME]", "status" or "reapply"');
 }
 
 export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise<number> {

@@ -6,6 +6,7 @@
 import { MailboxDisconnected, NotFound } from './errors.js';
 import type { MailboxRecord } from './model.js';
 import { mailboxPrefix } from './object-keys.js';
+import { listTombstones, writeTombstone } from './tombstones.js';
 import type { BlobStore, Clock, RetentionRepository, TenantKeyLifecycle, TicketRepository } from './ports.js';
 
 export interface RetentionDeps {
@@ -103,7 +104,7 @@ export async function eraseMailbox(deps: RetentionDeps, tenantId: string, mailbo
   return purgeMailboxNow(deps, mailbox);
 }
 
-async function purgeMailboxNow(deps: RetentionDeps, mailbox: MailboxRecord): Promise<{ items: number; objects: number }> {
+async function purgeMailboxNow(deps: RetentionDeps, mailbox: MailboxRecord, purgedAtOverride?: string): Promise<{ items: number; objects: number }> {
   let items = 0;
   let page;
   // Always the first page again: deleting shifts what a cursor would point at.
@@ -114,9 +115,34 @@ async function purgeMailboxNow(deps: RetentionDeps, mailbox: MailboxRecord): Pro
   const keys: string[] = [];
   for await (const { key } of deps.blobs.list(mailboxPrefix(mailbox.tenantId, mailbox.mailboxId))) keys.push(key);
   if (keys.length > 0) await deps.blobs.delete(keys);
-  // The mailbox record stays as the tombstone: ids and dates only.
-  await deps.repo.putMailbox({ ...mailbox, purgedAt: deps.clock.now().toISOString() });
+  // The mailbox record stays (ids and dates only); a tombstone outside the backed-up table makes
+  // sure a restore can't bring the data back.
+  const purgedAt = purgedAtOverride ?? deps.clock.now().toISOString();
+  await writeTombstone(deps.blobs, mailbox, purgedAt);
+  await deps.repo.putMailbox({ ...mailbox, purgedAt });
   return { items, objects: keys.length };
+}
+
+/**
+ * After restoring the table from a backup: every purged mailbox is purged again and its record set
+ * back to purged. Safe to run any number of times.
+ */
+export async function reapplyTombstones(deps: RetentionDeps): Promise<{ tombstones: number; items: number; objects: number }> {
+  const report = { tombstones: 0, items: 0, objects: 0 };
+  for await (const tombstone of listTombstones(deps.blobs)) {
+    report.tombstones++;
+    const restored = await deps.repo.getMailbox(tombstone.tenantId, tombstone.mailboxId);
+    const mailbox: MailboxRecord = {
+      ...(restored ?? { tenantId: tombstone.tenantId, mailboxId: tombstone.mailboxId, provider: 'local', createdAt: tombstone.disconnectedAt ?? tombstone.purgedAt }),
+      status: 'disconnected',
+      ...(tombstone.disconnectedAt ? { disconnectedAt: tombstone.disconnectedAt } : {}),
+      ...(tombstone.purgeBy ? { purgeBy: tombstone.purgeBy } : {}),
+    };
+    const removed = await purgeMailboxNow(deps, mailbox, tombstone.purgedAt);
+    report.items += removed.items;
+    report.objects += removed.objects;
+  }
+  return report;
 }
 
 /**

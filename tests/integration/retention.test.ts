@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
@@ -17,7 +17,7 @@ import { MailboxDisconnected } from '../../shared/domain/errors.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
-import { closeTenant, disconnectMailbox, eraseMailbox, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
+import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
 import { buffer } from 'node:stream/consumers';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
@@ -174,6 +174,24 @@ describe('retention', () => {
     // Another tenant's data still reads.
     const other = await fresh.encrypt(Buffer.from('x'), { tenantId: 'neighbour', mailboxId: 'm', purpose: 'fields' });
     expect(Buffer.from(await new LocalKeyService({ keyDir: join(dir, 'keys') }).decrypt(other, { tenantId: 'neighbour', mailboxId: 'm', purpose: 'fields' })).toString()).toBe('x');
+  });
+
+  it('a restored backup does not bring purged data back: the tombstones are re-applied', async () => {
+    const { Items: backup = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+    await eraseMailbox(retention, tenant, 'gone');
+    expect(await tableItems('gone')).toEqual([]);
+    // "Restore": every item of the backup put back as it was.
+    for (const Item of backup) await client.send(new PutItemCommand({ TableName: tableName, Item }));
+    expect((await tableItems('gone')).length).toBeGreaterThan(10);
+    expect((await deps.repo.getMailbox(tenant, 'gone'))?.status).toBe('connected');
+
+    const report = await reapplyTombstones(retention);
+    expect(report.items).toBeGreaterThan(10);
+    expect(await tableItems('gone')).toEqual([]);
+    expect((await deps.repo.getMailbox(tenant, 'gone'))).toMatchObject({ status: 'disconnected', purgedAt: expect.any(String) });
+    expect(await listTickets(deps, tenant, TEST_ACCESSOR, 'gone')).toEqual([]);
+    expect(await tableItems('kept')).not.toEqual([]);
+    expect((await reapplyTombstones(retention)).items).toBe(0); // idempotent
   });
 
   it('erases a mailbox at once on request', async () => {
