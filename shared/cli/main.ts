@@ -5,6 +5,7 @@ import { openLocalStack, type LocalStack } from '../local/stack.js';
 import { attachmentsCommand, ingestCommand, ticketsCommand } from './commands.js';
 import { mailboxesCommand, purgeCommand, tenantsCommand } from './retention-commands.js';
 import { auditCommand } from './audit-commands.js';
+import { requestersCommand } from './requester-commands.js';
 import { UsageError } from './output.js';
 
 const USAGE = `mail2ticket — turn email into helpdesk tickets
@@ -23,6 +24,8 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   purge status [--json]                   purge deadlines
   purge reapply [--json]                  after a table restore: purge again what tombstones say is gone
   tenants close ID                        account closure: disconnect all, destroy the tenant's keys
+  requesters export EMAIL --request-ref R --out FILE.zip   their data as JSON + files
+  requesters restrict|unrestrict|erase EMAIL --request-ref R
   audit list [--json]                     every read of mailbox data: who, when, which ids, why
   audit verify                            check the audit log's hash chain (exit 1 if broken)
 
@@ -38,6 +41,7 @@ const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<nu
   purge: purgeCommand,
   audit: auditCommand,
   tenants: tenantsCommand,
+  requesters: requestersCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

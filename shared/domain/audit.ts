@@ -4,7 +4,14 @@
 import { createHash } from 'node:crypto';
 import type { AuditLog, Clock, IdGenerator } from './ports.js';
 
-export type AuditAction = 'ticket.list' | 'ticket.view' | 'attachment.download' | 'requester.export';
+export type AuditAction =
+  | 'ticket.list'
+  | 'ticket.view'
+  | 'attachment.download'
+  | 'requester.export'
+  | 'requester.restrict'
+  | 'requester.unrestrict'
+  | 'requester.erase';
 
 export interface Accessor {
   /** Who: an operator, an admin session, a service — an identifier, not a person's details. */

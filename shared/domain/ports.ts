@@ -132,6 +132,27 @@ export interface TicketRepository {
   writeIngested(write: IngestedWrite): Promise<void>;
   /** Records a robot message (no ticket), idempotently; the suppressed record is written last. */
   writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string): Promise<void>;
+
+  // ── data-subject requests ──
+  /** Messages that name an address (by its blind index) as sender or recipient. */
+  listRequesterLinks(tenantId: string, addressIndex: string): Promise<RequesterLink[]>;
+  /** Blind indexes of the requesters whose processing is restricted. */
+  listRestrictions(tenantId: string): Promise<Set<string>>;
+  setRestriction(tenantId: string, addressIndex: string, restricted: boolean): Promise<void>;
+  /** Replaces a message item (e.g. re-sealed with an address redacted); the item must exist. */
+  replaceMessage(message: MessageRecord): Promise<void>;
+  replaceTicket(ticket: TicketRecord): Promise<void>;
+  /** Deletes a message item, its attachment items and the requester links named. */
+  deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void>;
+  deleteTicketItem(tenantId: string, ticketId: string): Promise<void>;
+  deleteRequesterLinks(tenantId: string, addressIndex: string, messageIds: string[]): Promise<void>;
+}
+
+export interface RequesterLink {
+  tenantId: string;
+  mailboxId: string;
+  ticketId: string;
+  messageId: string;
 }
 
 export interface IngestedWrite {

@@ -45,15 +45,18 @@ export interface TicketView extends TicketSummary {
 }
 
 export async function listTickets(deps: ReadDeps, tenantId: string, accessor: Accessor, mailboxId?: string): Promise<TicketSummary[]> {
-  const visible = await visibleMailboxIds(deps.repo, tenantId);
-  const tickets = mailboxId && !visible.has(mailboxId) ? [] : (await deps.repo.listTickets(tenantId, mailboxId)).filter((t) => visible.has(t.mailboxId));
+  const [visible, restricted] = await Promise.all([visibleMailboxIds(deps.repo, tenantId), deps.repo.listRestrictions(tenantId)]);
+  const tickets =
+    mailboxId && !visible.has(mailboxId)
+      ? []
+      : (await deps.repo.listTickets(tenantId, mailboxId)).filter((t) => visible.has(t.mailboxId) && !isRestricted(t, restricted));
   await recordAccess(deps, tenantId, accessor, 'ticket.list', tickets.map((t) => t.ticketId));
   return Promise.all(tickets.map((t) => summarize(deps.keys, t)));
 }
 
 export async function showTicket(deps: ReadDeps, tenantId: string, ticketId: string, accessor: Accessor): Promise<TicketView> {
   const ticket = await deps.repo.getTicket(tenantId, ticketId);
-  if (!ticket || !(await visibleMailboxIds(deps.repo, tenantId)).has(ticket.mailboxId)) {
+  if (!ticket || !(await visibleMailboxIds(deps.repo, tenantId)).has(ticket.mailboxId) || isRestricted(ticket, await deps.repo.listRestrictions(tenantId))) {
     await recordAccess(deps, tenantId, accessor, 'ticket.view', [ticketId], 'not_found');
     throw new NotFound(`ticket ${ticketId} not found`);
   }
@@ -73,7 +76,8 @@ export async function readAttachment(
   accessor: Accessor,
 ): Promise<{ summary: AttachmentSummary; content: Readable }> {
   const attachment = await deps.repo.getAttachment(tenantId, attachmentId);
-  if (!attachment || !(await visibleMailboxIds(deps.repo, tenantId)).has(attachment.mailboxId)) {
+  const ticket = attachment && (await deps.repo.getTicket(tenantId, attachment.ticketId));
+  if (!attachment || !ticket || !(await visibleMailboxIds(deps.repo, tenantId)).has(attachment.mailboxId) || isRestricted(ticket, await deps.repo.listRestrictions(tenantId))) {
     await recordAccess(deps, tenantId, accessor, 'attachment.download', [attachmentId], 'not_found');
     throw new NotFound(`attachment ${attachmentId} not found`);
   }
@@ -121,6 +125,12 @@ export async function rescanHeldAttachments(
     results.push({ attachmentId: held.attachmentId, scan: verdict.status });
   }
   return results;
+}
+
+/** A ticket whose requester (its first participant) asked for restriction is hidden from agents. */
+function isRestricted(ticket: TicketRecord, restricted: Set<string>): boolean {
+  const requester = ticket.participantIndexes[0];
+  return requester !== undefined && restricted.has(requester);
 }
 
 /** Disconnected mailboxes disappear from every read at once; TTL lag is never visible. */
@@ -171,7 +181,7 @@ async function viewMessage(deps: Pick<ReadDeps, 'keys' | 'blobs'>, message: Mess
   };
 }
 
-async function readBody(deps: Pick<ReadDeps, 'keys' | 'blobs'>, message: MessageRecord): Promise<StoredBody> {
+export async function readBody(deps: Pick<ReadDeps, 'keys' | 'blobs'>, message: MessageRecord): Promise<StoredBody> {
   const context = { tenantId: message.tenantId, mailboxId: message.mailboxId, purpose: 'body' as const };
   let ciphertext: Uint8Array;
   if (message.sealedBody) ciphertext = message.sealedBody;

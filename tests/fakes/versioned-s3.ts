@@ -41,7 +41,7 @@ export class VersionedS3 {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
     const url = new URL(req.url ?? '/', 'http://x');
     const key = decodeURIComponent(url.pathname.slice(`/${this.bucket}/`.length));
     const send = (status: number, payload = '') => res.writeHead(status, { 'content-type': 'application/xml' }).end(payload);

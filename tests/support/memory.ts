@@ -17,6 +17,7 @@ import type {
   IngestClaim,
   IngestedWrite,
   KeyService,
+  RequesterLink,
   Scanner,
   ScanVerdict,
   TicketRepository,
@@ -30,7 +31,8 @@ export class MemoryRepository implements TicketRepository {
   readonly messages = new Map<string, MessageRecord>();
   readonly attachments = new Map<string, AttachmentRecord>();
   readonly suppressed = new Map<string, SuppressedRecord>();
-  readonly requesterLinks = new Set<string>();
+  readonly requesterLinks = new Map<string, RequesterLink>();
+  readonly restrictions = new Set<string>();
   /** Makes the next writeIngested throw before its last write, the message (a crash mid-write). */
   failNextWriteBeforeMessage = false;
 
@@ -101,7 +103,9 @@ export class MemoryRepository implements TicketRepository {
   async writeIngested(write: IngestedWrite) {
     const { message, ticket } = write;
     for (const a of write.attachments) this.attachments.set(`${a.tenantId}/${a.attachmentId}`, a);
-    for (const index of write.requesterIndexes) this.requesterLinks.add(`${message.tenantId}/${index}/${message.messageId}`);
+    for (const index of write.requesterIndexes) {
+      this.requesterLinks.set(`${message.tenantId}/${index}/${message.messageId}`, { tenantId: message.tenantId, mailboxId: message.mailboxId, ticketId: message.ticketId, messageId: message.messageId });
+    }
     if (write.providerIdIndex) this.providerIds.set(`${message.tenantId}/${message.mailboxId}/${write.providerIdIndex}`, write.claim);
     this.tickets.set(`${ticket.tenantId}/${ticket.ticketId}`, ticket);
     if (this.failNextWriteBeforeMessage) {
@@ -109,6 +113,33 @@ export class MemoryRepository implements TicketRepository {
       throw new Error('injected crash before the message write');
     }
     this.messages.set(`${message.tenantId}/${message.ticketId}/${message.messageId}`, message);
+  }
+  async listRequesterLinks(tenantId: string, index: string) {
+    return [...this.requesterLinks].filter(([key]) => key.startsWith(`${tenantId}/${index}/`)).map(([, link]) => link);
+  }
+  async listRestrictions(tenantId: string) {
+    return new Set([...this.restrictions].filter((r) => r.startsWith(`${tenantId}/`)).map((r) => r.slice(tenantId.length + 1)));
+  }
+  async setRestriction(tenantId: string, index: string, restricted: boolean) {
+    if (restricted) this.restrictions.add(`${tenantId}/${index}`);
+    else this.restrictions.delete(`${tenantId}/${index}`);
+  }
+  async replaceMessage(message: MessageRecord) {
+    this.messages.set(`${message.tenantId}/${message.ticketId}/${message.messageId}`, message);
+  }
+  async replaceTicket(ticket: TicketRecord) {
+    this.tickets.set(`${ticket.tenantId}/${ticket.ticketId}`, ticket);
+  }
+  async deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]) {
+    for (const index of linkIndexes) this.requesterLinks.delete(`${message.tenantId}/${index}/${message.messageId}`);
+    for (const a of attachments) this.attachments.delete(`${a.tenantId}/${a.attachmentId}`);
+    this.messages.delete(`${message.tenantId}/${message.ticketId}/${message.messageId}`);
+  }
+  async deleteRequesterLinks(tenantId: string, index: string, messageIds: string[]) {
+    for (const id of messageIds) this.requesterLinks.delete(`${tenantId}/${index}/${id}`);
+  }
+  async deleteTicketItem(tenantId: string, ticketId: string) {
+    this.tickets.delete(`${tenantId}/${ticketId}`);
   }
   async writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string) {
     this.suppressed.set(`${record.tenantId}/${record.mailboxId}/${record.messageId}`, record);

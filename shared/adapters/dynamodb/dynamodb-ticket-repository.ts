@@ -4,6 +4,7 @@
 import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -16,7 +17,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailable } from '../../domain/errors.js';
 import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from '../../domain/model.js';
-import type { ClaimResult, IngestClaim, IngestedWrite, RetentionRepository, StoredItemRef, TicketRepository } from '../../domain/ports.js';
+import type { ClaimResult, IngestClaim, IngestedWrite, RequesterLink, RetentionRepository, StoredItemRef, TicketRepository } from '../../domain/ports.js';
 import * as k from './keys.js';
 
 type Item = Record<string, AttributeValue>;
@@ -240,6 +241,51 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
         pending = out.UnprocessedItems?.[this.tableName] ?? [];
       }
     }
+  }
+
+  // ── data-subject requests ──────────────────────────────────────────────────
+  async listRequesterLinks(tenantId: string, addressIndex: string): Promise<RequesterLink[]> {
+    return this.query<RequesterLink>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)',
+      ExpressionAttributeValues: marshall({ ':pk': k.requesterPk(tenantId, addressIndex), ':m': 'M#' }),
+      ConsistentRead: true,
+    });
+  }
+
+  async listRestrictions(tenantId: string): Promise<Set<string>> {
+    const items = await this.queryRaw({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: k.restrictionsPk(tenantId) } }, ConsistentRead: true });
+    return new Set(items.map((item) => item.SK?.S ?? '').filter(Boolean));
+  }
+
+  async setRestriction(tenantId: string, addressIndex: string, restricted: boolean): Promise<void> {
+    const Key = marshall({ PK: k.restrictionsPk(tenantId), SK: addressIndex });
+    if (restricted) await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { ...Key, entity: { S: 'restriction' } } })));
+    else await this.call(() => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key })));
+  }
+
+  async replaceMessage(message: MessageRecord): Promise<void> {
+    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: messageItem(message), ConditionExpression: 'attribute_exists(PK)' })));
+  }
+
+  async replaceTicket(ticket: TicketRecord): Promise<void> {
+    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: ticketItem(ticket), ConditionExpression: 'attribute_exists(PK)' })));
+  }
+
+  async deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void> {
+    const keys = [
+      ...linkIndexes.map((index) => ({ PK: k.requesterPk(message.tenantId, index), SK: k.messageSk(message.messageId) })),
+      ...attachments.map((a) => ({ PK: k.ticketPk(a.tenantId, a.ticketId), SK: k.attachmentSk(a.messageId, a.attachmentId) })),
+      { PK: k.ticketPk(message.tenantId, message.ticketId), SK: k.messageSk(message.messageId) },
+    ];
+    await this.deleteItems(keys.map((key) => ({ ref: JSON.stringify([key.PK, key.SK]) })));
+  }
+
+  async deleteRequesterLinks(tenantId: string, addressIndex: string, messageIds: string[]): Promise<void> {
+    await this.deleteItems(messageIds.map((id) => ({ ref: JSON.stringify([k.requesterPk(tenantId, addressIndex), k.messageSk(id)]) })));
+  }
+
+  async deleteTicketItem(tenantId: string, ticketId: string): Promise<void> {
+    await this.call(() => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall({ PK: k.ticketPk(tenantId, ticketId), SK: k.TICKET_SK }) })));
   }
 
   // ── retention ──────────────────────────────────────────────────────────────

@@ -37,3 +37,5 @@ export const requesterPk = (t: string, hmac: string) => `${tenantPk(t)}#RQ#${hma
 export const suppressedPk = (t: string, m: string) => `${mbx(t, m)}#SUP`;
 /** The deadline index of disconnected mailboxes (GSI1 on mailbox items; sort key purgeBy#tenant#mailbox). */
 export const PURGE_DUE = 'PURGE#DUE';
+/** One partition per tenant listing restricted requesters (SK = address HMAC). */
+export const restrictionsPk = (t: string) => `${tenantPk(t)}#RESTRICTED`;
