@@ -5,6 +5,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buffer } from 'node:stream/consumers';
+import * as yauzl from 'yauzl';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +37,27 @@ async function cli(...args: string[]): Promise<Run> {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+function readZip(path: string): Promise<Map<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true }, (error, zip) => {
+      if (error || !zip) return reject(error);
+      const entries = new Map<string, Buffer>();
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (streamError, stream) => {
+          if (streamError || !stream) return reject(streamError);
+          buffer(stream).then((content) => {
+            entries.set(entry.fileName, content);
+            zip.readEntry();
+          }, reject);
+        });
+      });
+      zip.once('end', () => resolve(entries));
+      zip.once('error', reject);
+      zip.readEntry();
+    });
+  });
 }
 
 const lines = (run: Run) => run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -188,6 +211,20 @@ describe('mail2ticket CLI', () => {
     const foreign = JSON.parse((await cli('audit', 'list', '--tenant', 'globex', '--json')).stdout) as Array<{ subjectIds: string[]; outcome: string }>;
     expect(foreign.some((r) => r.subjectIds.includes(ticketId) && r.outcome === 'not_found')).toBe(true);
     expect((await cli('audit', 'verify')).code).toBe(0);
+  });
+
+  it('exports one requester as a zip of portable JSON and clean files', async () => {
+    const out = join(dataDir, 'alice.zip');
+    const run = await cli('requesters', 'export', 'alice@customer.example', '--request-ref', 'DSR-77', '--out', out, '--json');
+    expect(run.code).toBe(0);
+    const entries = await readZip(out);
+    const document = JSON.parse(entries.get('export.json')?.toString() ?? '{}') as { schema: string; requestRef: string; tickets: Array<{ messages: Array<{ raw: string | null }> }> };
+    expect(document).toMatchObject({ schema: 'mail2ticket/requester-export/1', requestRef: 'DSR-77' });
+    expect(document.tickets.flatMap((t) => t.messages)).toHaveLength(2);
+    const raws = [...entries.keys()].filter((k) => k.startsWith('raw/'));
+    expect(raws).toHaveLength(2);
+    expect(entries.get(raws[0] as string)?.toString()).toContain('Printer on floor 3 is jammed');
+    expect((await cli('requesters', 'export', 'alice@customer.example', '--out', out)).code).toBe(2); // no --request-ref
   });
 
   it('disconnects a mailbox, hides it at once and purges it as of a date', async () => {
