@@ -25,6 +25,7 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   purge reapply [--json]                  after a table restore: purge again what tombstones say is gone
   tenants close ID                        account closure: disconnect all, destroy the tenant's keys
   requesters export EMAIL --request-ref R --out FILE.zip   their data as JSON + files
+  requesters rectify EMAIL --request-ref R [--name N] [--new-email E]
   requesters restrict|unrestrict|erase EMAIL --request-ref R
   audit list [--json]                     every read of mailbox data: who, when, which ids, why
   audit verify                            check the audit log's hash chain (exit 1 if broken)

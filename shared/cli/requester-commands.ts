@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import yazl from 'yazl';
-import { eraseRequester, exportRequester, restrictRequester } from '../domain/requesters.js';
+import { eraseRequester, exportRequester, rectifyRequester, restrictRequester } from '../domain/requesters.js';
 import type { LocalStack } from '../local/stack.js';
 import { DEFAULT_TENANT, operatorAccessor } from './commands.js';
 import { safeId } from './ids.js';
@@ -14,9 +14,16 @@ export async function requestersCommand(stack: LocalStack, argv: string[]): Prom
   const [sub, email, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { tenant: { type: 'string' }, 'request-ref': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      tenant: { type: 'string' },
+      'request-ref': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      'new-email': { type: 'string' },
+    },
   });
-  if (!sub || !email || !email.includes('@')) throw new UsageError('requesters takes export|restrict|unrestrict|erase EMAIL --request-ref REF');
+  if (!sub || !email || !email.includes('@')) throw new UsageError('requesters takes export|rectify|restrict|unrestrict|erase EMAIL --request-ref REF');
   const requestRef = values['request-ref'];
   if (!requestRef) throw new UsageError('--request-ref is required: the reference of the verified request');
   const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
@@ -49,11 +56,20 @@ export async function requestersCommand(stack: LocalStack, argv: string[]): Prom
     process.stdout.write(sub === 'restrict' ? 'restricted: kept, hidden from agents until lifted\n' : 'restriction lifted\n');
     return 0;
   }
+  if (sub === 'rectify') {
+    if (values.name === undefined && values['new-email'] === undefined) throw new UsageError('rectify needs --name N and/or --new-email E');
+    if (values['new-email'] !== undefined && !values['new-email'].includes('@')) throw new UsageError('--new-email must be an address');
+    const correction = { ...(values.name !== undefined ? { name: values.name } : {}), ...(values['new-email'] !== undefined ? { newEmail: values['new-email'] } : {}) };
+    const result = await rectifyRequester(deps, tenantId, email, correction, requestRef, accessor);
+    if (values.json) printJsonLine(result);
+    else process.stdout.write(`rectified in ${result.messages} message(s) and ${result.tickets} ticket(s)\n`);
+    return 0;
+  }
   if (sub === 'erase') {
     const result = await eraseRequester(deps, tenantId, email, requestRef, accessor);
     if (values.json) printJsonLine(result);
     else process.stdout.write(`erased: ${result.deleted} message(s) deleted, ${result.redacted} redacted, ${result.ticketsDeleted} ticket(s) deleted\n`);
     return 0;
   }
-  throw new UsageError('requesters takes export|restrict|unrestrict|erase EMAIL --request-ref REF');
+  throw new UsageError('requesters takes export|rectify|restrict|unrestrict|erase EMAIL --request-ref REF');
 }

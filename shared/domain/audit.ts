@@ -11,7 +11,8 @@ export type AuditAction =
   | 'requester.export'
   | 'requester.restrict'
   | 'requester.unrestrict'
-  | 'requester.erase';
+  | 'requester.erase'
+  | 'requester.rectify';
 
 export interface Accessor {
   /** Who: an operator, an admin session, a service — an identifier, not a person's details. */

@@ -146,6 +146,7 @@ export interface TicketRepository {
   deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void>;
   deleteTicketItem(tenantId: string, ticketId: string): Promise<void>;
   deleteRequesterLinks(tenantId: string, addressIndex: string, messageIds: string[]): Promise<void>;
+  putRequesterLinks(addressIndex: string, links: RequesterLink[]): Promise<void>;
 }
 
 export interface RequesterLink {

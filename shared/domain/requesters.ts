@@ -171,6 +171,50 @@ export async function eraseRequester(deps: RequesterDeps, tenantId: string, emai
   return result;
 }
 
+/** Rectification: a corrected display name and/or address, everywhere the requester appears. */
+export async function rectifyRequester(
+  deps: RequesterDeps,
+  tenantId: string,
+  email: string,
+  correction: { name?: string; newEmail?: string },
+  requestRef: string,
+  accessor: Accessor,
+): Promise<{ messages: number; tickets: number }> {
+  const { address, index, links } = await linksOf(deps, tenantId, email);
+  const newAddress = correction.newEmail ? normalizeAddress(correction.newEmail) : address;
+  const newIndex = newAddress === address ? index : await deps.keys.blindIndex(tenantId, 'address', newAddress);
+  const fix = (a: Address): Address =>
+    normalizeAddress(a.address) === address ? { address: correction.newEmail ? newAddress : a.address, name: correction.name ?? a.name } : a;
+  let messages = 0;
+  let tickets = 0;
+  for (const [ticketId, ticketLinks] of groupBy(links, (l) => l.ticketId)) {
+    const ticket = await deps.repo.getTicket(tenantId, ticketId);
+    if (!ticket) continue;
+    const ctx = fieldsContext(tenantId, ticket.mailboxId);
+    const wanted = new Set(ticketLinks.map((l) => l.messageId));
+    for (const message of (await deps.repo.listMessages(tenantId, ticketId)).filter((m) => wanted.has(m.messageId))) {
+      const fields = await unseal<MessageFields>(deps.keys, ctx, message.sealed);
+      const fixed: MessageFields = { ...fields, from: fix(fields.from), to: fields.to.map(fix), cc: fields.cc.map(fix), replyTo: fields.replyTo.map(fix) };
+      const fromIndex = message.fromIndex === index ? newIndex : message.fromIndex;
+      await deps.repo.replaceMessage({ ...message, fromIndex, sealed: await seal(deps.keys, ctx, fixed) });
+      messages++;
+    }
+    const ticketFields = await unseal<TicketFields>(deps.keys, ctx, ticket.sealed);
+    await deps.repo.replaceTicket({
+      ...ticket,
+      participantIndexes: ticket.participantIndexes.map((p) => (p === index ? newIndex : p)),
+      sealed: await seal(deps.keys, ctx, { ...ticketFields, requester: fix(ticketFields.requester) }),
+    });
+    tickets++;
+  }
+  if (newIndex !== index) {
+    await deps.repo.putRequesterLinks(newIndex, links);
+    await deps.repo.deleteRequesterLinks(tenantId, index, links.map((l) => l.messageId));
+  }
+  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.rectify', links.map((l) => l.messageId));
+  return { messages, tickets };
+}
+
 async function redactTicketRequester(deps: RequesterDeps, ticket: TicketRecord, isThem: (a: Address) => boolean, index: string): Promise<void> {
   const ctx = fieldsContext(ticket.tenantId, ticket.mailboxId);
   const fields = await unseal<TicketFields>(deps.keys, ctx, ticket.sealed);

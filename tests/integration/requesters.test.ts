@@ -13,7 +13,7 @@ import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-stor
 import { ingestMessage } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
-import { eraseRequester, exportRequester, restrictRequester, type RequesterDeps } from '../../shared/domain/requesters.js';
+import { eraseRequester, exportRequester, rectifyRequester, restrictRequester, type RequesterDeps } from '../../shared/domain/requesters.js';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
 import { startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
@@ -129,6 +129,19 @@ describe('data-subject requests', () => {
     await expect(showTicket(deps, tenant, aliceTicket?.ticketId as string, TEST_ACCESSOR)).rejects.toThrow(/not found/);
     await restrictRequester(deps, tenant, 'alice@customer.example', false, 'DSR-3', TEST_ACCESSOR);
     expect(await tickets()).toHaveLength(2);
+  });
+
+  it('rectification corrects name and address everywhere, and the new address is found', async () => {
+    const result = await rectifyRequester(deps, tenant, 'alice@customer.example', { name: 'Alice Berg', newEmail: 'alice.berg@customer.example' }, 'DSR-7', TEST_ACCESSOR);
+    expect(result).toEqual({ messages: 4, tickets: 2 });
+    expect((await exportRequester(deps, tenant, 'alice@customer.example', 'DSR-8', TEST_ACCESSOR)).document.tickets).toEqual([]);
+    const { document } = await exportRequester(deps, tenant, 'alice.berg@customer.example', 'DSR-9', TEST_ACCESSOR);
+    expect(document.tickets.flatMap((t) => t.messages)).toHaveLength(4);
+    const own = (await tickets()).find((t) => t.requester.address === 'alice.berg@customer.example');
+    expect(own?.requester.name).toBe('Alice Berg');
+    // A new message from the corrected address still joins her ticket as a known participant.
+    const reply = await ingestMessage(deps, Readable.from([mail({ id: 'a4', from: 'alice.berg@customer.example', inReplyTo: 'a1', body: 'AFTER' })]), { tenantId: tenant, mailboxId: 'support', receivedAt: deps.clock.now() });
+    expect(reply).toMatchObject({ status: 'appended', ticketId: own?.ticketId, notices: [] });
   });
 
   it('erasure deletes what they sent, redacts them where others wrote, keeps other tenants', async () => {

@@ -138,6 +138,9 @@ export class MemoryRepository implements TicketRepository {
   async deleteRequesterLinks(tenantId: string, index: string, messageIds: string[]) {
     for (const id of messageIds) this.requesterLinks.delete(`${tenantId}/${index}/${id}`);
   }
+  async putRequesterLinks(index: string, links: RequesterLink[]) {
+    for (const link of links) this.requesterLinks.set(`${link.tenantId}/${index}/${link.messageId}`, link);
+  }
   async deleteTicketItem(tenantId: string, ticketId: string) {
     this.tickets.delete(`${tenantId}/${ticketId}`);
   }

@@ -284,6 +284,14 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     await this.deleteItems(messageIds.map((id) => ({ ref: JSON.stringify([k.requesterPk(tenantId, addressIndex), k.messageSk(id)]) })));
   }
 
+  async putRequesterLinks(addressIndex: string, links: RequesterLink[]): Promise<void> {
+    await this.batchPut(
+      links.map((link) =>
+        toItem({ PK: k.requesterPk(link.tenantId, addressIndex), SK: k.messageSk(link.messageId), MBX: k.mbx(link.tenantId, link.mailboxId), entity: 'requester-link', ...link }),
+      ),
+    );
+  }
+
   async deleteTicketItem(tenantId: string, ticketId: string): Promise<void> {
     await this.call(() => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall({ PK: k.ticketPk(tenantId, ticketId), SK: k.TICKET_SK }) })));
   }
