@@ -1,27 +1,23 @@
 // Data-subject requests on dynalite and s3rver through the real SDK, with the local keyring.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
-import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { ingestMessage } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
 import { eraseRequester, exportRequester, rectifyRequester, restrictRequester, type RequesterDeps } from '../../shared/domain/requesters.js';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
-import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
-import { startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
+import { ensureTable } from '../../shared/local/dynalite.js';
+import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
 import { EicarScanner, ManualClock, SequentialIds, TEST_ACCESSOR } from '../support/memory.js';
 
 let dir: string;
-let dynamo: RunningDynalite;
-let s3: RunningS3rver;
+let storage: LocalStorage;
 let client: DynamoDBClient;
 let n = 0;
 let tenant: string;
@@ -51,17 +47,11 @@ function mail(o: { id: string; from: string; to?: string; cc?: string; inReplyTo
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'm2t-dsr-'));
-  dynamo = await startDynalite();
-  s3 = await startS3rver({ dir: join(dir, 's3') });
-  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  storage = await startLocalStorage('dsr');
+  dir = storage.dir;
+  client = storage.client;
 });
-afterAll(async () => {
-  client.destroy();
-  await s3.stop();
-  await dynamo.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => storage.stop());
 
 beforeEach(async () => {
   const table = `dsr-${++n}`;
@@ -72,7 +62,7 @@ beforeEach(async () => {
   deps = {
     repo,
     audit: new DynamoDbAuditLog(client, table),
-    blobs: new S3BlobStore(makeS3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }), s3.bucket),
+    blobs: storage.blobs(),
     keys: new LocalKeyService({ keyDir: join(dir, 'keys') }),
     scanner: new EicarScanner(),
     clock,

@@ -1,18 +1,15 @@
 // Retention, clock-driven, on dynalite and s3rver through the real SDK: disconnect hides a mailbox at
 // once; by its deadline nothing of it remains in the table or the bucket, while its neighbour is
 // intact; the backstop catches what a lost stream record left; erase acts at once.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
-import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { MailboxDisconnected } from '../../shared/domain/errors.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
@@ -20,15 +17,14 @@ import { mailboxPrefix } from '../../shared/domain/object-keys.js';
 import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
 import { buffer } from 'node:stream/consumers';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
-import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
-import { startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
+import { ensureTable } from '../../shared/local/dynalite.js';
 import { expireItems } from '../../shared/local/ttl-emulator.js';
+import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
 import { EicarScanner, ManualClock, TEST_ACCESSOR, SequentialIds } from '../support/memory.js';
 
 const DAY = 24 * 3600 * 1000;
 let dir: string;
-let dynamo: RunningDynalite;
-let s3: RunningS3rver;
+let storage: LocalStorage;
 let client: DynamoDBClient;
 let tableNo = 0;
 let tableName: string;
@@ -37,17 +33,11 @@ let deps: IngestDeps & { audit: DynamoDbAuditLog };
 let retention: RetentionDeps;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'm2t-retention-'));
-  dynamo = await startDynalite();
-  s3 = await startS3rver({ dir: join(dir, 's3') });
-  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  storage = await startLocalStorage('retention');
+  dir = storage.dir;
+  client = storage.client;
 });
-afterAll(async () => {
-  client.destroy();
-  await s3.stop();
-  await dynamo.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => storage.stop());
 
 function mail(id: string, withAttachment = true): Buffer {
   const parts = [
@@ -73,7 +63,7 @@ beforeEach(async () => {
   await ensureTable(client, tableName);
   clock = new ManualClock(new Date('2026-11-24T12:00:00Z'));
   const repo = new DynamoDbTicketRepository(client, tableName);
-  const blobs = new S3BlobStore(makeS3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }), s3.bucket);
+  const blobs = storage.blobs();
   deps = { repo, audit: new DynamoDbAuditLog(client, tableName), blobs, keys: new LocalKeyService({ keyDir: join(dir, 'keys') }), scanner: new EicarScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
   retention = { repo, retention: repo, blobs, clock };
   // Each test gets its own tenant so the shared bucket never mixes their objects.
