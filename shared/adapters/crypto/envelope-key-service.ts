@@ -1,84 +1,80 @@
-// Envelope encryption with the AWS Encryption SDK: each message (object, field document) is sealed
-// with AES-256-GCM under a data key derived per message (HKDF, key commitment), the data key wrapped
-// by the tenant's key. A caching materials manager reuses data keys within bounds, so the wrapping
-// service (KMS in AWS) is not called per object. The suite has no signature, so decryption streams
-// release plaintext frame by frame instead of holding it until a final signature check.
+// Envelope encryption with the AWS Encryption SDK, the part shared by the local and the KMS key
+// services: each message (object, field document) is sealed with AES-256-GCM under a key derived per
+// message (HKDF, key commitment) from a data key, the data key wrapped by the tenant's key. Subclasses
+// only say where a tenant's keyring and blind-index key come from.
 import { createHmac } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  getLocalCryptographicMaterialsCache,
-  NodeCachingMaterialsManager,
-  type KeyringNode,
-  type MessageHeader,
-} from '@aws-crypto/client-node';
+import { buildClient, CommitmentPolicy, type KeyringNode, type NodeMaterialsManager } from '@aws-crypto/client-node';
 import type { EncryptionContext, KeyService } from '../../domain/ports.js';
-import { lazyDuplex } from './lazy-duplex.js';
+import { toSdkContext } from './encryption-context.js';
+import { translateKeyError } from './errors.js';
+import { cachingManager, ContextBoundMaterials, DEFAULT_CACHE_BOUNDS, FRAME_LENGTH, SUITE, type DataKeyCacheBounds } from './materials.js';
+import { fromSdkStream } from './sdk-stream.js';
 
-const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
-const FRAME_LENGTH = 64 * 1024;
+export { DEFAULT_CACHE_BOUNDS, type DataKeyCacheBounds } from './materials.js';
+
 /**
- * Streams have no length up front. The SDK's cache only serves requests that state one, and the
- * stated length is an upper bound it enforces: the format's maximum message size.
+ * Every message we write has exactly one wrapped data key; refusing more keeps a crafted ciphertext
+ * from making us try (and, with KMS, pay for) thousands of unwrap calls.
  */
-const STREAM_BOUND = 2 ** 36 - 32;
+const client = buildClient({ commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: 1 });
 
-export interface DataKeyCacheBounds {
-  maxAgeMs: number;
-  maxMessagesEncrypted: number;
-}
-
-export const DEFAULT_CACHE_BOUNDS: DataKeyCacheBounds = { maxAgeMs: 5 * 60_000, maxMessagesEncrypted: 10_000 };
-
-const client = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+/** Why a keyring is wanted: only encryption (and indexing) may create a tenant key that is missing. */
+export type KeyUse = 'encrypt' | 'decrypt';
 
 export abstract class EnvelopeKeyService implements KeyService {
-  private readonly managers = new Map<string, Promise<NodeCachingMaterialsManager>>();
-  private readonly indexKeys = new Map<string, Promise<Buffer>>();
+  private readonly managers = new Map<string, Promise<NodeMaterialsManager>>();
+  private readonly indexKeys = new Map<string, Promise<Uint8Array>>();
+  protected readonly bounds: DataKeyCacheBounds;
 
-  constructor(private readonly bounds: DataKeyCacheBounds = DEFAULT_CACHE_BOUNDS) {}
+  constructor(bounds: Partial<DataKeyCacheBounds> = {}) {
+    this.bounds = { ...DEFAULT_CACHE_BOUNDS, ...bounds };
+  }
 
-  /** The keyring that wraps data keys for a tenant. */
-  protected abstract keyringFor(tenantId: string): Promise<KeyringNode>;
-  /** The tenant's 32-byte secret for blind indexes. */
-  protected abstract loadIndexKey(tenantId: string): Promise<Buffer>;
+  /** The keyring that wraps and unwraps a tenant's data keys. */
+  protected abstract keyringFor(tenantId: string, use: KeyUse): Promise<KeyringNode>;
+  /** The tenant's 32-byte blind-index key, loaded once per process (see each subclass for why). */
+  protected abstract loadIndexKey(tenantId: string): Promise<Uint8Array>;
 
   async encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    const { result } = await client.encrypt(await this.manager(context.tenantId), plaintext, {
-      encryptionContext: toSdkContext(context),
-      suiteId: SUITE,
-      frameLength: FRAME_LENGTH,
-    });
-    return result;
+    try {
+      const { result } = await client.encrypt(this.materials(context, 'encrypt'), plaintext, {
+        encryptionContext: toSdkContext(context),
+        suiteId: SUITE,
+        frameLength: FRAME_LENGTH,
+      });
+      return result;
+    } catch (error) {
+      throw translateKeyError(error, 'encrypt');
+    }
   }
 
   async decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    const { plaintext, messageHeader } = await client.decrypt(await this.manager(context.tenantId), ciphertext);
-    assertContext(messageHeader, context);
-    return plaintext;
+    try {
+      // The bound materials manager checks suite and context before any key is unwrapped.
+      const { plaintext } = await client.decrypt(this.materials(context, 'decrypt'), ciphertext);
+      return plaintext;
+    } catch (error) {
+      throw translateKeyError(error, 'decrypt');
+    }
   }
 
   encryptStream(context: EncryptionContext): Duplex {
-    return this.deferred(context.tenantId, (cmm) =>
-      client.encryptStream(cmm, { encryptionContext: toSdkContext(context), suiteId: SUITE, frameLength: FRAME_LENGTH, plaintextLength: STREAM_BOUND }),
-    );
+    const stream = client.encryptStream(this.materials(context, 'encrypt'), {
+      encryptionContext: toSdkContext(context),
+      suiteId: SUITE,
+      frameLength: FRAME_LENGTH,
+      // A stream's length is unknown up front, but the cache only serves requests that state one:
+      // the stated bound is what the cache accounts and what the SDK enforces.
+      plaintextLength: this.bounds.maxStreamBytes,
+    });
+    return fromSdkStream(stream, (error) => translateKeyError(error, 'encrypt'));
   }
 
   decryptStream(context: EncryptionContext): Duplex {
-    return this.deferred(context.tenantId, (cmm) => {
-      const stream = client.decryptUnsignedMessageStream(cmm);
-      // The header is authenticated and parsed before any plaintext is released.
-      stream.once('MessageHeader', (header: MessageHeader) => {
-        try {
-          assertContext(header, context);
-        } catch (error) {
-          stream.destroy(error as Error);
-        }
-      });
-      return stream;
-    });
+    // Unsigned messages only: plaintext leaves frame by frame, each frame authenticated before it goes.
+    const stream = client.decryptUnsignedMessageStream(this.materials(context, 'decrypt'));
+    return fromSdkStream(stream, (error) => translateKeyError(error, 'decrypt'));
   }
 
   async blindIndex(tenantId: string, kind: string, value: string): Promise<string> {
@@ -88,7 +84,8 @@ export abstract class EnvelopeKeyService implements KeyService {
       this.indexKeys.set(tenantId, key);
       key.catch(() => this.indexKeys.delete(tenantId));
     }
-    // kind and value are separated by a byte that can't occur in either's UTF-8 (0xff).
+    // kind and value are separated by 0xff, a byte no UTF-8 string contains: ('a', 'bc') and
+    // ('ab', 'c') can't collide, and an index of one kind never equals one of another.
     return createHmac('sha256', await key)
       .update(kind)
       .update(Buffer.from([0xff]))
@@ -96,50 +93,26 @@ export abstract class EnvelopeKeyService implements KeyService {
       .digest('hex');
   }
 
-  /** Forgets everything cached for a tenant (its key was destroyed or rotated). */
+  /** Forgets everything cached for a tenant (its key was destroyed): cached data keys go with it. */
   protected forgetTenant(tenantId: string): void {
     this.managers.delete(tenantId);
     this.indexKeys.delete(tenantId);
   }
 
-  private manager(tenantId: string): Promise<NodeCachingMaterialsManager> {
+  private materials(context: EncryptionContext, use: KeyUse): ContextBoundMaterials {
+    return new ContextBoundMaterials(() => this.manager(context.tenantId, use), context);
+  }
+
+  private manager(tenantId: string, use: KeyUse): Promise<NodeMaterialsManager> {
     let manager = this.managers.get(tenantId);
     if (!manager) {
-      manager = this.keyringFor(tenantId).then(
-        (keyring) =>
-          new NodeCachingMaterialsManager({
-            backingMaterials: keyring,
-            // One cache per tenant, dropped with the tenant: a destroyed key leaves no data key behind.
-            cache: getLocalCryptographicMaterialsCache(100),
-            partition: `tenant:${tenantId}`,
-            maxAge: this.bounds.maxAgeMs,
-            maxMessagesEncrypted: this.bounds.maxMessagesEncrypted,
-            maxBytesEncrypted: Number.MAX_SAFE_INTEGER,
-          }),
-      );
+      manager = this.keyringFor(tenantId, use).then((keyring) => cachingManager(keyring, tenantId, this.bounds));
       this.managers.set(tenantId, manager);
+      // A failed lookup (KMS down, no key yet for a decryption) is not remembered. The first use of a
+      // tenant decides whether a missing key may be created; only a destroyed tenant's key is
+      // missing once data exists, so a decryption never races the encryption that creates a key.
       manager.catch(() => this.managers.delete(tenantId));
     }
     return manager;
   }
-
-  /**
-   * A stream must exist synchronously, the keyring comes asynchronously: a pass-through front that
-   * hands over to the SDK's stream once the materials manager is ready.
-   */
-  private deferred(tenantId: string, make: (cmm: NodeCachingMaterialsManager) => Duplex): Duplex {
-    return lazyDuplex(this.manager(tenantId).then(make));
-  }
-}
-
-function toSdkContext(context: EncryptionContext): Record<string, string> {
-  return { tenant: context.tenantId, mailbox: context.mailboxId, purpose: context.purpose };
-}
-
-function assertContext(header: MessageHeader, expected: EncryptionContext): void {
-  const actual = header.encryptionContext;
-  const wanted = toSdkContext(expected);
-  const keys = Object.keys(actual);
-  const matches = keys.length === 3 && keys.every((k) => actual[k] === wanted[k]);
-  if (!matches) throw new Error('ciphertext belongs to another tenant, mailbox or purpose');
 }

@@ -1,28 +1,33 @@
-// BlobStore on S3. Streams go up through lib-storage's Upload (one PutObject when small, multipart
-// with a small queue when large, so memory stays flat); deletes batch 1000 keys and, on a versioned
-// bucket, remove every version and delete marker so nothing of a purged key survives.
+// BlobStore on S3. Streams go up through lib-storage's Upload (one PutObject when small, multipart with
+// one part in flight when large, so memory stays flat whatever the size); deletes batch 1000 keys and,
+// on a versioned bucket, remove every version and delete marker so nothing of a purged key survives.
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
-  NoSuchKey,
   PutObjectCommand,
   S3Client,
   type ObjectIdentifier,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BlobNotFound, DependencyUnavailable } from '../../domain/errors.js';
 import type { BlobStore } from '../../domain/ports.js';
+import { isTransientAwsError } from './aws-errors.js';
 
 export interface S3BlobStoreOptions {
   /** Delete every version and delete marker of a key (the production bucket is versioned). */
   versioned?: boolean;
+  /** Multipart part size, 5 MiB (S3's minimum) by default; streams below it go up in one PutObject. */
   partSizeBytes?: number;
 }
 
+/** DeleteObjects takes at most 1000 keys per request. */
 const DELETE_BATCH = 1000;
+/** Version listings run this many keys at a time: a purge of thousands of keys is not serial. */
+const LIST_VERSIONS_CONCURRENCY = 8;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export class S3BlobStore implements BlobStore {
   private readonly versioned: boolean;
@@ -34,50 +39,54 @@ export class S3BlobStore implements BlobStore {
     options: S3BlobStoreOptions = {},
   ) {
     this.versioned = options.versioned ?? false;
-    // S3's minimum part size, one part in flight: a raw message and its attachment upload at once, so
-    // this bounds memory at about four parts whatever the message size.
-    this.partSize = options.partSizeBytes ?? 5 * 1024 * 1024;
+    this.partSize = Math.max(MIN_PART_SIZE, options.partSizeBytes ?? MIN_PART_SIZE);
   }
 
   async put(key: string, body: Readable | Uint8Array): Promise<void> {
     if (body instanceof Uint8Array) {
-      await call(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })));
+      await call(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })), key);
       return;
     }
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: body },
       partSize: this.partSize,
+      // One part uploading while the next fills: about two parts of memory per upload. The ingest
+      // pass uploads a raw message and an attachment at once, so it holds about four.
       queueSize: 1,
-      leavePartsOnError: false, // aborts the multipart upload on failure
+      leavePartsOnError: false, // aborts the multipart upload on failure: no orphaned parts
     });
-    await call(() => upload.done());
+    try {
+      await call(() => upload.done(), key);
+    } catch (error) {
+      // Whoever writes into `body` (the ingest tee) must see the failure instead of waiting forever
+      // on a stream nobody reads any more.
+      body.destroy(error as Error);
+      throw error;
+    }
   }
 
   async get(key: string): Promise<Readable> {
     const out = await call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })), key);
-    return out.Body as Readable;
+    // In Node the SDK's body is the HTTP response, a Readable.
+    if (!(out.Body instanceof Readable)) throw new DependencyUnavailable('S3 returned no readable body');
+    return out.Body;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    const objects: ObjectIdentifier[] = [];
-    for (const key of keys) {
-      if (this.versioned) objects.push(...(await this.versionsOf(key)));
-      else objects.push({ Key: key });
-    }
+    const objects = this.versioned ? (await mapLimit([...new Set(keys)], LIST_VERSIONS_CONCURRENCY, (key) => this.versionsOf(key))).flat() : [...new Set(keys)].map((Key) => ({ Key }));
     for (let i = 0; i < objects.length; i += DELETE_BATCH) {
       const batch = objects.slice(i, i + DELETE_BATCH);
       const out = await call(() => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })));
-      if (out.Errors?.length) throw new DependencyUnavailable(`${out.Errors.length} object(s) could not be deleted`);
+      // Per-key failures come back in a 200 response; never report a delete that did not happen.
+      if (out.Errors?.length) throw new DependencyUnavailable(`${out.Errors.length} of ${batch.length} object(s) could not be deleted (first: ${out.Errors[0]?.Code ?? 'unknown'})`);
     }
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
     let ContinuationToken: string | undefined;
     do {
-      const out = await call(() =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(ContinuationToken ? { ContinuationToken } : {}) })),
-      );
+      const out = await call(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken })));
       for (const object of out.Contents ?? []) {
         if (object.Key) yield { key: object.Key, lastModified: object.LastModified ?? new Date(0) };
       }
@@ -90,13 +99,9 @@ export class S3BlobStore implements BlobStore {
     let KeyMarker: string | undefined;
     let VersionIdMarker: string | undefined;
     do {
-      const out = await call(() =>
-        this.client.send(
-          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, ...(KeyMarker ? { KeyMarker } : {}), ...(VersionIdMarker ? { VersionIdMarker } : {}) }),
-        ),
-      );
+      const out = await call(() => this.client.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker, VersionIdMarker })));
       for (const v of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
-        // Prefix listing also returns longer keys; only this exact key's versions go.
+        // A prefix listing also returns longer keys (`…/01` lists `…/010`): only this exact key goes.
         if (v.Key === key && v.VersionId) found.push({ Key: key, VersionId: v.VersionId });
       }
       KeyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
@@ -110,21 +115,38 @@ async function call<T>(request: () => Promise<T>, key?: string): Promise<T> {
   try {
     return await request();
   } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string })?.name === 'NoSuchKey') {
-      throw new BlobNotFound(`no object at ${key ?? 'that key'}`, { cause: error });
-    }
-    const fault = (error as { $fault?: string })?.$fault;
-    if (fault === 'server' || /ECONNREFUSED|ECONNRESET|socket|Timeout/i.test(String(error))) {
-      throw new DependencyUnavailable('S3 is unavailable', { cause: error });
-    }
+    const name = (error as { name?: unknown } | null)?.name;
+    if (name === 'NoSuchKey' || name === 'NotFound') throw new BlobNotFound(`no object at ${key ?? 'that key'}`, { cause: error });
+    if (isTransientAwsError(error)) throw new DependencyUnavailable('S3 is unavailable', { cause: error });
     throw error;
   }
 }
 
-export function makeS3Client(options: { endpoint?: string; region: string; credentials?: { accessKeyId: string; secretAccessKey: string } }): S3Client {
+async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export interface S3ClientOptions {
+  /** An S3-compatible endpoint (s3rver, a fake); path-style addressing is used with it. */
+  endpoint?: string;
+  region: string;
+  credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+}
+
+export function makeS3Client(options: S3ClientOptions): S3Client {
   const client = new S3Client({
     region: options.region,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
+    // A copy: the SDK annotates the credentials object it is given (and would fail on a frozen one).
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     // Checksums only where S3 requires them: local S3-compatible servers don't speak the newer
     // default (CRC32 trailers), and the objects are authenticated by their AES-GCM tags anyway.
