@@ -1,32 +1,94 @@
-// CDK context, read and validated once at synth. Every value has a default or a clear error naming
-// its key; nothing personal or secret belongs in context.
+// CDK context, read and validated once at synth. Every key is declared once in CONTEXT below with
+// its default and its check; `InfraConfig` is derived from that table, so a new key (the Gmail push
+// audience, the Microsoft app id, the alarm e-mail…) is one line here and nothing else to keep in
+// step. Nothing personal or secret belongs in cdk.json: such values come with `-c key=value`.
 import type { Node } from 'constructs';
 
-export interface InfraConfig {
-  /** Days from disconnect until every item and object of a mailbox is gone (≤ 30: the promise). */
-  retentionDays: number;
-  /** Days a backup recovery point may live (≤ 365: the promise). */
-  backupRetentionDays: number;
-  /** Receives before an ingest job goes to the dead-letter queue. */
-  maxReceiveCount: number;
+/** A bad context value. The message names every offending key. */
+export class ContextError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+    this.name = 'ContextError';
+  }
 }
 
-export class ContextError extends Error {}
+/** How one key is read: `raw` is what `tryGetContext` returned (a string from `-c`, JSON from cdk.json). */
+export interface ContextValue<T> {
+  read(key: string, raw: unknown): T;
+}
 
-export function readInfraConfig(node: Node): InfraConfig {
+/** Thrown by a reader; collected so that one synth reports every bad key at once. */
+class Invalid extends Error {}
+
+const isUnset = (raw: unknown): boolean => raw === undefined || raw === null || raw === '';
+
+/** A whole number in [min, max]. Strings must be plain decimal digits (no `1e1`, no `0x1e`). */
+export function integer(options: { readonly min: number; readonly max: number; readonly fallback: number }): ContextValue<number> {
+  const { min, max, fallback } = options;
   return {
-    retentionDays: integer(node, 'retentionDays', 30, 1, 30),
-    backupRetentionDays: integer(node, 'backupRetentionDays', 365, 1, 365),
-    maxReceiveCount: integer(node, 'maxReceiveCount', 5, 1, 100),
+    read(key, raw) {
+      if (isUnset(raw)) return fallback;
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(value) || value < min || value > max) {
+        throw new Invalid(`CDK context "${key}" must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      }
+      return value;
+    },
   };
 }
 
-function integer(node: Node, key: string, fallback: number, min: number, max: number): number {
-  const raw: unknown = node.tryGetContext(key);
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ContextError(`CDK context "${key}" must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+/**
+ * A string matching `pattern`, described to the operator as `expected` (e.g. "an https URL"). Without
+ * a fallback the key is optional and reads as undefined; `required` makes its absence an error.
+ */
+export function text(options: { readonly pattern: RegExp; readonly expected: string; readonly required: true }): ContextValue<string>;
+export function text(options: { readonly pattern: RegExp; readonly expected: string; readonly fallback?: string }): ContextValue<string | undefined>;
+export function text(options: { readonly pattern: RegExp; readonly expected: string; readonly fallback?: string; readonly required?: boolean }): ContextValue<string | undefined> {
+  return {
+    read(key, raw) {
+      if (isUnset(raw)) {
+        if (options.required) throw new Invalid(`CDK context "${key}" is required: ${options.expected}`);
+        return options.fallback;
+      }
+      if (typeof raw !== 'string' || !options.pattern.test(raw)) {
+        throw new Invalid(`CDK context "${key}" must be ${options.expected} (got ${JSON.stringify(raw)})`);
+      }
+      return raw;
+    },
+  };
+}
+
+/** Every context key the app reads. Later issues add theirs here (see `text` for strings). */
+const CONTEXT = {
+  /** Days from disconnect until every item and object of a mailbox is gone (≤ 30: the promise). */
+  retentionDays: integer({ min: 1, max: 30, fallback: 30 }),
+  /** Days a backup recovery point may live (≤ 365: the promise). */
+  backupRetentionDays: integer({ min: 1, max: 365, fallback: 365 }),
+  /** Receives before an ingest job goes to the dead-letter queue. */
+  maxReceiveCount: integer({ min: 1, max: 100, fallback: 5 }),
+} satisfies Record<string, ContextValue<unknown>>;
+
+type Spec = Record<string, ContextValue<unknown>>;
+export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends ContextValue<infer T> ? T : never };
+export type InfraConfig = ConfigOf<typeof CONTEXT>;
+
+/** Reads the keys of `spec` from the construct tree's context; throws one error naming each bad key. */
+export function readContext<S extends Spec>(node: Node, spec: S): ConfigOf<S> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(spec)) {
+    try {
+      values[key] = value.read(key, node.tryGetContext(key));
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      problems.push(error.message);
+    }
   }
-  return value;
+  if (problems.length > 0) throw new ContextError(problems);
+  // Every key of `spec` was assigned above with the type its reader returns.
+  return values as ConfigOf<S>;
+}
+
+export function readInfraConfig(node: Node): InfraConfig {
+  return readContext(node, CONTEXT);
 }

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 try {
   buildApp().app.synth();
 } catch (error) {
+  // A bad `-c` value is the operator's to fix: say which key, without a stack trace.
   if (!(error instanceof ContextError)) throw error;
   process.stderr.write(`mail2ticket: ${error.message}\n`);
   process.exit(1);

@@ -1,35 +1,47 @@
-// cdk-nag findings we acknowledge: each on the narrowest construct, each finding by its exact id
-// where the rule reports several, each with the reason it is acceptable.
+// cdk-nag findings we acknowledge: each on the narrowest construct (the policy or resource the finding
+// is reported on), each finding by its exact id where the rule reports several, each with the reason
+// it is acceptable. tests/infra/cdk-nag.test.ts fails on an acknowledgement no finding uses.
 import { Validations, type CfnResource, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { AttachmentStore } from './constructs/attachment-store.js';
 import type { MailIngest } from './constructs/mail-ingest.js';
 import type { Retention } from './constructs/retention.js';
 
+/**
+ * Namespaced with the plugin's name, so CDK itself matches the acknowledgement to the plugin's
+ * finding and records it (path, reason, stack trace) in the cloud assembly's validation-report.json.
+ */
 function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `AwsSolutions::${id}`, reason });
 }
 
+/** A child that must exist: acknowledging on its parent instead would cover more than the finding. */
+function child(scope: IConstruct, id: string): IConstruct {
+  const found = scope.node.tryFindChild(id);
+  if (!found) throw new Error(`${scope.node.path} has no child ${id} to acknowledge a finding on`);
+  return found;
+}
+
 export function acknowledgeFindings(stack: Stack, parts: { objects: AttachmentStore; ingest: MailIngest; retention: Retention }): void {
   const { objects, ingest, retention } = parts;
-  const policy = ingest.worker.role?.node.tryFindChild('DefaultPolicy') ?? ingest.worker;
-  const bucketId = stack.getLogicalId(objects.bucket.node.defaultChild as CfnResource);
+  const bucketObjects = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(objects.bucket.node.defaultChild as CfnResource)}.Arn>/*]`;
+  const workerPolicy = child(ingest.worker.role ?? ingest.worker, 'DefaultPolicy');
 
   acknowledge(
-    policy,
-    `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+    workerPolicy,
+    bucketObjects,
     'Object keys are per-tenant ids minted at run time (t/<tenant>/m/<mailbox>/…, intake/…); the grant is limited to object-level calls on this one bucket.',
   );
   acknowledge(
-    policy,
+    workerPolicy,
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
-    'Per-tenant KMS keys are created at run time, so no ARN exists at synth. Every statement requires kms:ResourceAliases to match alias/mail2ticket/tenant/*, and data-key calls require exactly our encryption context keys.',
+    'Per-tenant KMS keys are created at run time, so no ARN exists at synth. Every statement requires kms:ResourceAliases to match alias/mail2ticket/tenant/*, and data-key calls require exactly our encryption context keys (tenant, mailbox, purpose).',
   );
 
   for (const worker of [retention.purgeStream, retention.sweeper]) {
     acknowledge(
-      worker.role.node.tryFindChild('DefaultPolicy') ?? worker.role,
-      `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      child(worker.role, 'DefaultPolicy'),
+      bucketObjects,
       'The purge deletes objects under run-time tenant/mailbox prefixes; this role may only delete (every version) and list, on this one bucket.',
     );
   }
@@ -39,7 +51,7 @@ export function acknowledgeFindings(stack: Stack, parts: { objects: AttachmentSt
     'This queue is itself the failure destination of the purge stream consumer: it receives the batches that failed every retry, for an operator to replay.',
   );
   acknowledge(
-    retention.backupPlan,
+    child(retention.backupSelection, 'Role'),
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
     "AWS Backup's documented service role policy for taking backups; it is maintained by AWS as services evolve and is attached only to the role the Backup service assumes.",
   );

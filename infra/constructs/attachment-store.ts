@@ -8,25 +8,29 @@ import { Construct } from 'constructs';
 export interface AttachmentStoreProps {
   /** Days a replaced or deleted version survives (≤ 30, inside the purge promise). */
   readonly noncurrentVersionDays?: number;
+  /** Days server access logs are kept (≤ 30: they name object keys, which carry tenant and mailbox ids). */
   readonly accessLogDays?: number;
+  /** Default RETAIN, for the bucket, its key and the access logs. */
   readonly removalPolicy?: RemovalPolicy;
 }
 
 export class AttachmentStore extends Construct {
   public readonly bucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
+  /** The bucket's SSE-KMS key: whoever reads or writes objects needs it. */
   public readonly key: kms.Key;
 
   constructor(scope: Construct, id: string, props: AttachmentStoreProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.key = new kms.Key(this, 'Key', { description: 'mail2ticket objects', enableKeyRotation: true, removalPolicy });
-    // Server access logs can only be delivered to an SSE-S3 bucket.
+    // Server access logs can only be delivered to an SSE-S3 bucket. The log service is let in by the
+    // bucket policy (feature flag serverAccessLogsUseBucketPolicy), so ACLs can stay disabled.
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogDays ?? 30) }],
       removalPolicy,
     });
@@ -41,7 +45,8 @@ export class AttachmentStore extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'objects/',
       lifecycleRules: [
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30) },
+        // Once its noncurrent versions are gone, a deleted key's lone delete marker goes too.
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30), expiredObjectDeleteMarker: true },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'expire-orphaned-intake', prefix: 'intake/', expiration: Duration.days(14) },
       ],

@@ -16,22 +16,30 @@ import { Construct } from 'constructs';
 import { WorkerFunction } from './worker-function.js';
 import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
 
+/** Tenant keys are reached as `<prefix><tenantId>` (data) and `<prefix><tenantId>-index` (HMAC). */
 export const TENANT_KEY_ALIAS_PREFIX = 'alias/mail2ticket/tenant/';
 
 export interface MailIngestProps {
   readonly table: dynamodb.ITableV2;
+  /** The table's CMK: DynamoDB needs the caller to be allowed to use it. */
   readonly tableKey: kms.IKey;
   readonly bucket: s3.IBucket;
+  /** The bucket's SSE-KMS key. */
   readonly bucketKey: kms.IKey;
+  /** Receives before a job moves to the dead-letter queue. Default 5. */
   readonly maxReceiveCount?: number;
+  /** The worker's timeout; the queue's visibility timeout is six times it. Default 2 minutes. */
   readonly timeout?: Duration;
+  /** Default one month (the worker's logs may name tenants and mailboxes by id, never content). */
   readonly logRetention?: logs.RetentionDays;
 }
 
 export class MailIngest extends Construct {
+  /** Ingest jobs: FIFO, message group = mailbox. Producers need SendMessage and the queue key. */
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly worker: NodejsFunction;
+  public readonly logGroup: logs.ILogGroup;
   public readonly queueKey: kms.Key;
   public readonly dlqAlarm: cloudwatch.Alarm;
 
@@ -65,6 +73,7 @@ export class MailIngest extends Construct {
       environment: { TABLE_NAME: props.table.tableName, BUCKET_NAME: props.bucket.bucketName, TENANT_KEY_ALIAS_PREFIX },
     });
     this.worker = worker.fn;
+    this.logGroup = worker.logGroup;
     const role = worker.role;
     this.worker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
@@ -94,7 +103,7 @@ function grantStores(role: iam.Role, props: MailIngestProps): void {
   );
   role.addToPolicy(
     new iam.PolicyStatement({
-      sid: 'ObjectsRead',
+      sid: 'Objects',
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'],
       resources: [bucket.arnForObjects('*')],
     }),
@@ -109,9 +118,15 @@ function grantStores(role: iam.Role, props: MailIngestProps): void {
   );
 }
 
+/** The encryption context keys of every tenant data key (shared/adapters/crypto/encryption-context.ts). */
+export const TENANT_CONTEXT_KEYS = ['tenant', 'mailbox', 'purpose'] as const;
+
 /**
  * Tenant keys are created at run time, one pair per tenant, so they can't be named here: the worker
- * may use a key only through a mail2ticket tenant alias, and data keys only with our context.
+ * may use a key only while it carries a mail2ticket tenant alias (kms:ResourceAliases, since the
+ * keyring calls KMS by key ARN, not by alias), and data keys only under exactly our context: no key
+ * outside the three (ForAllValues) and each of the three present (Null false). The worker needs no
+ * kms:Encrypt: the keyring has one generator key and wraps with GenerateDataKey.
  */
 function grantTenantKeys(role: iam.Role): void {
   const keys = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
@@ -123,8 +138,8 @@ function grantTenantKeys(role: iam.Role): void {
       resources: [keys],
       conditions: {
         ...viaTenantAlias,
-        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'mailbox', 'purpose'] },
-        Null: { 'kms:EncryptionContextKeys': 'false' },
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [...TENANT_CONTEXT_KEYS] },
+        Null: Object.fromEntries(TENANT_CONTEXT_KEYS.map((key) => [`kms:EncryptionContext:${key}`, 'false'])),
       },
     }),
   );

@@ -29,6 +29,8 @@ export class Retention extends Construct {
   public readonly sweeper: WorkerFunction;
   public readonly backupPlan: backup.BackupPlan;
   public readonly backupVault: backup.BackupVault;
+  /** The table's selection; its role is the one the Backup service assumes. */
+  public readonly backupSelection: backup.BackupSelection;
   public readonly leftoversAlarm: cloudwatch.Alarm;
   public readonly streamFailures: sqs.Queue;
 
@@ -90,7 +92,7 @@ export class Retention extends Construct {
         deleteAfter: Duration.days(props.backupRetentionDays),
       }),
     );
-    this.backupPlan.addSelection('Tickets', { resources: [backup.BackupResource.fromArn(table.tableArn)] });
+    this.backupSelection = this.backupPlan.addSelection('Tickets', { resources: [backup.BackupResource.fromArn(table.tableArn)] });
   }
 }
 

@@ -4,12 +4,26 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '../..');
+const PORTABLE_SOURCE_MAP = join(import.meta.dirname, '../bundling/portable-source-map.mjs');
+
+/** POSIX shell quoting for the bundling step's command line (paths may hold spaces or quotes). */
+const quote = (arg: string): string => `'${arg.replaceAll("'", "'\\''")}'`;
+
+/**
+ * After esbuild: make the source map independent of the output directory, so the asset hash is the
+ * same for `cdk.out`, `--output /tmp/x` and every checkout (see portable-source-map.mjs).
+ */
+const hooks: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir, outputDir) => [[process.execPath, PORTABLE_SOURCE_MAP, join(outputDir, 'index.mjs.map'), ROOT].map(quote).join(' ')],
+};
 
 export interface WorkerFunctionProps {
   /** Path of the handler from the repository root, e.g. `functions/ingest/handler.ts`. */
@@ -51,6 +65,7 @@ export class WorkerFunction extends Construct {
         forceDockerBundling: false,
         mainFields: ['module', 'main'],
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        commandHooks: hooks,
       },
     });
     Validations.of(this.fn).acknowledge({
