@@ -198,3 +198,22 @@ export interface TenantKeyLifecycle {
   /** Destroys (or schedules the destruction of) the tenant's keys; resolves with when they are gone. */
   destroyTenantKeys(tenantId: string): Promise<{ destroyedBy: string }>;
 }
+
+/** One job for a FIFO queue: jobs of one group run one at a time, in order. Jobs carry ids, never content. */
+export interface QueuedJob {
+  /** The ordering and concurrency unit, e.g. one mailbox. */
+  groupId: string;
+  /** Equal ids within the queue's deduplication window (5 minutes on SQS) are one job. At most 128 characters. */
+  deduplicationId: string;
+  body: string;
+}
+
+export interface JobQueue {
+  enqueue(job: QueuedJob): Promise<void>;
+}
+
+/** Puts a received job back for later, without counting as its failure where the queue allows. */
+export interface JobDeferral {
+  /** The job becomes visible again after `seconds` (0–43,200). */
+  defer(receiptHandle: string, seconds: number): Promise<void>;
+}
