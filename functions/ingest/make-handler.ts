@@ -19,7 +19,7 @@ export function makeHandler(deps: IngestDeps) {
     }
   };
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    // The FIFO processor stops at the first failure so later messages of the group keep their order.
-    processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), { context, throwOnFullBatchFailure: false }),
+    // A failure holds back only its own group's later messages (they keep their order); other groups go on.
+    processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), { context, skipGroupOnError: true, throwOnFullBatchFailure: false }),
   ).use(injectLambdaContext(logger));
 }

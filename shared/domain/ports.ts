@@ -1,7 +1,7 @@
 // The ports the domain talks through. Nothing here imports an AWS or provider SDK: adapters in
 // shared/adapters/<service>/ implement these interfaces, composition roots wire them.
 import type { Duplex, Readable } from 'node:stream';
-import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from './model.js';
+import type { AttachmentRecord, MailboxRecord, MailboxStatus, MessageRecord, ProviderConnection, SuppressedRecord, TicketRecord } from './model.js';
 import type { AuditRecord } from './audit.js';
 
 export interface Clock {
@@ -99,6 +99,11 @@ export interface IngestClaim {
 export interface TicketRepository {
   getMailbox(tenantId: string, mailboxId: string): Promise<MailboxRecord | undefined>;
   putMailbox(mailbox: MailboxRecord): Promise<void>;
+  /**
+   * Sets fields of a provider mailbox's connection (and its status, when given) unless the mailbox is
+   * disconnected or gone: a sync finishing after a disconnect must not bring it back. False then.
+   */
+  updateConnection(tenantId: string, mailboxId: string, patch: Partial<ProviderConnection>, status?: MailboxStatus): Promise<boolean>;
   listMailboxes(tenantId: string): Promise<MailboxRecord[]>;
 
   /** Fast path for connector retries: the message already ingested under this provider id. */
@@ -212,8 +217,33 @@ export interface JobQueue {
   enqueue(job: QueuedJob): Promise<void>;
 }
 
-/** Puts a received job back for later, without counting as its failure where the queue allows. */
+/** Puts a received job back for later. On SQS this still counts as a receive toward the DLQ. */
 export interface JobDeferral {
   /** The job becomes visible again after `seconds` (0–43,200). */
   defer(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** Counters for operators (CloudWatch EMF in Lambda). Names only: never a tenant, mailbox or address as a dimension. */
+export interface Metrics {
+  count(name: string, value?: number): void;
+}
+
+export type ProviderKind = 'gmail' | 'graph';
+
+export interface MailboxOwner {
+  tenantId: string;
+  mailboxId: string;
+}
+
+/**
+ * The service-wide directory of provider mailboxes: a provider address belongs to at most one
+ * mailbox of one tenant, and a push names only the address.
+ */
+export interface MailboxDirectory {
+  /** Registers the address for `owner` unless another mailbox holds it; resolves with the holder. */
+  claimAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<MailboxOwner>;
+  findAddress(provider: ProviderKind, addressIndex: string): Promise<MailboxOwner | undefined>;
+  releaseAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<void>;
+  /** Every mailbox of the provider that is connected or awaiting reauthorization, across tenants. */
+  listConnected(provider: ProviderKind): Promise<MailboxRecord[]>;
 }
