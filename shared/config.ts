@@ -84,3 +84,45 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   }
   return value;
 }
+
+export interface GmailPushConfig {
+  region: string;
+  tableName: string;
+  syncQueueUrl: string;
+  pushAudience: string;
+  pushServiceAccount: string;
+  tenantKeyAliasPrefix: string;
+}
+
+export function loadGmailPushConfig(env: Env = process.env): GmailPushConfig {
+  return {
+    region: required(env, 'AWS_REGION'),
+    tableName: required(env, 'TABLE_NAME'),
+    syncQueueUrl: required(env, 'SYNC_QUEUE_URL'),
+    pushAudience: required(env, 'GMAIL_PUSH_AUDIENCE'),
+    pushServiceAccount: required(env, 'GMAIL_PUSH_SERVICE_ACCOUNT'),
+    tenantKeyAliasPrefix: env.TENANT_KEY_ALIAS_PREFIX?.trim() || 'alias/mail2ticket/tenant/',
+  };
+}
+
+export interface GmailWorkerSettings {
+  topicName: string;
+  excludedLabels: string[];
+  fullSyncDays: number;
+  stalledAfterMinutes: number;
+  safetySyncMinutes: number;
+  /** The sync queue's maxReceiveCount: a throttled job is handed to a fresh one before reaching it. */
+  maxReceiveCount: number;
+}
+
+export function loadGmailSettings(env: Env = process.env): GmailWorkerSettings {
+  const labels = env.GMAIL_EXCLUDED_LABELS?.trim();
+  return {
+    topicName: env.GMAIL_TOPIC?.trim() || 'projects/mail2ticket-local/topics/gmail',
+    excludedLabels: labels ? labels.split(',').map((label) => label.trim()).filter(Boolean) : ['SENT', 'DRAFT', 'SPAM', 'TRASH'],
+    fullSyncDays: integer(env, 'GMAIL_FULL_SYNC_DAYS', 7, 1, 365),
+    stalledAfterMinutes: integer(env, 'GMAIL_STALLED_AFTER_MINUTES', 60, 5, 7 * 24 * 60),
+    safetySyncMinutes: integer(env, 'GMAIL_SAFETY_SYNC_MINUTES', 15, 1, 24 * 60),
+    maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
+  };
+}

@@ -11,7 +11,7 @@ import { systemClock, ulidIds } from '../../shared/adapters/system/system.js';
 import { loadLambdaConfig } from '../../shared/config.js';
 import type { IngestDeps } from '../../shared/domain/ingest.js';
 
-export function composeIngestDeps(env: Record<string, string | undefined> = process.env): IngestDeps {
+export function composeIngestDeps(env: Record<string, string | undefined> = process.env): IngestDeps & { repo: DynamoDbTicketRepository } {
   const config = loadLambdaConfig(env);
   const region = config.region;
   return {

@@ -40,6 +40,33 @@ export interface MailboxRecord {
   purgeBy?: string;
   /** When the backstop (or an erase) removed everything; the record stays as a tombstone of ids and dates. */
   purgedAt?: string;
+  /** A provider mailbox's connection (Gmail, Microsoft 365); absent for local mailboxes. */
+  connection?: ProviderConnection;
+}
+
+/** What a connector keeps about its mailbox. No address or token in clear: those live in `sealedCredentials`. */
+export interface ProviderConnection {
+  /** Service-wide blind index of the provider address: how a push finds its mailbox. */
+  addressIndex: string;
+  /** `ProviderCredentials` as JSON, encrypted with the tenant key, purpose `token`. Deleted on disconnect. */
+  sealedCredentials?: Uint8Array;
+  /** The last change fully processed: Gmail's historyId, Graph's delta link. Never taken from a notification. */
+  cursor?: string;
+  watchExpiresAt?: string;
+  lastNotifiedAt?: string;
+  lastSyncedAt?: string;
+  /** When a sync last found new mail. */
+  lastChangeAt?: string;
+  /** The provider asked us to wait until then: no request to it before (Retry-After, kept across jobs). */
+  throttledUntil?: string;
+  /** Code of the last condition an operator should see (`history_expired`, `invalid_grant`…), and when. */
+  lastIssue?: { code: string; at: string };
+}
+
+/** Decrypted only inside a sync or a send; never logged. */
+export interface ProviderCredentials {
+  address: string;
+  refreshToken: string;
 }
 
 /** Common to every stored item of a mailbox. */

@@ -14,6 +14,8 @@ export interface RetentionDeps {
   retention: RetentionRepository;
   blobs: BlobStore;
   clock: Clock;
+  /** Ends a provider mailbox's connection at the provider (stop the watch, revoke the token). */
+  releaseProvider?: (mailbox: MailboxRecord) => Promise<void>;
 }
 
 /** The promise: never more than 30 days. */
@@ -31,9 +33,12 @@ export async function disconnectMailbox(deps: RetentionDeps, tenantId: string, m
   const mailbox = await deps.repo.getMailbox(tenantId, mailboxId);
   if (!mailbox) throw new NotFound(`mailbox ${mailboxId} not found`);
   if (mailbox.status === 'disconnected' && mailbox.purgeBy) return mailbox; // an earlier deadline stands
+  if (mailbox.connection && deps.releaseProvider) await deps.releaseProvider(mailbox);
   const now = deps.clock.now();
   const disconnected: MailboxRecord = {
     ...mailbox,
+    // The tokens go at once; the rest of the connection (ids and dates) stays as the tombstone's.
+    ...(mailbox.connection ? { connection: withoutCredentials(mailbox.connection) } : {}),
     status: 'disconnected',
     disconnectedAt: now.toISOString(),
     purgeBy: new Date(now.getTime() + days * DAY_MS).toISOString(),
@@ -41,6 +46,11 @@ export async function disconnectMailbox(deps: RetentionDeps, tenantId: string, m
   await deps.repo.putMailbox(disconnected);
   await stampMailbox(deps, disconnected);
   return disconnected;
+}
+
+function withoutCredentials(connection: NonNullable<MailboxRecord['connection']>): NonNullable<MailboxRecord['connection']> {
+  const { sealedCredentials: _dropped, ...rest } = connection;
+  return rest;
 }
 
 /** Sets `expiresAt` on every item of the mailbox, early enough for the TTL to land before purgeBy. Resumable. */

@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { PassThrough, Readable, Transform, type Duplex } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { BlobNotFound } from '../../shared/domain/errors.js';
-import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from '../../shared/domain/model.js';
+import type { AttachmentRecord, MailboxRecord, MailboxStatus, MessageRecord, ProviderConnection, SuppressedRecord, TicketRecord } from '../../shared/domain/model.js';
 import { GENESIS_HASH, type AuditRecord } from '../../shared/domain/audit.js';
 import type {
   AuditLog,
@@ -41,6 +41,13 @@ export class MemoryRepository implements TicketRepository {
   }
   async putMailbox(mailbox: MailboxRecord) {
     this.mailboxes.set(`${mailbox.tenantId}/${mailbox.mailboxId}`, mailbox);
+  }
+  async updateConnection(tenantId: string, mailboxId: string, patch: Partial<ProviderConnection>, status?: MailboxStatus) {
+    const mailbox = this.mailboxes.get(`${tenantId}/${mailboxId}`);
+    if (!mailbox?.connection || mailbox.status === 'disconnected') return false;
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    this.mailboxes.set(`${tenantId}/${mailboxId}`, { ...mailbox, ...(status ? { status } : {}), connection: { ...mailbox.connection, ...defined } });
+    return true;
   }
   async listMailboxes(tenantId: string) {
     return [...this.mailboxes.values()].filter((m) => m.tenantId === tenantId);

@@ -16,8 +16,19 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailable } from '../../domain/errors.js';
-import type { AttachmentRecord, MailboxRecord, MessageRecord, SuppressedRecord, TicketRecord } from '../../domain/model.js';
-import type { ClaimResult, IngestClaim, IngestedWrite, RequesterLink, RetentionRepository, StoredItemRef, TicketRepository } from '../../domain/ports.js';
+import type { AttachmentRecord, MailboxRecord, MailboxStatus, MessageRecord, ProviderConnection, SuppressedRecord, TicketRecord } from '../../domain/model.js';
+import type {
+  ClaimResult,
+  IngestClaim,
+  IngestedWrite,
+  MailboxDirectory,
+  MailboxOwner,
+  ProviderKind,
+  RequesterLink,
+  RetentionRepository,
+  StoredItemRef,
+  TicketRepository,
+} from '../../domain/ports.js';
 import * as k from './keys.js';
 
 type Item = Record<string, AttributeValue>;
@@ -26,7 +37,7 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI
 const BATCH_LIMIT = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 
-export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository {
+export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository, MailboxDirectory {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -39,8 +50,94 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
 
   async putMailbox(mailbox: MailboxRecord): Promise<void> {
     // A mailbox awaiting its purge sits in the deadline index, which the backstop sweep walks.
+    // A connected provider mailbox sits in its provider's index instead (the two never overlap).
     const due = mailbox.purgeBy && !mailbox.purgedAt ? { GSI1PK: k.PURGE_DUE, GSI1SK: `${mailbox.purgeBy}#${mailbox.tenantId}#${mailbox.mailboxId}` } : {};
-    await this.put({ PK: k.tenantPk(mailbox.tenantId), SK: k.mailboxSk(mailbox.mailboxId), entity: 'mailbox', ...due, ...mailbox });
+    const connected =
+      mailbox.status !== 'disconnected' && mailbox.provider !== 'local' ? { GSI1PK: k.connectedOf(mailbox.provider), GSI1SK: `${mailbox.tenantId}#${mailbox.mailboxId}` } : {};
+    await this.put({ PK: k.tenantPk(mailbox.tenantId), SK: k.mailboxSk(mailbox.mailboxId), entity: 'mailbox', ...due, ...connected, ...mailbox });
+  }
+
+  async updateConnection(tenantId: string, mailboxId: string, patch: Partial<ProviderConnection>, status?: MailboxStatus): Promise<boolean> {
+    const names: Record<string, string> = { '#c': 'connection', '#status': 'status' };
+    const values: Record<string, unknown> = { ':disconnected': 'disconnected' };
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#c.#${field} = :${field}`);
+    }
+    if (status) {
+      values[':status'] = status;
+      sets.push('#status = :status');
+    }
+    if (sets.length === 0) return true;
+    try {
+      await this.call(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ PK: k.tenantPk(tenantId), SK: k.mailboxSk(mailboxId) }),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'attribute_exists(#c) AND #status <> :disconnected',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  // ── provider directory ─────────────────────────────────────────────────────
+  async claimAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<MailboxOwner> {
+    const key = { PK: k.directoryPk(provider, addressIndex), SK: k.DIRECTORY_SK };
+    try {
+      await this.put(
+        { ...key, MBX: k.mbx(owner.tenantId, owner.mailboxId), entity: 'directory', tenantId: owner.tenantId, mailboxId: owner.mailboxId },
+        'attribute_not_exists(PK) OR (tenantId = :t AND mailboxId = :m)',
+        marshall({ ':t': owner.tenantId, ':m': owner.mailboxId }),
+      );
+      return owner;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const holder = await this.findAddress(provider, addressIndex);
+      return holder ?? this.claimAddress(provider, addressIndex, owner);
+    }
+  }
+
+  async findAddress(provider: ProviderKind, addressIndex: string): Promise<MailboxOwner | undefined> {
+    const item = await this.get<MailboxOwner>(k.directoryPk(provider, addressIndex), k.DIRECTORY_SK);
+    return item ? { tenantId: item.tenantId, mailboxId: item.mailboxId } : undefined;
+  }
+
+  async releaseAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<void> {
+    try {
+      await this.call(() =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ PK: k.directoryPk(provider, addressIndex), SK: k.DIRECTORY_SK }),
+            ConditionExpression: 'attribute_not_exists(PK) OR (tenantId = :t AND mailboxId = :m)',
+            ExpressionAttributeValues: marshall({ ':t': owner.tenantId, ':m': owner.mailboxId }),
+          }),
+        ),
+      );
+    } catch (error) {
+      // Another mailbox holds the address now: it is not ours to release.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async listConnected(provider: ProviderKind): Promise<MailboxRecord[]> {
+    return this.query<MailboxRecord>({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': k.connectedOf(provider) }),
+    });
   }
 
   async listMailboxes(tenantId: string): Promise<MailboxRecord[]> {

@@ -9,6 +9,8 @@
 //   provider id     T#t#MB#m#PID#hmac                   CLAIM
 //   requester link  T#t#RQ#hmac                         M#message
 //   suppressed      T#t#MB#m#SUP                        M#message
+//   provider addr.  DIR#provider#hmac                   MAILBOX            (service-wide: a push names only the address)
+// A connected provider mailbox sits in GSI1 CONNECTED#provider / t#m, which renewals and the safety sync walk.
 // Every item of a mailbox carries MBX = T#t#MB#m (GSI4), which the purge walks.
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,3 +41,7 @@ export const suppressedPk = (t: string, m: string) => `${mbx(t, m)}#SUP`;
 export const PURGE_DUE = 'PURGE#DUE';
 /** One partition per tenant listing restricted requesters (SK = address HMAC). */
 export const restrictionsPk = (t: string) => `${tenantPk(t)}#RESTRICTED`;
+/** The service-wide directory entry of a provider address (a service-key HMAC, never the address). */
+export const directoryPk = (provider: string, hmac: string) => `DIR#${provider}#${hmac}`;
+export const DIRECTORY_SK = 'MAILBOX';
+export const connectedOf = (provider: string) => `CONNECTED#${provider}`;

@@ -1,0 +1,30 @@
+// Composition root of the push webhook: only what it needs (table, queue, the service index key,
+// Google's signing keys), so its bundle and cold start stay small.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { KmsKeyService } from '../../shared/adapters/crypto/kms-key-service.js';
+import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
+import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
+import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
+import { loadGmailPushConfig } from '../../shared/config.js';
+import type { GmailPushDeps } from '../../shared/domain/gmail/push.js';
+
+export function composeGmailPush(env: Record<string, string | undefined> = process.env): { deps: GmailPushDeps; metrics: Metrics } {
+  const config = loadGmailPushConfig(env);
+  const repo = new DynamoDbTicketRepository(new DynamoDBClient({ region: config.region }), config.tableName);
+  const metrics = new Metrics({ namespace: 'mail2ticket', serviceName: 'gmail-push' });
+  return {
+    metrics,
+    deps: {
+      verifier: new PubSubPushVerifier({ audience: config.pushAudience, serviceAccountEmail: config.pushServiceAccount, keys: pushSigningKeys(env) }),
+      directory: repo,
+      repo,
+      keys: new KmsKeyService({ kms: new KMSClient({ region: config.region }), aliasPrefix: config.tenantKeyAliasPrefix }),
+      queue: new SqsJobQueue(new SQSClient({ region: config.region }), config.syncQueueUrl),
+      metrics: new PowertoolsMetrics(metrics),
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// Lambda entry point of the scheduled Gmail jobs.
+import { systemClock } from '../../shared/adapters/system/system.js';
+import { composeGmailSync } from '../gmail-sync/compose.js';
+import { makeHandler } from './make-handler.js';
+
+const { deps, metrics, settings, directory } = await composeGmailSync(process.env, 'gmail-schedule');
+export const handler = makeHandler({
+  ...deps,
+  directory,
+  clock: systemClock,
+  settings,
+  safetySyncMinutes: settings.safetySyncMinutes,
+  flush: () => metrics.publishStoredMetrics(),
+});

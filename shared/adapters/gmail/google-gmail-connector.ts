@@ -1,0 +1,151 @@
+// GmailConnector on the real @googleapis/gmail client and google-auth-library's OAuth2Client.
+// The client's own retries are off: the domain's backoff honours Retry-After, gaxios's does not.
+// Tokens live only in the OAuth2Client of one sync; nothing here logs a request or a response.
+import { Readable } from 'node:stream';
+import { gmail, type gmail_v1 } from '@googleapis/gmail';
+import { OAuth2Client } from 'google-auth-library';
+import type { ProviderCredentials } from '../../domain/model.js';
+import type { GmailApi, GmailConnector, GmailHistoryPage, GmailHistoryRecord, GmailMessageRef } from '../../domain/gmail/ports.js';
+import { translateGoogleError } from './google-errors.js';
+import { GmailRawFieldDecoder } from './raw-field-decoder.js';
+
+export interface GoogleGmailOptions {
+  clientId: string;
+  clientSecret: string;
+  /** `https://gmail.googleapis.com/` in production; a fake's URL in tests and the sandbox. */
+  rootUrl?: string;
+  /** Google's token endpoint; a fake's in tests and the sandbox. */
+  tokenUrl?: string;
+  revokeUrl?: string;
+  /** Per-request timeout; a timeout is a throttle to the domain (retried later). */
+  timeoutMs?: number;
+  /** History page size (Gmail's maximum is 500). */
+  historyPageSize?: number;
+}
+
+export class GoogleGmailConnector implements GmailConnector {
+  constructor(private readonly options: GoogleGmailOptions) {}
+
+  open(credentials: ProviderCredentials): GmailApi {
+    const auth = new OAuth2Client({
+      clientId: this.options.clientId,
+      clientSecret: this.options.clientSecret,
+      endpoints: {
+        ...(this.options.tokenUrl ? { oauth2TokenUrl: this.options.tokenUrl } : {}),
+        ...(this.options.revokeUrl ? { oauth2RevokeUrl: this.options.revokeUrl } : {}),
+      },
+    });
+    auth.setCredentials({ refresh_token: credentials.refreshToken });
+    const client = gmail({
+      version: 'v1',
+      auth,
+      retry: false,
+      timeout: this.options.timeoutMs ?? 30_000,
+      ...(this.options.rootUrl ? { rootUrl: this.options.rootUrl } : {}),
+    });
+    return new GoogleGmailApi(client, auth, this.options.historyPageSize ?? 500);
+  }
+}
+
+class GoogleGmailApi implements GmailApi {
+  constructor(
+    private readonly client: gmail_v1.Gmail,
+    private readonly auth: OAuth2Client,
+    private readonly historyPageSize: number,
+  ) {}
+
+  async getProfile(): Promise<{ emailAddress: string; historyId: string }> {
+    const { data } = await guard(() => this.client.users.getProfile({ userId: 'me' }));
+    if (!data.emailAddress || !data.historyId) throw new Error('Gmail profile without address or historyId');
+    return { emailAddress: data.emailAddress, historyId: data.historyId };
+  }
+
+  async listHistory(startHistoryId: string, pageToken?: string): Promise<GmailHistoryPage> {
+    const { data } = await guard(
+      () =>
+        this.client.users.history.list({
+          userId: 'me',
+          startHistoryId,
+          historyTypes: ['messageAdded', 'labelAdded'],
+          maxResults: this.historyPageSize,
+          ...(pageToken ? { pageToken } : {}),
+        }),
+      'history',
+    );
+    if (!data.historyId) throw new Error('Gmail history without historyId');
+    return {
+      records: (data.history ?? []).map(toRecord),
+      ...(data.nextPageToken ? { nextPageToken: data.nextPageToken } : {}),
+      historyId: data.historyId,
+    };
+  }
+
+  async listMessages(query: string, pageToken?: string) {
+    const { data } = await guard(() => this.client.users.messages.list({ userId: 'me', q: query, maxResults: 500, ...(pageToken ? { pageToken } : {}) }));
+    const messages = (data.messages ?? []).flatMap((m) => (m.id && m.threadId ? [{ id: m.id, threadId: m.threadId }] : []));
+    return { messages, ...(data.nextPageToken ? { nextPageToken: data.nextPageToken } : {}) };
+  }
+
+  async getRawMessage(id: string): Promise<Readable> {
+    const response = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'raw' }, { responseType: 'stream' }), 'message');
+    const body = response.data as unknown as Readable | ReadableStream<Uint8Array>;
+    const json = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const decoder = new GmailRawFieldDecoder();
+    // A connection dropped mid-body must fail the ingest, never end it as a short message.
+    json.on('error', (error) => decoder.destroy(translateGoogleError(error)));
+    return json.pipe(decoder);
+  }
+
+  async getMessageIdHeader(id: string): Promise<string | null> {
+    const { data } = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: ['Message-ID'] }), 'message');
+    const header = data.payload?.headers?.find((h) => h.name?.toLowerCase() === 'message-id');
+    return header?.value?.trim() || null;
+  }
+
+  async watch(topicName: string, labelIds: string[]): Promise<{ historyId: string; expiration: Date }> {
+    const { data } = await guard(() => this.client.users.watch({ userId: 'me', requestBody: { topicName, labelIds, labelFilterBehavior: 'include' } }));
+    if (!data.historyId || !data.expiration) throw new Error('Gmail watch without historyId or expiration');
+    return { historyId: data.historyId, expiration: new Date(Number(data.expiration)) };
+  }
+
+  async stop(): Promise<void> {
+    await guard(() => this.client.users.stop({ userId: 'me' }));
+  }
+
+  async send(raw: Uint8Array, threadId?: string): Promise<{ id: string; threadId: string }> {
+    const { data } = await guard(() =>
+      this.client.users.messages.send({ userId: 'me', requestBody: { raw: Buffer.from(raw).toString('base64url'), ...(threadId ? { threadId } : {}) } }),
+    );
+    if (!data.id || !data.threadId) throw new Error('Gmail send without id or threadId');
+    return { id: data.id, threadId: data.threadId };
+  }
+
+  async revoke(): Promise<void> {
+    const token = this.auth.credentials.refresh_token;
+    if (token) await guard(() => this.auth.revokeToken(token));
+  }
+}
+
+async function guard<T>(request: () => Promise<T>, notFound?: 'message' | 'history'): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw translateGoogleError(error, notFound ? { notFound } : {});
+  }
+}
+
+function toRef(message: gmail_v1.Schema$Message | undefined): GmailMessageRef | undefined {
+  if (!message?.id || !message.threadId) return undefined;
+  return { id: message.id, threadId: message.threadId, labelIds: message.labelIds ?? [] };
+}
+
+function toRecord(history: gmail_v1.Schema$History): GmailHistoryRecord {
+  return {
+    id: history.id ?? '0',
+    messagesAdded: (history.messagesAdded ?? []).flatMap((added) => toRef(added.message ?? undefined) ?? []),
+    labelsAdded: (history.labelsAdded ?? []).flatMap((added) => {
+      const message = toRef(added.message ?? undefined);
+      return message ? [{ message, labelIds: added.labelIds ?? [] }] : [];
+    }),
+  };
+}

@@ -1,0 +1,47 @@
+// Verifies a Pub/Sub push's OIDC token with jose (small enough for a webhook bundle, unlike the
+// whole google-auth-library): RS256 signature against Google's published keys, expiry, issuer,
+// audience, and the push service account as a verified `email`.
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { PushVerifier } from '../../domain/gmail/ports.js';
+
+export const GOOGLE_CERTS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
+const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
+/** Google's tokens are valid for an hour; a little skew between clocks is normal. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface PushVerifierOptions {
+  /** The audience configured on the push subscription (by default its endpoint URL). */
+  audience: string;
+  /** The service account the push subscription authenticates as. */
+  serviceAccountEmail: string;
+  keys: JWTVerifyGetKey;
+}
+
+export class PubSubPushVerifier implements PushVerifier {
+  constructor(private readonly options: PushVerifierOptions) {}
+
+  async verify(token: string): Promise<boolean> {
+    try {
+      const { payload } = await jwtVerify(token, this.options.keys, {
+        issuer: GOOGLE_ISSUERS,
+        audience: this.options.audience,
+        algorithms: ['RS256'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp', 'iat', 'email'],
+      });
+      return payload.email === this.options.serviceAccountEmail && payload.email_verified === true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Google's keys, always in Lambda. A sandbox key set (the local push emitter's) is trusted only when
+ * MAIL2TICKET_SANDBOX=1 outside Lambda: a deployed function can never be told to trust another key.
+ */
+export function pushSigningKeys(env: Record<string, string | undefined>, sandboxKeys?: JSONWebKeySet): JWTVerifyGetKey {
+  const sandbox = env.MAIL2TICKET_SANDBOX === '1' && env.AWS_LAMBDA_FUNCTION_NAME === undefined;
+  if (sandbox && sandboxKeys) return createLocalJWKSet(sandboxKeys);
+  return createRemoteJWKSet(new URL(GOOGLE_CERTS_URL));
+}

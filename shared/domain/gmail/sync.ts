@@ -1,0 +1,210 @@
+// The Gmail sync worker's use-case: from the mailbox's own cursor, read history page by page,
+// ingest each message that arrives in (or is moved to) the inbox, and advance the cursor only past
+// messages durably ingested. Expired history falls back to a bounded full sync; ingest idempotency
+// (provider id, then fingerprint) makes any overlap harmless.
+import type { Readable } from 'node:stream';
+import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
+import { openCredentials } from '../connectors/credentials.js';
+import type { SyncJob } from '../connectors/sync-job.js';
+import { MailboxDisconnected } from '../errors.js';
+import { ingestMessage, type IngestDeps } from '../ingest.js';
+import type { MailboxRecord, ProviderConnection } from '../model.js';
+import type { Metrics } from '../ports.js';
+import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
+import type { GmailApi, GmailConnector, GmailHistoryRecord, GmailMessageRef, GmailSettings } from './ports.js';
+
+export interface GmailSyncDeps extends IngestDeps {
+  gmail: GmailConnector;
+  metrics: Metrics;
+  settings: Omit<GmailSettings, 'topicName'>;
+  backoff?: BackoffPolicy;
+  sleep?: Sleep;
+}
+
+export interface GmailSyncReport {
+  outcome: 'synced' | 'skipped' | 'reauthorization_required';
+  mode?: 'history' | 'full';
+  /** Messages handed to ingest (new tickets, appends, duplicates and robots alike). */
+  ingested: number;
+  /** New messages among them: created, appended or suppressed. */
+  added: number;
+  /** Messages deleted at Google before we could fetch them. */
+  vanished: number;
+}
+
+export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob): Promise<GmailSyncReport> {
+  const mailbox = await deps.repo.getMailbox(job.tenantId, job.mailboxId);
+  const report: GmailSyncReport = { outcome: 'skipped', ingested: 0, added: 0, vanished: 0 };
+  if (!mailbox || mailbox.provider !== 'gmail' || mailbox.status !== 'connected' || !mailbox.connection) return report;
+
+  const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report);
+  try {
+    run.respectThrottle();
+    const api = deps.gmail.open(await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials));
+    await run.sync(api, job);
+  } catch (error) {
+    if (error instanceof ReauthorizationRequired) return run.needsReauthorization();
+    if (error instanceof MailboxDisconnected) return { ...report, outcome: 'skipped' };
+    if (error instanceof ProviderThrottled) await run.rememberThrottle(error);
+    throw error;
+  }
+  return report;
+}
+
+class GmailSyncRun {
+  constructor(
+    private readonly deps: GmailSyncDeps,
+    private readonly mailbox: MailboxRecord,
+    private readonly connection: ProviderConnection,
+    private readonly report: GmailSyncReport,
+  ) {}
+
+  /** A job arriving while Google's Retry-After still runs goes back without asking Google anything. */
+  respectThrottle(): void {
+    const until = Date.parse(this.connection.throttledUntil ?? '');
+    const remainingMs = until - this.deps.clock.now().getTime();
+    if (remainingMs > 0) throw new ProviderThrottled('Gmail asked us to wait', Math.ceil(remainingMs / 1000));
+  }
+
+  async rememberThrottle(error: ProviderThrottled): Promise<void> {
+    this.deps.metrics.count('gmail.throttled');
+    if (error.retryAfterSeconds === undefined) return;
+    const until = new Date(this.deps.clock.now().getTime() + error.retryAfterSeconds * 1000).toISOString();
+    if (until > (this.connection.throttledUntil ?? '')) await this.deps.repo.updateConnection(this.mailbox.tenantId, this.mailbox.mailboxId, { throttledUntil: until });
+  }
+
+  private call<T>(request: () => Promise<T>): Promise<T> {
+    return withBackoff(request, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.sleep ?? realSleep);
+  }
+
+  async sync(api: GmailApi, job: SyncJob): Promise<void> {
+    const cursor = this.connection.cursor;
+    let expired = !cursor;
+    if (cursor) {
+      try {
+        await this.historySync(api, cursor);
+      } catch (error) {
+        if (!(error instanceof CursorExpired)) throw error;
+        expired = true;
+      }
+    }
+    if (expired) await this.fullSync(api, cursor !== undefined);
+
+    const now = this.deps.clock.now();
+    const patch: Partial<ProviderConnection> = { lastSyncedAt: now.toISOString() };
+    if (job.notifiedAt) patch.lastNotifiedAt = job.notifiedAt;
+    if (this.report.added > 0) {
+      patch.lastChangeAt = now.toISOString();
+      if (job.reason === 'safety' && this.pushStalled(now)) this.deps.metrics.count('gmail.push_stalled');
+    }
+    await this.save(patch);
+    this.report.outcome = 'synced';
+  }
+
+  /** The safety sync found mail no push announced for longer than the configured time. */
+  private pushStalled(now: Date): boolean {
+    const last = Date.parse(this.connection.lastNotifiedAt ?? this.connection.lastSyncedAt ?? this.mailbox.createdAt);
+    return now.getTime() - last > this.deps.settings.stalledAfterMinutes * 60_000;
+  }
+
+  private async historySync(api: GmailApi, startHistoryId: string): Promise<void> {
+    this.report.mode = 'history';
+    let pageToken: string | undefined;
+    do {
+      // Every page of one listing keeps the same startHistoryId; the token carries the position.
+      const page = await this.call(() => api.listHistory(startHistoryId, pageToken));
+      for (const ref of inboxArrivals(page.records, this.deps.settings.excludedLabels)) await this.ingest(api, ref);
+      pageToken = page.nextPageToken;
+      const lastRecord = page.records.at(-1)?.id;
+      const next = pageToken ? lastRecord : maxHistoryId(lastRecord, page.historyId);
+      // Only past what is durably ingested: a crash here replays this page, and ingest dedupes it.
+      if (next && next !== this.connection.cursor) await this.save({ cursor: next });
+    } while (pageToken);
+  }
+
+  private async fullSync(api: GmailApi, becauseExpired: boolean): Promise<void> {
+    this.report.mode = 'full';
+    this.deps.metrics.count('gmail.full_sync');
+    // Taken before listing: whatever arrives during the listing is in the history after it.
+    const { historyId } = await this.call(() => api.getProfile());
+    const query = ['in:inbox', `newer_than:${this.deps.settings.fullSyncDays}d`, ...this.deps.settings.excludedLabels.map((label) => `-label:${label.toLowerCase()}`)].join(' ');
+    const found: Array<{ id: string; threadId: string }> = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call(() => api.listMessages(query, pageToken));
+      found.push(...page.messages);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    // Gmail lists newest first; tickets read better built oldest first.
+    for (const ref of found.reverse()) await this.ingest(api, { ...ref, labelIds: ['INBOX'] });
+    await this.save({
+      cursor: historyId,
+      ...(becauseExpired ? { lastIssue: { code: 'history_expired', at: this.deps.clock.now().toISOString() } } : {}),
+    });
+  }
+
+  private async ingest(api: GmailApi, ref: GmailMessageRef): Promise<void> {
+    let raw: Readable;
+    try {
+      raw = await this.call(() => api.getRawMessage(ref.id));
+    } catch (error) {
+      if (!(error instanceof ProviderNotFound)) throw error;
+      this.report.vanished++;
+      this.deps.metrics.count('gmail.message_vanished');
+      return;
+    }
+    const result = await ingestMessage(this.deps, raw, {
+      tenantId: this.mailbox.tenantId,
+      mailboxId: this.mailbox.mailboxId,
+      providerMessageId: ref.id,
+      providerThreadId: ref.threadId,
+      receivedAt: this.deps.clock.now(),
+      mailbox: this.mailbox,
+    });
+    this.report.ingested++;
+    if (result.status !== 'duplicate') this.report.added++;
+  }
+
+  private async save(patch: Partial<ProviderConnection>): Promise<void> {
+    Object.assign(this.connection, patch);
+    const saved = await this.deps.repo.updateConnection(this.mailbox.tenantId, this.mailbox.mailboxId, patch);
+    if (!saved) throw new MailboxDisconnected(`mailbox ${this.mailbox.mailboxId} was disconnected during its sync`);
+  }
+
+  async needsReauthorization(): Promise<GmailSyncReport> {
+    this.deps.metrics.count('gmail.reauthorization_required');
+    await this.deps.repo.updateConnection(
+      this.mailbox.tenantId,
+      this.mailbox.mailboxId,
+      { lastIssue: { code: 'invalid_grant', at: this.deps.clock.now().toISOString() } },
+      'reauthorization_required',
+    );
+    return { ...this.report, outcome: 'reauthorization_required' };
+  }
+}
+
+/**
+ * Messages that arrived in the inbox: added with INBOX, or given INBOX later (rescued from spam,
+ * moved back from the archive), never while they carry an excluded label. In history order, once each.
+ */
+export function inboxArrivals(records: GmailHistoryRecord[], excludedLabels: readonly string[]): GmailMessageRef[] {
+  const excluded = new Set(excludedLabels);
+  const seen = new Set<string>();
+  const arrivals: GmailMessageRef[] = [];
+  const consider = (message: GmailMessageRef, gainedInbox: boolean) => {
+    if (!gainedInbox || seen.has(message.id) || message.labelIds.some((label) => excluded.has(label))) return;
+    seen.add(message.id);
+    arrivals.push(message);
+  };
+  for (const record of records) {
+    for (const message of record.messagesAdded) consider(message, message.labelIds.includes('INBOX'));
+    for (const { message, labelIds } of record.labelsAdded) consider(message, labelIds.includes('INBOX'));
+  }
+  return arrivals;
+}
+
+/** historyIds are unsigned 64-bit decimals: compare as integers, not strings. */
+function maxHistoryId(a: string | undefined, b: string): string {
+  if (a === undefined) return b;
+  return BigInt(a) > BigInt(b) ? a : b;
+}

@@ -1,0 +1,40 @@
+// What a mailbox provider's failures mean to the domain, whichever provider and client library.
+// Adapters translate HTTP statuses and error reasons into these; use-cases decide on them.
+import { DomainError } from './errors.js';
+
+/** 429, a rate-limit reason, or a 5xx/timeout: try again later, no sooner than `retryAfterSeconds`. */
+export class ProviderThrottled extends DomainError {
+  readonly code = 'provider_throttled';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The provider has no such item (a message deleted before we fetched it). */
+export class ProviderNotFound extends DomainError {
+  readonly code = 'provider_not_found';
+  readonly retryable = false;
+}
+
+/** The stored cursor is older than the provider keeps history for (Gmail 404, Graph 410 on delta). */
+export class CursorExpired extends DomainError {
+  readonly code = 'cursor_expired';
+  readonly retryable = false;
+}
+
+/** The refresh token was revoked or expired (`invalid_grant`): only the client admin can fix it. */
+export class ReauthorizationRequired extends DomainError {
+  readonly code = 'reauthorization_required';
+  readonly retryable = false;
+}
+
+/** The provider refused a request for a reason a retry cannot fix (403 without a rate reason, 400). */
+export class ProviderRejected extends DomainError {
+  readonly code = 'provider_rejected';
+  readonly retryable = false;
+}
