@@ -126,3 +126,37 @@ export function loadGmailSettings(env: Env = process.env): GmailWorkerSettings {
     maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
   };
 }
+
+/** A Google OAuth client for local use (an operator's own, or the sandbox's fake Google). */
+export interface LocalGoogleConfig {
+  clientId: string;
+  clientSecret: string;
+  rootUrl?: string;
+  tokenUrl?: string;
+  revokeUrl?: string;
+  topicName: string;
+}
+
+/** Undefined when no Google client is configured: Gmail commands then say how to configure one. */
+export function loadLocalGoogleConfig(env: Env = process.env): LocalGoogleConfig | undefined {
+  const clientId = env.MAIL2TICKET_GOOGLE_CLIENT_ID?.trim();
+  const clientSecret = env.MAIL2TICKET_GOOGLE_CLIENT_SECRET?.trim();
+  if (!clientId || !clientSecret) return undefined;
+  const url = (name: string) => {
+    const value = env[name]?.trim();
+    if (!value) return undefined;
+    if (!/^https?:\/\/[^\s]+$/.test(value)) throw new ConfigError(`${name} must be an http(s) URL`);
+    return value;
+  };
+  const rootUrl = url('MAIL2TICKET_GMAIL_ROOT_URL');
+  const tokenUrl = url('MAIL2TICKET_GOOGLE_TOKEN_URL');
+  const revokeUrl = url('MAIL2TICKET_GOOGLE_REVOKE_URL');
+  return {
+    clientId,
+    clientSecret,
+    ...(rootUrl ? { rootUrl: rootUrl.endsWith('/') ? rootUrl : `${rootUrl}/` } : {}),
+    ...(tokenUrl ? { tokenUrl } : {}),
+    ...(revokeUrl ? { revokeUrl } : {}),
+    topicName: env.MAIL2TICKET_GMAIL_TOPIC?.trim() || 'projects/mail2ticket-local/topics/gmail',
+  };
+}

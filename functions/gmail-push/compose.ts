@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { JSONWebKeySet } from 'jose';
 import { KmsKeyService } from '../../shared/adapters/crypto/kms-key-service.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
@@ -19,7 +20,7 @@ export function composeGmailPush(env: Record<string, string | undefined> = proce
   return {
     metrics,
     deps: {
-      verifier: new PubSubPushVerifier({ audience: config.pushAudience, serviceAccountEmail: config.pushServiceAccount, keys: pushSigningKeys(env) }),
+      verifier: new PubSubPushVerifier({ audience: config.pushAudience, serviceAccountEmail: config.pushServiceAccount, keys: pushSigningKeys(env, sandboxKeys(env)) }),
       directory: repo,
       repo,
       keys: new KmsKeyService({ kms: new KMSClient({ region: config.region }), aliasPrefix: config.tenantKeyAliasPrefix }),
@@ -27,4 +28,10 @@ export function composeGmailPush(env: Record<string, string | undefined> = proce
       metrics: new PowertoolsMetrics(metrics),
     },
   };
+}
+
+/** The local sandbox's push signing keys (JSON JWK set); pushSigningKeys ignores them in Lambda. */
+function sandboxKeys(env: Record<string, string | undefined>): JSONWebKeySet | undefined {
+  const json = env.MAIL2TICKET_SANDBOX_JWKS?.trim();
+  return json ? (JSON.parse(json) as JSONWebKeySet) : undefined;
 }

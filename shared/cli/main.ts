@@ -6,6 +6,7 @@ import { attachmentsCommand, ingestCommand, ticketsCommand } from './commands.js
 import { mailboxesCommand, purgeCommand, tenantsCommand } from './retention-commands.js';
 import { auditCommand } from './audit-commands.js';
 import { requestersCommand } from './requester-commands.js';
+import { repliesCommand } from './gmail-commands.js';
 import { UsageError } from './output.js';
 
 const USAGE = `mail2ticket — turn email into helpdesk tickets
@@ -17,7 +18,10 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   tickets show ID [--json]                a ticket with its messages, attachments and notices
   attachments get ID --out FILE           save a clean attachment (infected/unscanned are refused)
   attachments rescan [--json]             scan held (unscanned) attachments again
-  mailboxes list [--json]                 mailboxes with status and purge deadline
+  mailboxes list [--json]                 mailboxes with status, last sync, issues and purge deadline
+  mailboxes connect-gmail ID --refresh-token-file F   connect a Gmail mailbox (watch its inbox)
+  mailboxes sync ID [--json]              bring a Gmail mailbox up to date now
+  replies send TICKET_ID --body-file F [--html-file H] [--json]   reply from the ticket's mailbox
   mailboxes disconnect ID                 hide its data now, delete it all within 30 days
   mailboxes erase ID                      delete everything of the mailbox at once
   purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
@@ -32,7 +36,8 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
 
 Reads take --reason TEXT, recorded in the audit log.
 
-Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket).`;
+Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket). Gmail commands need a Google OAuth
+client: MAIL2TICKET_GOOGLE_CLIENT_ID and MAIL2TICKET_GOOGLE_CLIENT_SECRET.`;
 
 const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<number>> = {
   ingest: (stack, argv) => ingestCommand(stack.deps, argv),
@@ -43,6 +48,7 @@ const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<nu
   audit: auditCommand,
   tenants: tenantsCommand,
   requesters: requestersCommand,
+  replies: repliesCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

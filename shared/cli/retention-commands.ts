@@ -7,11 +7,13 @@ import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepD
 import type { LocalStack } from '../local/stack.js';
 import { expireItems } from '../local/ttl-emulator.js';
 import { DEFAULT_TENANT } from './commands.js';
+import { connectGmailCommand, gmailReleaser, mailboxView, syncGmailCommand } from './gmail-commands.js';
 import { safeId } from './ids.js';
 import { printJsonLine, printTable, UsageError } from './output.js';
 
 function retentionDeps(stack: LocalStack, clock: Clock = stack.deps.clock): RetentionDeps {
-  return { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock };
+  const releaseProvider = gmailReleaser(stack);
+  return { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock, ...(releaseProvider ? { releaseProvider } : {}) };
 }
 
 export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promise<number> {
@@ -19,20 +21,31 @@ export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promi
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { tenant: { type: 'string' }, json: { type: 'boolean', default: false }, 'retention-days': { type: 'string' } },
+    options: {
+      tenant: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'retention-days': { type: 'string' },
+      'refresh-token-file': { type: 'string' },
+    },
   });
   const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
   if (sub === 'list') {
     const mailboxes = await stack.deps.repo.listMailboxes(tenantId);
-    if (values.json) printJsonLine(mailboxes);
-    else printTable(['MAILBOX', 'PROVIDER', 'STATUS', 'PURGE BY', 'PURGED'], mailboxes.map((m) => [m.mailboxId, m.provider, m.status, m.purgeBy ?? '', m.purgedAt ?? '']));
+    if (values.json) printJsonLine(mailboxes.map(mailboxView));
+    else
+      printTable(
+        ['MAILBOX', 'PROVIDER', 'STATUS', 'LAST SYNC', 'ISSUE', 'PURGE BY', 'PURGED'],
+        mailboxes.map((m) => [m.mailboxId, m.provider, m.status, m.connection?.lastSyncedAt ?? '', m.connection?.lastIssue?.code ?? '', m.purgeBy ?? '', m.purgedAt ?? '']),
+      );
     return 0;
   }
   const mailboxId = safeId('mailbox', positionals[0]);
+  if (sub === 'connect-gmail') return connectGmailCommand(stack, tenantId, mailboxId, values['refresh-token-file'], values.json);
+  if (sub === 'sync') return syncGmailCommand(stack, tenantId, mailboxId, values.json);
   if (sub === 'disconnect') {
     const days = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
     const mailbox = await disconnectMailbox(retentionDeps(stack), tenantId, mailboxId, days);
-    if (values.json) printJsonLine(mailbox);
+    if (values.json) printJsonLine(mailboxView(mailbox));
     else process.stdout.write(`mailbox ${mailboxId} disconnected; its data is hidden now and deleted by ${mailbox.purgeBy}\n`);
     return 0;
   }
@@ -42,7 +55,7 @@ export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promi
     else process.stdout.write(`mailbox ${mailboxId} erased: ${removed.items} items and ${removed.objects} objects deleted\n`);
     return 0;
   }
-  throw new UsageError('mailboxes takes "list", "disconnect ID" or "erase ID"');
+  throw new UsageError('mailboxes takes "list", "connect-gmail ID", "sync ID", "disconnect ID" or "erase ID"');
 }
 
 export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<number> {

@@ -12,7 +12,8 @@ export type AuditAction =
   | 'requester.restrict'
   | 'requester.unrestrict'
   | 'requester.erase'
-  | 'requester.rectify';
+  | 'requester.rectify'
+  | 'ticket.reply';
 
 export interface Accessor {
   /** Who: an operator, an admin session, a service — an identifier, not a person's details. */

@@ -54,6 +54,11 @@ export interface IngestContext {
    * batch of messages reads it once. Without it, ingestMessage reads it itself.
    */
   mailbox?: MailboxRecord;
+  /**
+   * A reply we sent, read back from the provider: it joins this ticket as an outbound message (its
+   * Message-ID threads the customer's answer), and our loop header does not make it a robot.
+   */
+  outbound?: { ticketId: string };
 }
 
 export type IngestStatus = 'created' | 'appended' | 'duplicate' | 'suppressed';
@@ -107,6 +112,12 @@ export async function ingestMessage(deps: IngestDeps, raw: Readable, ctx: Ingest
   }
 }
 
+async function outboundTicket(repo: TicketRepository, tenantId: string, mailboxId: string, ticketId: string): Promise<TicketRecord> {
+  const ticket = await repo.getTicket(tenantId, ticketId);
+  if (!ticket || ticket.mailboxId !== mailboxId) throw new NotFound(`ticket ${ticketId} not found`);
+  return ticket;
+}
+
 /** Marks a failure after the items were written: the objects are referenced and must stay. */
 class WrittenError extends Error {}
 
@@ -144,14 +155,16 @@ async function decideAndWrite(
     internetMessageId = synthesizeMessageId(contentHash);
     if (mail.readable) notices.push({ code: 'message_id_synthesized', detail: `the message had no Message-ID; using <${internetMessageId}>` });
   }
-  const reason = mail.readable ? detectRobot(mail) : null;
+  const reason = mail.readable && !ctx.outbound ? detectRobot(mail) : null;
   const fromAddress = normalizeAddress(mail.from.address);
   const [fingerprint, fromIndex] = await Promise.all([
     keys.blindIndex(tenantId, 'fingerprint', fingerprintSource(received, internetMessageId)),
     keys.blindIndex(tenantId, 'address', fromAddress),
   ]);
 
-  const threading = reason
+  const threading = ctx.outbound
+    ? { ticket: await outboundTicket(repo, tenantId, mailboxId, ctx.outbound.ticketId), notices: [] }
+    : reason
     ? { ticket: null, notices: [] }
     : await findTicket(
         repo,
@@ -215,7 +228,8 @@ async function decideAndWrite(
     ? {
         ...existingTicket,
         lastActivityAt: receivedAt > existingTicket.lastActivityAt ? receivedAt : existingTicket.lastActivityAt,
-        participantIndexes: [...new Set([...existingTicket.participantIndexes, fromIndex])],
+        // Our own mailbox answering is not a participant of the customer's conversation.
+        participantIndexes: ctx.outbound ? existingTicket.participantIndexes : [...new Set([...existingTicket.participantIndexes, fromIndex])],
       }
     : {
         tenantId,
@@ -247,7 +261,7 @@ async function decideAndWrite(
     mailboxId,
     ticketId,
     messageId: claim.messageId,
-    direction: 'inbound',
+    direction: ctx.outbound ? 'outbound' : 'inbound',
     receivedAt,
     messageIdIndex: await keys.blindIndex(tenantId, 'message-id', internetMessageId),
     ...(ctx.providerThreadId ? { providerThreadIndex: await keys.blindIndex(tenantId, 'provider-thread', ctx.providerThreadId) } : {}),

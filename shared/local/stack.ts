@@ -12,7 +12,7 @@ import { RequestCounter } from '../adapters/system/request-counter.js';
 import { systemClock, ulidIds } from '../adapters/system/system.js';
 import type { LocalConfig } from '../config.js';
 import type { IngestDeps } from '../domain/ingest.js';
-import type { AuditLog, RetentionRepository, Scanner, TenantKeyLifecycle } from '../domain/ports.js';
+import type { AuditLog, MailboxDirectory, RetentionRepository, Scanner, TenantKeyLifecycle } from '../domain/ports.js';
 import { DynamoDbAuditLog } from '../adapters/dynamodb/dynamodb-audit-log.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
@@ -22,6 +22,8 @@ import { startS3rver } from './s3rver.js';
 export interface LocalStack {
   deps: IngestDeps & { audit: AuditLog };
   retention: RetentionRepository;
+  /** Provider addresses → mailboxes (connectors). */
+  directory: MailboxDirectory;
   tenantKeys: TenantKeyLifecycle;
   /** The raw client and table, for the local TTL emulator (dynalite has no TTL). */
   dynamo: { client: DynamoDBClient; tableName: string };
@@ -97,6 +99,7 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
     const keys = new LocalKeyService({ keyDir: join(dataDir, 'keys') });
     return {
       retention: repo,
+      directory: repo,
       tenantKeys: keys,
       dynamo: { client: dynamoClient, tableName: config.tableName },
       deps: {

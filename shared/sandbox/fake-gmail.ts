@@ -62,7 +62,8 @@ export class FakeGmail {
   private readonly faults: Array<{ match: FaultMatch; queue: Fault[] }> = [];
   /** Held-back answers (delay faults), released at stop() so no handler outlives the server. */
   private readonly delays = new Map<NodeJS.Timeout, () => void>();
-  private readonly replaceMessageIdOnSend: boolean;
+  /** Rewrite the Message-ID of sent mail to Gmail's own (settable per test). */
+  replaceMessageIdOnSend: boolean;
   private server: Server | undefined;
   private lastMessageId = 0n;
 

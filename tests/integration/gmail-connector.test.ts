@@ -15,6 +15,10 @@ import { GoogleGmailConnector } from '../../shared/adapters/gmail/google-gmail-c
 import { PubSubPushVerifier } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
 import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
+import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
+import { simpleParser } from 'mailparser';
+import { sendGmailReply, type ReplyDeps } from '../../shared/domain/gmail/reply.js';
+import { verifyAuditChain } from '../../shared/domain/audit.js';
 import { connectGmailMailbox, enqueueSafetySyncs, releaseGmailMailbox, renewGmailWatches } from '../../shared/domain/gmail/lifecycle.js';
 import type { GmailPushDeps } from '../../shared/domain/gmail/push.js';
 import { DEFAULT_GMAIL_SETTINGS } from '../../shared/domain/gmail/ports.js';
@@ -72,6 +76,7 @@ interface World {
   push: GmailPushDeps;
   poller: SqsPoller;
   mailboxId: string;
+  reply: ReplyDeps;
 }
 let world: World;
 
@@ -145,7 +150,8 @@ beforeEach(async () => {
     metrics,
   };
   const poller = new SqsPoller({ client: queues.client, queueUrl, handler: makeSyncHandler(sync, silentMetrics()), waitTimeSeconds: 1 });
-  world = { repo, metrics, clock, sync, push, poller, mailboxId: `inbox${tableNo}` };
+  const reply: ReplyDeps = { ...sync, audit: new DynamoDbAuditLog(storage.client, tableName) };
+  world = { repo, metrics, clock, sync, push, poller, mailboxId: `inbox${tableNo}`, reply };
   await connectGmailMailbox({ ...sync, directory: repo, settings: { topicName: TOPIC } }, { tenantId: TENANT, mailboxId: world.mailboxId }, 'refresh-acme');
   await poller.start();
 });
@@ -389,5 +395,76 @@ describe('watch lifecycle', () => {
   it('refuses to connect a Gmail address another mailbox already holds', async () => {
     const lifecycle = { ...world.sync, directory: world.repo, settings: { topicName: TOPIC } };
     await expect(connectGmailMailbox(lifecycle, { tenantId: 'globex', mailboxId: 'support' }, 'refresh-acme')).rejects.toThrow(/already connected/);
+  });
+});
+
+describe('replies', () => {
+  const agent = { actor: 'agent:7', reason: 'answering the customer' };
+
+  async function customerTicket(id: string) {
+    const delivered = fake.deliver(MAILBOX, mail(id, { subject: 'Printer jammed', from: 'Alice Example <alice@customer.example>' }));
+    await pushFor();
+    await drain();
+    const [ticket] = await tickets();
+    return { ticket: ticket!, delivered };
+  }
+
+  it('sends in the customer\'s thread, records the Message-ID Gmail stored, and threads the customer\'s answer', async () => {
+    fake.replaceMessageIdOnSend = true;
+    const { ticket, delivered } = await customerTicket('ask-1');
+    const result = await sendGmailReply(world.reply, { tenantId: TENANT, ticketId: ticket.ticketId, text: 'Have you tried turning it off and on?', accessor: agent });
+    expect(result.status).toBe('sent');
+
+    const [sent] = fake.sent(MAILBOX);
+    expect(fake.sent(MAILBOX)).toHaveLength(1);
+    expect(sent!.threadId).toBe(delivered.threadId);
+    const parsed = await simpleParser(sent!.raw);
+    expect(parsed.subject).toBe('Re: Printer jammed');
+    expect(parsed.inReplyTo).toBe('<ask-1@customer.example>');
+    expect(parsed.references).toContain('<ask-1@customer.example>');
+    expect(parsed.to && 'value' in parsed.to ? parsed.to.value[0]?.address : undefined).toBe('alice@customer.example');
+    expect(parsed.headers.get('x-mail2ticket-loop')).toBe('reply');
+    // Gmail replaced our Message-ID; the ticket records Gmail's.
+    expect(result.internetMessageId).toBe(sent!.messageId?.replace(/^<|>$/g, ''));
+    expect(result.internetMessageId).toMatch(/@mail\.gmail\.com$/);
+
+    // The customer answers the reply — in another Gmail thread, so only the recorded Message-ID can
+    // thread it; the SENT copy itself never came in as a customer message.
+    const answer = mail('ask-2').toString().replace('Subject: question ask-2', `Subject: Re: Printer jammed\r\nIn-Reply-To: <${result.internetMessageId}>`);
+    fake.deliver(MAILBOX, Buffer.from(answer), { threadId: 'f00dfeedf00dfeed' });
+    await pushFor();
+    await drain();
+    const list = await tickets();
+    expect(list).toHaveLength(1);
+    const messages = await world.repo.listMessages(TENANT, ticket.ticketId);
+    expect(messages.map((m) => m.direction).sort()).toEqual(['inbound', 'inbound', 'outbound']);
+    // The reply is an audited access to the ticket.
+    const audit = await world.reply.audit.list(TENANT);
+    expect(audit.filter((r) => r.action === 'ticket.reply')).toHaveLength(1);
+    expect(verifyAuditChain(audit).ok).toBe(true);
+  });
+
+  it('sends once when the first answer is lost to a timeout, and a retried command does not send again', async () => {
+    const { ticket } = await customerTicket('ask-timeout');
+    // The send is stored at Gmail but answered after the client gave up.
+    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 3_000 }]);
+    const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'We are on it.', accessor: agent };
+    const first = await sendGmailReply(world.reply, request);
+    expect(first.status).toBe('sent');
+    expect(fake.sent(MAILBOX)).toHaveLength(1);
+
+    const again = await sendGmailReply(world.reply, request);
+    expect(again.status).toBe('already_sent');
+    expect(again.messageId).toBe(first.messageId);
+    expect(fake.sent(MAILBOX)).toHaveLength(1);
+    expect(fake.count('POST', '/messages/send')).toBe(1);
+    expect(await world.repo.listMessages(TENANT, ticket.ticketId)).toHaveLength(2);
+  });
+
+  it('refuses a reply on a ticket of a disconnected mailbox', async () => {
+    const { ticket } = await customerTicket('ask-gone');
+    await disconnectMailbox({ repo: world.repo, retention: world.repo, blobs: world.sync.blobs, clock: world.clock }, TENANT, world.mailboxId);
+    await expect(sendGmailReply(world.reply, { tenantId: TENANT, ticketId: ticket.ticketId, text: 'hello', accessor: agent })).rejects.toThrow();
+    expect(fake.sent(MAILBOX)).toHaveLength(0);
   });
 });

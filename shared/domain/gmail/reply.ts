@@ -1,0 +1,122 @@
+// An agent's reply leaves from the connected Gmail mailbox, in the customer's Gmail thread, and is
+// recorded on the ticket with the Message-ID Gmail actually stored, so the customer's answer
+// threads. Sending is idempotent: the reply's Message-ID is derived from the ticket, the message
+// answered and the text, and a retry first asks Gmail whether that Message-ID was already sent.
+import { createHash } from 'node:crypto';
+import { recordAccess, type Accessor, type AuditDeps } from '../audit.js';
+import { composeReply, replyReferences, replySubject } from '../compose-reply.js';
+import { openCredentials } from '../connectors/credentials.js';
+import { DomainError, NotFound } from '../errors.js';
+import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
+import type { MessageFields, MessageRecord } from '../model.js';
+import { ProviderThrottled } from '../provider-errors.js';
+import { fieldsContext, unseal } from '../sealed-fields.js';
+import { assertMailboxReadable } from '../tickets.js';
+import type { GmailApi, GmailConnector } from './ports.js';
+
+export class CannotReply extends DomainError {
+  readonly code = 'cannot_reply';
+  readonly retryable = false;
+}
+
+export interface ReplyDeps extends IngestDeps, AuditDeps {
+  gmail: GmailConnector;
+}
+
+export interface ReplyRequest {
+  tenantId: string;
+  ticketId: string;
+  text: string;
+  html?: string;
+  accessor: Accessor;
+}
+
+export interface ReplyResult {
+  status: 'sent' | 'already_sent';
+  ticketId: string;
+  /** Our id of the outbound message on the ticket. */
+  messageId: string;
+  /** The Message-ID Gmail stored (it may differ from the one we composed). */
+  internetMessageId: string;
+  providerMessageId: string;
+}
+
+export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Promise<ReplyResult> {
+  const { tenantId, ticketId } = request;
+  const ticket = await deps.repo.getTicket(tenantId, ticketId);
+  if (!ticket) throw new NotFound(`ticket ${ticketId} not found`);
+  await assertMailboxReadable(deps.repo, tenantId, ticket.mailboxId);
+  const mailbox = await deps.repo.getMailbox(tenantId, ticket.mailboxId);
+  if (!mailbox || mailbox.provider !== 'gmail' || mailbox.status !== 'connected' || !mailbox.connection) {
+    throw new CannotReply(`ticket ${ticketId} is not in a connected Gmail mailbox`);
+  }
+  const answered = latestInbound(await deps.repo.listMessages(tenantId, ticketId));
+  if (!answered) throw new CannotReply(`ticket ${ticketId} has no customer message to answer`);
+  await recordAccess(deps, tenantId, request.accessor, 'ticket.reply', [ticketId, answered.messageId]);
+
+  const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, ticket.mailboxId), answered.sealed);
+  const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
+  const api = deps.gmail.open(credentials);
+  const domain = credentials.address.split('@')[1] ?? 'mail2ticket.invalid';
+  const messageId = `${replyToken(ticketId, answered.messageId, request.text, request.html)}@${domain}`;
+
+  let status: ReplyResult['status'] = 'already_sent';
+  let sent = await findSent(api, messageId);
+  if (!sent) {
+    const raw = await composeReply({
+      from: { address: credentials.address, name: '' },
+      to: fields.replyTo.length > 0 ? fields.replyTo : [fields.from],
+      subject: replySubject(fields.subject),
+      messageId,
+      inReplyTo: fields.messageIdHeader,
+      references: replyReferences(fields.references, fields.messageIdHeader),
+      text: request.text,
+      ...(request.html ? { html: request.html } : {}),
+      date: deps.clock.now(),
+    });
+    const thread = await api.listMessages(`rfc822msgid:${fields.messageIdHeader}`);
+    sent = await sendOnce(api, raw, messageId, thread.messages[0]?.threadId);
+    status = 'sent';
+  }
+
+  // Recorded from Gmail's own copy: its Message-ID and bytes are what the customer receives.
+  const recorded: IngestResult = await ingestMessage(deps, await api.getRawMessage(sent.id), {
+    tenantId,
+    mailboxId: ticket.mailboxId,
+    providerMessageId: sent.id,
+    providerThreadId: sent.threadId,
+    receivedAt: deps.clock.now(),
+    mailbox,
+    outbound: { ticketId },
+  });
+  return { status, ticketId, messageId: recorded.messageId, internetMessageId: recorded.internetMessageId, providerMessageId: sent.id };
+}
+
+function latestInbound(messages: MessageRecord[]): MessageRecord | undefined {
+  return messages.filter((m) => m.direction === 'inbound').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.messageId.localeCompare(b.messageId)).at(-1);
+}
+
+/** The same reply to the same message gets the same Message-ID: the key to sending it only once. */
+function replyToken(ticketId: string, answeredId: string, text: string, html: string | undefined): string {
+  return `reply.${createHash('sha256').update(JSON.stringify([ticketId, answeredId, text, html ?? null])).digest('base64url').slice(0, 32)}`;
+}
+
+async function findSent(api: GmailApi, messageId: string): Promise<{ id: string; threadId: string } | undefined> {
+  const { messages } = await api.listMessages(`rfc822msgid:${messageId}`);
+  return messages[0];
+}
+
+/**
+ * Sends, unless an earlier attempt did. When the answer is lost (timeout, reset, 5xx), Gmail may
+ * have sent it anyway: ask before trying again, so a customer never gets the reply twice.
+ */
+async function sendOnce(api: GmailApi, raw: Buffer, messageId: string, threadId: string | undefined): Promise<{ id: string; threadId: string }> {
+  try {
+    return await api.send(raw, threadId);
+  } catch (error) {
+    if (!(error instanceof ProviderThrottled)) throw error;
+    const sent = await findSent(api, messageId);
+    if (sent) return sent;
+    throw error;
+  }
+}
