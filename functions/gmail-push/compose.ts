@@ -5,7 +5,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { JSONWebKeySet } from 'jose';
-import { KmsKeyService } from '../../shared/adapters/crypto/kms-key-service.js';
+import { KmsBlindIndex } from '../../shared/adapters/crypto/kms-blind-index.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
@@ -23,7 +23,7 @@ export function composeGmailPush(env: Record<string, string | undefined> = proce
       verifier: new PubSubPushVerifier({ audience: config.pushAudience, serviceAccountEmail: config.pushServiceAccount, keys: pushSigningKeys(env, sandboxKeys(env)) }),
       directory: repo,
       repo,
-      keys: new KmsKeyService({ kms: new KMSClient({ region: config.region }), aliasPrefix: config.tenantKeyAliasPrefix }),
+      keys: new KmsBlindIndex({ kms: new KMSClient({ region: config.region }), aliasPrefix: config.tenantKeyAliasPrefix }),
       queue: new SqsJobQueue(new SQSClient({ region: config.region }), config.syncQueueUrl),
       metrics: new PowertoolsMetrics(metrics),
     },

@@ -26,6 +26,7 @@ import { DependencyUnavailable, InvalidInput } from '../../shared/domain/errors.
 import type { EncryptionContext, KeyService } from '../../shared/domain/ports.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
 import { FakeKms } from '../fakes/kms.js';
+import { KmsBlindIndex } from '../../shared/adapters/crypto/kms-blind-index.js';
 
 const ctx: EncryptionContext = { tenantId: 'acme', mailboxId: 'support', purpose: 'raw' };
 const MiB = 1024 * 1024;
@@ -250,6 +251,18 @@ describe('KmsKeyService against a KMS wire-format fake', () => {
   const make = (options: Partial<KmsKeyServiceOptions> = {}) => new KmsKeyService({ kms: client(), ...options });
 
   keyServiceContract('KmsKeyService', async () => make());
+
+  it('gives the webhooks\' index-only KmsBlindIndex exactly the indexes KmsKeyService gives, per tenant', async () => {
+    const full = make();
+    const light = new KmsBlindIndex({ kms: client() });
+    for (const [tenant, kind, value] of [['acme', 'gmail-address', 'support@acme.example'], ['globex', 'graph-client-state', 'x'], ['acme', 'address', '']] as const) {
+      expect(await light.blindIndex(tenant, kind, value)).toBe(await full.blindIndex(tenant, kind, value));
+    }
+    expect(await light.blindIndex('acme', 'address', 'a@b.c')).not.toBe(await light.blindIndex('globex', 'address', 'a@b.c'));
+    kms.calls.clear();
+    for (let i = 0; i < 10; i++) await light.blindIndex('acme', 'address', `x${i}`);
+    expect(kms.total()).toBe(0);
+  });
 
   it('calls KMS once per data key, not per object, with a warm cache', async () => {
     const keys = make();

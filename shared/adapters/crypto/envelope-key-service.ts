@@ -2,12 +2,12 @@
 // services: each message (object, field document) is sealed with AES-256-GCM under a key derived per
 // message (HKDF, key commitment) from a data key, the data key wrapped by the tenant's key. Subclasses
 // only say where a tenant's keyring and blind-index key come from.
-import { createHmac } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { buildClient, CommitmentPolicy, type KeyringNode, type NodeMaterialsManager } from '@aws-crypto/client-node';
 import type { EncryptionContext, KeyService } from '../../domain/ports.js';
 import { toSdkContext } from './encryption-context.js';
 import { translateKeyError } from './errors.js';
+import { blindIndexOf } from './blind-index.js';
 import { cachingManager, ContextBoundMaterials, DEFAULT_CACHE_BOUNDS, FRAME_LENGTH, SUITE, type DataKeyCacheBounds } from './materials.js';
 import { fromSdkStream } from './sdk-stream.js';
 
@@ -84,13 +84,7 @@ export abstract class EnvelopeKeyService implements KeyService {
       this.indexKeys.set(tenantId, key);
       key.catch(() => this.indexKeys.delete(tenantId));
     }
-    // kind and value are separated by 0xff, a byte no UTF-8 string contains: ('a', 'bc') and
-    // ('ab', 'c') can't collide, and an index of one kind never equals one of another.
-    return createHmac('sha256', await key)
-      .update(kind)
-      .update(Buffer.from([0xff]))
-      .update(value)
-      .digest('hex');
+    return blindIndexOf(await key, kind, value);
   }
 
   /** Forgets everything cached for a tenant (its key was destroyed): cached data keys go with it. */

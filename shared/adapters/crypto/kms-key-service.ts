@@ -19,7 +19,7 @@ import type { TenantKeyLifecycle } from '../../domain/ports.js';
 import { EnvelopeKeyService, type DataKeyCacheBounds } from './envelope-key-service.js';
 import { guardTransient } from './errors.js';
 import { macIndexKey, wrappedIndexKey, type IndexKeyStore } from './kms-index-keys.js';
-import { assertTenantId } from './tenant-id.js';
+import { assertTenantId, DEFAULT_ALIAS_PREFIX } from './tenant-id.js';
 
 export type { IndexKeyStore } from './kms-index-keys.js';
 
@@ -46,7 +46,7 @@ export interface KmsKeyServiceOptions {
   deletionWindowDays?: number;
 }
 
-export const DEFAULT_ALIAS_PREFIX = 'alias/mail2ticket/tenant/';
+export { DEFAULT_ALIAS_PREFIX };
 
 export class KmsKeyService extends EnvelopeKeyService implements TenantKeyLifecycle {
   private readonly kms: KMSClient;

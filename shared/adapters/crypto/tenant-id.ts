@@ -7,3 +7,6 @@ export function assertTenantId(tenantId: string): string {
   if (!SAFE_TENANT_ID.test(tenantId)) throw new InvalidInput('invalid tenant id');
   return tenantId;
 }
+
+/** Tenant keys are reached through aliases `<prefix><tenantId>` (data) and `<prefix><tenantId>-index` (HMAC). */
+export const DEFAULT_ALIAS_PREFIX = 'alias/mail2ticket/tenant/';

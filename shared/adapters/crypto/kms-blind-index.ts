@@ -1,0 +1,24 @@
+// The blind index alone, for functions that never encrypt or decrypt (the webhooks): the same key
+// (the tenant's HMAC_256 KMS key, its MAC of a fixed label, once per process) and the same HMAC as
+// KmsKeyService, without the AWS Encryption SDK — most of a webhook's bundle and cold start.
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { KeyService } from '../../domain/ports.js';
+import { blindIndexOf } from './blind-index.js';
+import { macIndexKey } from './kms-index-keys.js';
+import { assertTenantId, DEFAULT_ALIAS_PREFIX } from './tenant-id.js';
+
+export class KmsBlindIndex implements Pick<KeyService, 'blindIndex'> {
+  private readonly keys = new Map<string, Promise<Uint8Array>>();
+
+  constructor(private readonly options: { kms: KMSClient; aliasPrefix?: string }) {}
+
+  async blindIndex(tenantId: string, kind: string, value: string): Promise<string> {
+    let key = this.keys.get(tenantId);
+    if (!key) {
+      key = macIndexKey(this.options.kms, `${this.options.aliasPrefix ?? DEFAULT_ALIAS_PREFIX}${assertTenantId(tenantId)}-index`);
+      this.keys.set(tenantId, key);
+      key.catch(() => this.keys.delete(tenantId));
+    }
+    return blindIndexOf(await key, kind, value);
+  }
+}
