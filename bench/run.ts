@@ -1,6 +1,7 @@
-// `npm run bench [-- --json]`: every benchmark, one {"metric","value","unit"} JSON line per metric
-// with --json, otherwise a table beside the targets.
-import { runIngestBenchmarks } from './ingest.js';
+// `npm run bench [-- --json] [-- --only ingest|gmail]`: every benchmark (or one suite's), one
+// {"metric","value","unit"} JSON line per metric with --json, otherwise a table beside the targets.
+import { runGmailBenchmarks } from './gmail.js';
+import { runIngestBenchmarks, type Metric } from './ingest.js';
 
 export const TARGETS: Record<string, string> = {
   'ingest.throughput_ratio': '≥ 0.7',
@@ -8,10 +9,33 @@ export const TARGETS: Record<string, string> = {
   'ingest.rss_growth_mb_25mb': '≤ 64',
   'ingest.rss_growth_ratio_100_vs_25': '≤ 1.2',
   'ingest.aws_requests_per_message': '≤ 4',
+  'gmail.webhook_bundle_kb': '≤ 300',
+  'gmail.webhook_cold_init_ratio': '≤ 1.3',
+  'gmail.webhook_p99_ms': '< 50',
 };
 
+const SUITES: Record<string, () => Promise<Metric[]>> = {
+  ingest: runIngestBenchmarks,
+  gmail: runGmailBenchmarks,
+};
+
+/** `--only gmail`, `--only=gmail` or `--only ingest,gmail`; every suite without it. */
+function selectedSuites(argv: string[]): string[] {
+  const at = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (at === -1) return Object.keys(SUITES);
+  const arg = argv[at] as string;
+  const value = arg === '--only' ? argv[at + 1] : arg.slice('--only='.length);
+  const names = (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(name in SUITES));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`--only takes suite names from: ${Object.keys(SUITES).join(', ')} (got ${JSON.stringify(value ?? '')})`);
+  }
+  return names;
+}
+
 const json = process.argv.includes('--json');
-const metrics = await runIngestBenchmarks();
+const metrics: Metric[] = [];
+for (const suite of selectedSuites(process.argv.slice(2))) metrics.push(...(await (SUITES[suite] as () => Promise<Metric[]>)()));
 if (json) for (const m of metrics) process.stdout.write(`${JSON.stringify(m)}\n`);
 else {
   for (const m of metrics) process.stdout.write(`${m.metric.padEnd(36)} ${String(m.value).padStart(10)} ${m.unit.padEnd(9)} target ${TARGETS[m.metric] ?? '-'}\n`);
