@@ -160,3 +160,83 @@ export function loadLocalGoogleConfig(env: Env = process.env): LocalGoogleConfig
     topicName: env.MAIL2TICKET_GMAIL_TOPIC?.trim() || 'projects/mail2ticket-local/topics/gmail',
   };
 }
+
+/**
+ * `npm start`'s sandbox: fake providers on loopback (a fake Gmail, Pub/Sub pushes signed by a local
+ * key) wired to the real webhook, queue and sync worker. MAIL2TICKET_SANDBOX=1 turns it on (npm start
+ * sets it when unset), 0 off.
+ */
+export interface SandboxConfig {
+  enabled: boolean;
+  /**
+   * The safety sync's period in npm start: MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS, else
+   * GMAIL_SAFETY_SYNC_MINUTES, else one minute, so a sandbox outage visibly heals within a minute
+   * (the deployed schedule's default is 15 minutes).
+   */
+  safetySyncSeconds: number;
+}
+
+const SANDBOX_SAFETY_SYNC_SECONDS = 60;
+
+export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
+  const flag = env.MAIL2TICKET_SANDBOX?.trim() || '0';
+  if (flag !== '0' && flag !== '1') throw new ConfigError(`MAIL2TICKET_SANDBOX must be 1 (on) or 0 (off) (got "${flag}")`);
+  const seconds = integer(env, 'MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS', 0, 1, 86_400);
+  const minutes = env.GMAIL_SAFETY_SYNC_MINUTES?.trim() ? loadGmailSettings(env).safetySyncMinutes : undefined;
+  return { enabled: flag === '1', safetySyncSeconds: seconds || (minutes ? minutes * 60 : SANDBOX_SAFETY_SYNC_SECONDS) };
+}
+
+export interface GraphWorkerSettings {
+  notificationUrl: string;
+  lifecycleNotificationUrl: string;
+  fullSyncDays: number;
+  subscriptionMinutes: number;
+  renewBeforeMinutes: number;
+  safetySyncMinutes: number;
+  maxReceiveCount: number;
+}
+
+export function loadGraphSettings(env: Env = process.env): GraphWorkerSettings {
+  return {
+    notificationUrl: required(env, 'GRAPH_NOTIFICATION_URL'),
+    lifecycleNotificationUrl: required(env, 'GRAPH_LIFECYCLE_URL'),
+    fullSyncDays: integer(env, 'GRAPH_FULL_SYNC_DAYS', 7, 1, 365),
+    // Outlook message subscriptions may last at most 10,080 minutes.
+    subscriptionMinutes: integer(env, 'GRAPH_SUBSCRIPTION_MINUTES', 10_020, 60, 10_080),
+    renewBeforeMinutes: integer(env, 'GRAPH_RENEW_BEFORE_MINUTES', 2 * 24 * 60, 30, 7 * 24 * 60),
+    safetySyncMinutes: integer(env, 'GRAPH_SAFETY_SYNC_MINUTES', 15, 1, 24 * 60),
+    maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
+  };
+}
+
+/** An Entra app for local use (an operator's own, or the sandbox's fake Microsoft identity). */
+export interface LocalGraphConfig {
+  clientId: string;
+  clientSecret: string;
+  graphBaseUrl?: string;
+  authorityHost?: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl: string;
+}
+
+export function loadLocalGraphConfig(env: Env = process.env): LocalGraphConfig | undefined {
+  const clientId = env.MAIL2TICKET_GRAPH_CLIENT_ID?.trim();
+  const clientSecret = env.MAIL2TICKET_GRAPH_CLIENT_SECRET?.trim();
+  if (!clientId || !clientSecret) return undefined;
+  const url = (name: string, fallback?: string) => {
+    const value = env[name]?.trim() || fallback;
+    if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) throw new ConfigError(`${name} must be an http(s) URL`);
+    return value;
+  };
+  const graphBaseUrl = url('MAIL2TICKET_GRAPH_BASE_URL');
+  const authorityHost = url('MAIL2TICKET_GRAPH_AUTHORITY_HOST');
+  const port = env.PORT?.trim() || '3000';
+  return {
+    clientId,
+    clientSecret,
+    ...(graphBaseUrl ? { graphBaseUrl } : {}),
+    ...(authorityHost ? { authorityHost } : {}),
+    notificationUrl: url('MAIL2TICKET_GRAPH_NOTIFICATION_URL', `http://127.0.0.1:${port}/webhooks/graph`) as string,
+    lifecycleNotificationUrl: url('MAIL2TICKET_GRAPH_LIFECYCLE_URL', `http://127.0.0.1:${port}/webhooks/graph/lifecycle`) as string,
+  };
+}

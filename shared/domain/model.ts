@@ -52,7 +52,11 @@ export interface ProviderConnection {
   sealedCredentials?: Uint8Array;
   /** The last change fully processed: Gmail's historyId, Graph's delta link. Never taken from a notification. */
   cursor?: string;
+  /** When the provider stops notifying unless renewed (Gmail watch, Graph subscription). */
   watchExpiresAt?: string;
+  /** Graph: the subscription notifications name, and the HMAC of the clientState they must carry. */
+  subscriptionId?: string;
+  clientStateIndex?: string;
   lastNotifiedAt?: string;
   lastSyncedAt?: string;
   /** When a sync last found new mail. */
@@ -66,7 +70,11 @@ export interface ProviderConnection {
 /** Decrypted only inside a sync or a send; never logged. */
 export interface ProviderCredentials {
   address: string;
-  refreshToken: string;
+  /** Gmail: the user's refresh token. */
+  refreshToken?: string;
+  /** Graph (app-only): the customer's Entra tenant and the mailbox's user id. */
+  azureTenantId?: string;
+  userId?: string;
 }
 
 /** Common to every stored item of a mailbox. */

@@ -247,3 +247,19 @@ export interface MailboxDirectory {
   /** Every mailbox of the provider that is connected or awaiting reauthorization, across tenants. */
   listConnected(provider: ProviderKind): Promise<MailboxRecord[]>;
 }
+
+/** A reply on its way out through a provider that works with drafts (Graph): the draft to send, once. */
+export interface ReplyIntent extends MailboxOwner {
+  ticketId: string;
+  /** Derived from the ticket, the message answered and the text: the same reply has the same token. */
+  token: string;
+  draftId: string;
+  createdAt: string;
+  expiresAt?: number;
+}
+
+export interface ReplyIntentStore {
+  getReplyIntent(tenantId: string, ticketId: string, token: string): Promise<ReplyIntent | undefined>;
+  /** Stores the intent unless one with its token exists; resolves with the stored one. */
+  putReplyIntent(intent: ReplyIntent): Promise<ReplyIntent>;
+}

@@ -24,6 +24,8 @@ import type {
   MailboxDirectory,
   MailboxOwner,
   ProviderKind,
+  ReplyIntent,
+  ReplyIntentStore,
   RequesterLink,
   RetentionRepository,
   StoredItemRef,
@@ -37,7 +39,7 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI
 const BATCH_LIMIT = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 
-export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository, MailboxDirectory {
+export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository, MailboxDirectory, ReplyIntentStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -89,6 +91,24 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  // ── reply intents ──────────────────────────────────────────────────────────
+  async getReplyIntent(tenantId: string, ticketId: string, token: string): Promise<ReplyIntent | undefined> {
+    return this.get<ReplyIntent>(k.ticketPk(tenantId, ticketId), k.replyIntentSk(token));
+  }
+
+  async putReplyIntent(intent: ReplyIntent): Promise<ReplyIntent> {
+    try {
+      await this.put(
+        { PK: k.ticketPk(intent.tenantId, intent.ticketId), SK: k.replyIntentSk(intent.token), MBX: k.mbx(intent.tenantId, intent.mailboxId), entity: 'reply-intent', ...intent },
+        'attribute_not_exists(PK)',
+      );
+      return intent;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.getReplyIntent(intent.tenantId, intent.ticketId, intent.token)) ?? intent;
     }
   }
 

@@ -9,6 +9,7 @@
 //   provider id     T#t#MB#m#PID#hmac                   CLAIM
 //   requester link  T#t#RQ#hmac                         M#message
 //   suppressed      T#t#MB#m#SUP                        M#message
+//   reply intent    T#t#K#ticket                        R#token            (Graph drafts on their way out)
 //   provider addr.  DIR#provider#hmac                   MAILBOX            (service-wide: a push names only the address)
 // A connected provider mailbox sits in GSI1 CONNECTED#provider / t#m, which renewals and the safety sync walk.
 // Every item of a mailbox carries MBX = T#t#MB#m (GSI4), which the purge walks.
@@ -45,3 +46,4 @@ export const restrictionsPk = (t: string) => `${tenantPk(t)}#RESTRICTED`;
 export const directoryPk = (provider: string, hmac: string) => `DIR#${provider}#${hmac}`;
 export const DIRECTORY_SK = 'MAILBOX';
 export const connectedOf = (provider: string) => `CONNECTED#${provider}`;
+export const replyIntentSk = (token: string) => `R#${assertSafeId('reply', token)}`;

@@ -3,7 +3,8 @@
 import { InvalidInput } from '../errors.js';
 import type { MailboxOwner, QueuedJob } from '../ports.js';
 
-export type SyncReason = 'push' | 'safety' | 'connect' | 'continue';
+/** `renew` and `resubscribe` come from Graph's lifecycle notifications: the webhook never calls Graph itself. */
+export type SyncReason = 'push' | 'safety' | 'connect' | 'continue' | 'renew' | 'resubscribe';
 
 export interface SyncJob extends MailboxOwner {
   reason: SyncReason;
@@ -14,7 +15,7 @@ export interface SyncJob extends MailboxOwner {
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const REASONS: readonly SyncReason[] = ['push', 'safety', 'connect', 'continue'];
+const REASONS: readonly SyncReason[] = ['push', 'safety', 'connect', 'continue', 'renew', 'resubscribe'];
 
 export function parseSyncJob(body: string): SyncJob {
   let value: unknown;

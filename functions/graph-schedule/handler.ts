@@ -1,0 +1,7 @@
+// Lambda entry point of the scheduled Graph jobs.
+import { systemClock } from '../../shared/adapters/system/system.js';
+import { composeGraphSync } from '../graph-sync/compose.js';
+import { makeHandler } from './make-handler.js';
+
+const { deps, metrics, settings } = await composeGraphSync(process.env, 'graph-schedule');
+export const handler = makeHandler({ ...deps, clock: systemClock, safetySyncMinutes: settings.safetySyncMinutes, flush: () => metrics.publishStoredMetrics() });

@@ -1,0 +1,6 @@
+// Lambda entry point of the Graph sync worker. The app credential is read once, at cold start.
+import { composeGraphSync } from './compose.js';
+import { makeHandler } from './make-handler.js';
+
+const { deps, metrics } = await composeGraphSync();
+export const handler = makeHandler(deps, metrics);

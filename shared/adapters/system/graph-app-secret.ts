@@ -1,0 +1,27 @@
+// The Entra app's credential for Graph (app-only, after each customer's admin consent), kept in
+// Secrets Manager: preferably a certificate (thumbprint + private key), else a client secret.
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigError } from '../../domain/errors.js';
+import type { GraphAppCredential } from '../graph/microsoft-graph-connector.js';
+
+export interface GraphAppSecret {
+  clientId: string;
+  credential: GraphAppCredential;
+  /** When the certificate expires (ISO), for the alarm 30 days before. */
+  certificateNotAfter?: string;
+}
+
+export async function readGraphAppSecret(client: SecretsManagerClient, secretId: string): Promise<GraphAppSecret> {
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const value = JSON.parse(SecretString ?? '{}') as { clientId?: unknown; clientSecret?: unknown; thumbprintSha256?: unknown; privateKey?: unknown; x5c?: unknown; notAfter?: unknown };
+  if (typeof value.clientId !== 'string' || !value.clientId) throw new ConfigError('the Graph app secret needs "clientId"');
+  if (typeof value.thumbprintSha256 === 'string' && typeof value.privateKey === 'string') {
+    return {
+      clientId: value.clientId,
+      credential: { clientCertificate: { thumbprintSha256: value.thumbprintSha256, privateKey: value.privateKey, ...(typeof value.x5c === 'string' ? { x5c: value.x5c } : {}) } },
+      ...(typeof value.notAfter === 'string' ? { certificateNotAfter: value.notAfter } : {}),
+    };
+  }
+  if (typeof value.clientSecret === 'string' && value.clientSecret) return { clientId: value.clientId, credential: { clientSecret: value.clientSecret } };
+  throw new ConfigError('the Graph app secret needs a certificate ("thumbprintSha256", "privateKey") or a "clientSecret"');
+}

@@ -1,0 +1,112 @@
+// Graph's webhook use-case (change and lifecycle notifications): answer the validation handshake,
+// accept only items that name a known subscription and carry its clientState, enqueue sync jobs,
+// answer 202 well inside Graph's 3 seconds. It never calls Graph.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { queuedSyncJob, type SyncReason } from '../connectors/sync-job.js';
+import type { JobQueue, KeyService, MailboxDirectory, Metrics, TicketRepository } from '../ports.js';
+
+export interface GraphNotifyDeps {
+  directory: MailboxDirectory;
+  repo: Pick<TicketRepository, 'getMailbox'>;
+  keys: Pick<KeyService, 'blindIndex'>;
+  queue: JobQueue;
+  metrics: Metrics;
+}
+
+export interface GraphNotifyRequest {
+  route: 'notifications' | 'lifecycle';
+  validationToken?: string;
+  body: string;
+}
+
+export type GraphNotifyResponse =
+  | { status: 200; contentType: 'text/plain'; body: string }
+  | { status: 202; accepted: number; rejected: number }
+  | { status: 400; reason: string };
+
+interface NotificationItem {
+  subscriptionId?: unknown;
+  clientState?: unknown;
+  changeType?: unknown;
+  resource?: unknown;
+  resourceData?: { id?: unknown };
+  lifecycleEvent?: unknown;
+  subscriptionExpirationDateTime?: unknown;
+}
+
+const LIFECYCLE_REASONS: Record<string, SyncReason> = {
+  // Graph needs the subscription renewed (with a fresh token) or it stops delivering.
+  reauthorizationRequired: 'renew',
+  subscriptionRemoved: 'resubscribe',
+  // Notifications were dropped: a delta round catches up.
+  missed: 'push',
+};
+
+/** The subscription's key in the directory; subscription ids are Graph GUIDs, not personal data. */
+export const subscriptionKey = (subscriptionId: string) => `subscription.${subscriptionId}`;
+
+export async function acceptGraphNotification(deps: GraphNotifyDeps, request: GraphNotifyRequest): Promise<GraphNotifyResponse> {
+  // Graph URL-encodes the token; the framework hands it over decoded, to be echoed as is.
+  if (request.validationToken !== undefined) return { status: 200, contentType: 'text/plain', body: request.validationToken };
+
+  const items = parseItems(request.body);
+  if (!items) return { status: 400, reason: 'not a Graph notification collection' };
+  let accepted = 0;
+  let rejected = 0;
+  for (const item of items) {
+    const job = await jobFor(deps, request.route, item);
+    if (!job) {
+      rejected++;
+      continue;
+    }
+    await deps.queue.enqueue(job);
+    accepted++;
+  }
+  if (accepted) deps.metrics.count('graph.notification_accepted', accepted);
+  if (rejected) deps.metrics.count('graph.notification_rejected', rejected);
+  return { status: 202, accepted, rejected };
+}
+
+function parseItems(body: string): NotificationItem[] | undefined {
+  try {
+    const parsed = JSON.parse(body) as { value?: unknown };
+    if (!Array.isArray(parsed.value) || parsed.value.length > 1000) return undefined;
+    return parsed.value.filter((item): item is NotificationItem => typeof item === 'object' && item !== null);
+  } catch {
+    return undefined;
+  }
+}
+
+async function jobFor(deps: GraphNotifyDeps, route: GraphNotifyRequest['route'], item: NotificationItem) {
+  if (typeof item.subscriptionId !== 'string' || typeof item.clientState !== 'string' || item.subscriptionId.length > 128) return undefined;
+  const owner = await deps.directory.findAddress('graph', subscriptionKey(item.subscriptionId));
+  if (!owner) return undefined;
+  const mailbox = await deps.repo.getMailbox(owner.tenantId, owner.mailboxId);
+  const expected = mailbox?.connection?.subscriptionId === item.subscriptionId ? mailbox.connection.clientStateIndex : undefined;
+  if (!mailbox || mailbox.status === 'disconnected' || !expected) return undefined;
+  const presented = await deps.keys.blindIndex(owner.tenantId, 'graph-client-state', item.clientState);
+  if (!constantTimeEqual(presented, expected)) return undefined;
+
+  const lifecycle = typeof item.lifecycleEvent === 'string' ? item.lifecycleEvent : undefined;
+  if (route === 'lifecycle' || lifecycle) {
+    const reason = lifecycle ? LIFECYCLE_REASONS[lifecycle] : undefined;
+    if (!reason) return undefined;
+    const dedup = sha256(`${item.subscriptionId}\n${lifecycle}\n${String(item.subscriptionExpirationDateTime ?? '')}`);
+    return queuedSyncJob({ ...owner, reason }, dedup);
+  }
+  if (mailbox.status !== 'connected') return undefined;
+  const resourceId = typeof item.resourceData?.id === 'string' ? item.resourceData.id : String(item.resource ?? '');
+  // SQS allows 128 characters: a hash of what makes the notification unique.
+  const dedup = sha256(`${item.subscriptionId}\n${resourceId}\n${String(item.changeType ?? '')}`);
+  return queuedSyncJob({ ...owner, reason: 'push' }, dedup);
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

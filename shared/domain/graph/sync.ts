@@ -1,0 +1,154 @@
+// The Graph sync worker's use-case. One job brings a mailbox up to date with a delta round on its
+// inbox from the stored link (a new bounded round when there is none or Graph forgot it), fetching
+// MIME with at most four requests in flight; the link advances only past messages durably ingested.
+// Lifecycle jobs renew or recreate the subscription first: the webhook never calls Graph itself.
+import type { Readable } from 'node:stream';
+import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
+import { openCredentials } from '../connectors/credentials.js';
+import { runPooled } from '../connectors/pool.js';
+import type { SyncJob } from '../connectors/sync-job.js';
+import { MailboxDisconnected } from '../errors.js';
+import { ingestMessage, type IngestDeps } from '../ingest.js';
+import type { MailboxRecord, ProviderConnection } from '../model.js';
+import type { MailboxDirectory, Metrics } from '../ports.js';
+import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
+import { subscribe } from './lifecycle.js';
+import type { GraphApi, GraphConnector, GraphMessageRef, GraphSettings } from './ports.js';
+
+/** Graph throttles a mailbox beyond four concurrent requests (Outlook's limit per app and mailbox). */
+export const MAX_IN_FLIGHT_PER_MAILBOX = 4;
+
+export interface GraphSyncDeps extends IngestDeps {
+  graph: GraphConnector;
+  directory: MailboxDirectory;
+  metrics: Metrics;
+  settings: GraphSettings;
+  backoff?: BackoffPolicy;
+  sleep?: Sleep;
+}
+
+export interface GraphSyncReport {
+  outcome: 'synced' | 'skipped' | 'reauthorization_required';
+  mode?: 'delta' | 'full';
+  ingested: number;
+  added: number;
+  vanished: number;
+}
+
+export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob): Promise<GraphSyncReport> {
+  const report: GraphSyncReport = { outcome: 'skipped', ingested: 0, added: 0, vanished: 0 };
+  const mailbox = await deps.repo.getMailbox(job.tenantId, job.mailboxId);
+  if (!mailbox || mailbox.provider !== 'graph' || mailbox.status !== 'connected' || !mailbox.connection) return report;
+  const connection = mailbox.connection;
+  const save = async (patch: Partial<ProviderConnection>) => {
+    Object.assign(connection, patch);
+    if (!(await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, patch))) {
+      throw new MailboxDisconnected(`mailbox ${mailbox.mailboxId} was disconnected during its sync`);
+    }
+  };
+  try {
+    const remainingMs = Date.parse(connection.throttledUntil ?? '') - deps.clock.now().getTime();
+    if (remainingMs > 0) throw new ProviderThrottled('Graph asked us to wait', Math.ceil(remainingMs / 1000));
+    const credentials = await openCredentials(deps.keys, mailbox, connection.sealedCredentials);
+    if (!credentials.azureTenantId || !credentials.userId) throw new ReauthorizationRequired('the mailbox has no Microsoft tenant or user');
+    const api = deps.graph.open({ azureTenantId: credentials.azureTenantId, userId: credentials.userId });
+    const call = <T>(request: () => Promise<T>) => withBackoff(request, deps.backoff ?? DEFAULT_BACKOFF, deps.sleep ?? realSleep);
+
+    if (job.reason === 'renew' && connection.subscriptionId) {
+      const expiresAt = new Date(deps.clock.now().getTime() + deps.settings.subscriptionMinutes * 60_000);
+      const renewed = await call(() => api.renewSubscription(connection.subscriptionId as string, expiresAt));
+      await save({ watchExpiresAt: renewed.toISOString() });
+      report.outcome = 'synced';
+      return report;
+    }
+    if (job.reason === 'resubscribe') await subscribe({ ...deps }, mailbox, api, save);
+
+    await deltaSync(deps, mailbox, api, call, save, report);
+    await save({ lastSyncedAt: deps.clock.now().toISOString(), ...(report.added ? { lastChangeAt: deps.clock.now().toISOString() } : {}) });
+    report.outcome = 'synced';
+    return report;
+  } catch (error) {
+    if (error instanceof MailboxDisconnected) return report;
+    if (error instanceof ReauthorizationRequired) {
+      deps.metrics.count('graph.reauthorization_required');
+      await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { lastIssue: { code: 'auth_failed', at: deps.clock.now().toISOString() } }, 'reauthorization_required');
+      return { ...report, outcome: 'reauthorization_required' };
+    }
+    if (error instanceof ProviderThrottled) {
+      deps.metrics.count('graph.throttled');
+      if (error.retryAfterSeconds !== undefined) {
+        const until = new Date(deps.clock.now().getTime() + error.retryAfterSeconds * 1000).toISOString();
+        await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { throttledUntil: until });
+      }
+    }
+    throw error;
+  }
+}
+
+type Call = <T>(request: () => Promise<T>) => Promise<T>;
+
+async function deltaSync(
+  deps: GraphSyncDeps,
+  mailbox: MailboxRecord,
+  api: GraphApi,
+  call: Call,
+  save: (patch: Partial<ProviderConnection>) => Promise<void>,
+  report: GraphSyncReport,
+): Promise<void> {
+  const since = () => new Date(deps.clock.now().getTime() - deps.settings.fullSyncDays * 24 * 3600 * 1000);
+  const stored = mailbox.connection?.cursor;
+  report.mode = stored ? 'delta' : 'full';
+  try {
+    await deltaRound(deps, mailbox, api, call, save, report, stored ? { link: stored } : { since: since() });
+  } catch (error) {
+    if (!(error instanceof CursorExpired)) throw error;
+    // Graph forgot the round's state: start a new bounded round; ingest idempotency absorbs the overlap.
+    deps.metrics.count('graph.delta_expired');
+    report.mode = 'full';
+    await save({ lastIssue: { code: 'delta_expired', at: deps.clock.now().toISOString() } });
+    await deltaRound(deps, mailbox, api, call, save, report, { since: since() });
+  }
+}
+
+async function deltaRound(
+  deps: GraphSyncDeps,
+  mailbox: MailboxRecord,
+  api: GraphApi,
+  call: Call,
+  save: (patch: Partial<ProviderConnection>) => Promise<void>,
+  report: GraphSyncReport,
+  start: { link: string } | { since: Date },
+): Promise<void> {
+  let from = start;
+  for (;;) {
+    const page = await call(() => api.delta(from));
+    await runPooled(page.messages, MAX_IN_FLIGHT_PER_MAILBOX, (ref) => ingestOne(deps, mailbox, api, call, ref, report));
+    const link = page.nextLink ?? page.deltaLink;
+    if (!link) return;
+    await save({ cursor: link });
+    if (!page.nextLink) return;
+    from = { link: page.nextLink };
+  }
+}
+
+async function ingestOne(deps: GraphSyncDeps, mailbox: MailboxRecord, api: GraphApi, call: Call, ref: GraphMessageRef, report: GraphSyncReport): Promise<void> {
+  let mime: Readable;
+  try {
+    mime = await call(() => api.getMime(ref.id));
+  } catch (error) {
+    if (!(error instanceof ProviderNotFound)) throw error;
+    report.vanished++;
+    deps.metrics.count('graph.message_vanished');
+    return;
+  }
+  const result = await ingestMessage(deps, mime, {
+    tenantId: mailbox.tenantId,
+    mailboxId: mailbox.mailboxId,
+    providerMessageId: ref.id,
+    ...(ref.conversationId ? { providerThreadId: ref.conversationId } : {}),
+    receivedAt: deps.clock.now(),
+    mailbox,
+  });
+  report.ingested++;
+  if (result.status !== 'duplicate') report.added++;
+}

@@ -1,0 +1,363 @@
+// The Microsoft 365 connector end to end on real parts: the real msal-node and
+// @microsoft/microsoft-graph-client against the fake identity platform and fake Graph (Microsoft's
+// wire format, TLS with a test CA), Graph's notifications posted to our real webhook handler, the
+// SQS FIFO queue on fauxqs with a Lambda-style poller, tickets on dynalite and s3rver.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { simpleParser } from 'mailparser';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handleGraphWebhook } from '../../functions/graph-notify/make-handler.js';
+import { makeHandler as makeGraphSyncHandler, type GraphSyncHandlerDeps } from '../../functions/graph-sync/make-handler.js';
+import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
+import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { MicrosoftGraphConnector } from '../../shared/adapters/graph/microsoft-graph-connector.js';
+import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
+import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
+import { enqueueSafetySyncs } from '../../shared/domain/gmail/lifecycle.js';
+import { connectGraphMailbox, releaseGraphMailbox, renewGraphSubscriptions } from '../../shared/domain/graph/lifecycle.js';
+import type { GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
+import { DEFAULT_GRAPH_SETTINGS, type GraphSettings } from '../../shared/domain/graph/ports.js';
+import { sendGraphReply, type GraphReplyDeps } from '../../shared/domain/graph/reply.js';
+import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
+import { disconnectMailbox } from '../../shared/domain/retention.js';
+import { ensureTable } from '../../shared/local/dynalite.js';
+import { startLocalQueues, type LocalQueues } from '../../shared/local/queues.js';
+import { SqsPoller } from '../../shared/local/sqs-poller.js';
+import { FakeGraph } from '../../shared/sandbox/fake-graph.js';
+import { CaTrustingNetworkModule, FakeIdentity, trustCaInProcess } from '../../shared/sandbox/fake-identity.js';
+import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
+import { EicarScanner, SequentialIds } from '../support/memory.js';
+
+const TENANT = 'contoso';
+const ADDRESS = 'support@contoso.example';
+const AZURE_TENANT = randomUUID();
+const CLIENT_ID = randomUUID();
+const CLIENT_SECRET = randomBytes(24).toString('base64url');
+
+let storage: LocalStorage;
+let queues: LocalQueues;
+let identity: FakeIdentity;
+let graph: FakeGraph;
+let webhook: Server;
+let webhookUrl = '';
+/** Every notification body Graph posted, for replaying one as a duplicate. */
+const posted: string[] = [];
+let tableNo = 0;
+
+interface World {
+  repo: DynamoDbTicketRepository;
+  metrics: CountingMetrics;
+  sync: GraphSyncHandlerDeps;
+  notify: GraphNotifyDeps;
+  reply: GraphReplyDeps;
+  poller: SqsPoller;
+  mailboxId: string;
+}
+let world: World;
+
+/** Routes Graph's posts to the same handler the Lambda runs, answering as API Gateway would. */
+async function startWebhook(): Promise<void> {
+  webhook = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const validationToken = url.searchParams.get('validationToken');
+      if (validationToken === null) posted.push(Buffer.concat(chunks).toString('utf8'));
+      void handleGraphWebhook(world.notify)({
+        rawPath: url.pathname,
+        body: Buffer.concat(chunks).toString('utf8'),
+        isBase64Encoded: false,
+        queryStringParameters: validationToken === null ? {} : { validationToken },
+      }).then(
+        (result) => res.writeHead(result.statusCode ?? 500, result.headers as Record<string, string> | undefined).end(result.body ?? ''),
+        () => res.writeHead(500).end(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  storage = await startLocalStorage('graph');
+  queues = await startLocalQueues({ queues: [{ name: 'graph-sync', visibilityTimeoutSeconds: 2, maxReceiveCount: 6 }] });
+  identity = new FakeIdentity();
+  await identity.start();
+  identity.registerApp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tenants: [AZURE_TENANT] });
+  // The Graph SDK uses global fetch, which takes no CA option; msal gets its own network module.
+  trustCaInProcess(identity.caCertPem);
+  await startWebhook();
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => webhook.close(() => resolve()));
+  await identity.stop();
+  await queues.stop();
+  await storage.stop();
+});
+
+function silentMetrics() {
+  return { publishStoredMetrics: () => undefined, addMetric: () => undefined } as unknown as Parameters<typeof makeGraphSyncHandler>[1];
+}
+
+beforeEach(async () => {
+  graph = new FakeGraph({ identity, tenantId: AZURE_TENANT });
+  await graph.start();
+  graph.addMailbox(ADDRESS, { displayName: 'Contoso Support' });
+  identity.grantConsent(AZURE_TENANT, CLIENT_ID);
+
+  const tableName = `graph-${++tableNo}`;
+  await ensureTable(storage.client, tableName);
+  const repo = new DynamoDbTicketRepository(storage.client, tableName);
+  const metrics = new CountingMetrics();
+  const keys = new LocalKeyService({ keyDir: join(storage.dir, 'keys') });
+  const { queueUrl } = queues.urls['graph-sync']!;
+  const queue = new SqsJobQueue(queues.client, queueUrl);
+  const settings: GraphSettings = {
+    ...DEFAULT_GRAPH_SETTINGS,
+    notificationUrl: `${webhookUrl}/webhooks/graph`,
+    lifecycleNotificationUrl: `${webhookUrl}/webhooks/graph/lifecycle`,
+  };
+  const connector = new MicrosoftGraphConnector({
+    clientId: CLIENT_ID,
+    credential: { clientSecret: CLIENT_SECRET },
+    graphBaseUrl: graph.origin,
+    authorityHost: identity.url,
+    authorityMetadata: (tenant) => identity.authorityMetadata(tenant),
+    cloudDiscoveryMetadata: identity.cloudDiscoveryMetadata(AZURE_TENANT),
+    networkClient: new CaTrustingNetworkModule(identity.caCertPem),
+    pageSize: 5,
+  });
+  const sync: GraphSyncHandlerDeps = {
+    repo,
+    blobs: storage.blobs(),
+    keys,
+    scanner: new EicarScanner(),
+    clock: { now: () => new Date() },
+    ids: new SequentialIds(),
+    limits: DEFAULT_LIMITS,
+    graph: connector,
+    directory: repo,
+    metrics,
+    settings,
+    backoff: { attempts: 3, baseMs: 50, capMs: 500, maxInlineWaitMs: 300 },
+    queue,
+    deferral: new SqsJobDeferral(queues.client, queueUrl),
+    maxReceiveCount: 6,
+  };
+  const notify: GraphNotifyDeps = { directory: repo, repo, keys, queue, metrics };
+  const poller = new SqsPoller({ client: queues.client, queueUrl, handler: makeGraphSyncHandler(sync, silentMetrics()), waitTimeSeconds: 1 });
+  world = { repo, metrics, sync, notify, reply: { ...sync, audit: new DynamoDbAuditLog(storage.client, tableName), intents: repo }, poller, mailboxId: `m365-${tableNo}` };
+  await connectGraphMailbox({ ...sync }, { tenantId: TENANT, mailboxId: world.mailboxId }, { azureTenantId: AZURE_TENANT, address: ADDRESS });
+  await poller.start();
+});
+
+afterEach(async () => {
+  await world.poller.stop();
+  await graph.stop();
+  expect(graph.errors).toEqual([]);
+});
+
+function mail(id: string, options: { subject?: string; inReplyTo?: string } = {}): Buffer {
+  return Buffer.from(
+    [
+      'From: Dana Customer <dana@customer.example>',
+      `To: ${ADDRESS}`,
+      `Subject: ${options.subject ?? `question ${id}`}`,
+      `Message-ID: <${id}@customer.example>`,
+      ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}>`] : []),
+      'Date: Tue, 01 Dec 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `body of ${id}`,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+const tickets = () => world.repo.listTickets(TENANT, world.mailboxId);
+const drain = async () => {
+  await graph.idle();
+  await world.poller.drain({ timeoutMs: 30_000 });
+};
+const subscription = () => graph.subscriptions(ADDRESS)[0]!;
+
+async function post(path: string, body: unknown, query = ''): Promise<{ status: number; text: string; type: string | null }> {
+  const response = await fetch(`${webhookUrl}${path}${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') };
+}
+
+async function queueDepth(): Promise<number> {
+  const { Attributes } = await queues.client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queues.urls['graph-sync']!.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+describe('webhook', () => {
+  it('answers the validation handshake on both routes with the decoded token as text/plain', async () => {
+    const token = 'Validation: Token with spaces & symbols +/=?';
+    for (const path of ['/webhooks/graph', '/webhooks/graph/lifecycle']) {
+      const answer = await post(path, {}, `?validationToken=${encodeURIComponent(token)}`);
+      expect(answer).toMatchObject({ status: 200, text: token });
+      expect(answer.type).toMatch(/^text\/plain/);
+    }
+    // Graph itself validated both URLs before creating the subscription on connect.
+    expect(graph.validations.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('enqueues nothing for an unknown subscription or a wrong clientState, and rejects malformed bodies', async () => {
+    await world.poller.stop();
+    const sub = subscription();
+    const item = { subscriptionId: sub.id, changeType: 'created', resource: 'x', resourceData: { id: 'AAMk1' }, tenantId: AZURE_TENANT };
+    expect((await post('/webhooks/graph', { value: [{ ...item, clientState: 'guessed' }] })).status).toBe(202);
+    expect((await post('/webhooks/graph', { value: [{ ...item, subscriptionId: randomUUID(), clientState: 'x' }] })).status).toBe(202);
+    expect((await post('/webhooks/graph/lifecycle', { value: [{ subscriptionId: sub.id, clientState: 'guessed', lifecycleEvent: 'subscriptionRemoved' }] })).status).toBe(202);
+    expect((await post('/webhooks/graph', 'not a collection')).status).toBe(400);
+    expect(await queueDepth()).toBe(0);
+    expect(world.metrics.get('graph.notification_rejected')).toBe(3);
+  });
+});
+
+describe('sync', () => {
+  it('turns a notified message into a ticket, and the same notification 100 times into one ticket', async () => {
+    posted.length = 0;
+    graph.deliver(ADDRESS, mail('first'));
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+    const notification = posted.find((body) => body.includes('"created"'));
+    expect(notification).toBeDefined();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post('/webhooks/graph', JSON.parse(notification!))));
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+    expect(graph.count('GET', '/$value')).toBe(1);
+  });
+
+  it('catches a lost notification with the safety sync (delta)', async () => {
+    graph.dropNotifications(ADDRESS, true);
+    graph.deliver(ADDRESS, mail('lost'));
+    await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: { now: () => new Date() } }, 'graph', 15);
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.cursor).toMatch(/delta/i);
+  });
+
+  it('keeps a moved message as one ticket: immutable ids survive the move', async () => {
+    const delivered = graph.deliver(ADDRESS, mail('moving'));
+    await drain();
+    graph.move(ADDRESS, delivered.id, 'archive');
+    graph.move(ADDRESS, delivered.id, 'inbox');
+    await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: { now: () => new Date(Date.now() + 3_600_000) } }, 'graph', 15);
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+    const [ticket] = await tickets();
+    expect(await world.repo.listMessages(TENANT, ticket!.ticketId)).toHaveLength(1);
+  });
+
+  it('restarts a bounded round when Graph forgot the delta state, without duplicates', async () => {
+    graph.deliver(ADDRESS, mail('before'));
+    await drain();
+    graph.expireDeltaTokens(ADDRESS);
+    graph.deliver(ADDRESS, mail('after'));
+    await drain();
+    expect(await tickets()).toHaveLength(2);
+    expect(world.metrics.get('graph.delta_expired')).toBe(1);
+  });
+
+  it('handles lifecycle events: renews on reauthorizationRequired, resubscribes when removed, catches up when missed', async () => {
+    const first = subscription();
+    await graph.sendLifecycle(first.id, 'reauthorizationRequired');
+    await drain();
+    expect(graph.count('PATCH', '/subscriptions/')).toBe(1);
+
+    await graph.sendLifecycle(first.id, 'subscriptionRemoved');
+    await drain();
+    const second = subscription();
+    expect(second.id).not.toBe(first.id);
+    // The new subscription delivers: its clientState is the one our webhook now expects.
+    graph.deliver(ADDRESS, mail('after-resubscribe'));
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+
+    graph.dropNotifications(ADDRESS, true);
+    graph.deliver(ADDRESS, mail('missed-one'));
+    graph.dropNotifications(ADDRESS, false);
+    await graph.sendLifecycle(second.id, 'missed');
+    await drain();
+    expect(await tickets()).toHaveLength(2);
+  });
+
+  it('keeps at most 4 requests in flight for the mailbox through a 429 storm, and every message arrives', async () => {
+    graph.latencyMs = 20;
+    graph.dropNotifications(ADDRESS, true);
+    for (let i = 0; i < 20; i++) graph.deliver(ADDRESS, mail(`storm-${i}`));
+    graph.dropNotifications(ADDRESS, false);
+    graph.injectFaults({ method: 'GET', pathIncludes: '/$value' }, Array.from({ length: 5 }, () => ({ status: 429, retryAfterSeconds: 1 })));
+    await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: { now: () => new Date() } }, 'graph', 15);
+    await drain();
+    expect(await tickets()).toHaveLength(20);
+    expect(graph.maxInFlight(ADDRESS)).toBeLessThanOrEqual(4);
+    expect(graph.maxInFlight(ADDRESS)).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('marks the mailbox reauthorization_required when the admin consent is revoked, without a retry storm', async () => {
+    identity.revokeConsent(AZURE_TENANT, CLIENT_ID);
+    graph.deliver(ADDRESS, mail('no-consent'));
+    await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: { now: () => new Date() } }, 'graph', 15);
+    await drain();
+    const mailbox = await world.repo.getMailbox(TENANT, world.mailboxId);
+    expect(mailbox?.status).toBe('reauthorization_required');
+    expect(world.metrics.get('graph.reauthorization_required')).toBe(1);
+    expect(identity.countTokenRequests({ tenant: AZURE_TENANT, outcome: 'error' })).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('replies and lifecycle', () => {
+  const agent = { actor: 'agent:9', reason: 'answering' };
+
+  it('replies in the thread, records the sent Message-ID, threads the answer, and a retry sends once', async () => {
+    graph.deliver(ADDRESS, mail('ask', { subject: 'Invoice missing' }));
+    await drain();
+    const [ticket] = await tickets();
+    const request = { tenantId: TENANT, ticketId: ticket!.ticketId, text: 'Attached is your invoice.', accessor: agent };
+    const result = await sendGraphReply(world.reply, request);
+    expect(result.status).toBe('sent');
+    const sent = graph.sent(ADDRESS);
+    expect(sent).toHaveLength(1);
+    const parsed = await simpleParser(sent[0]!.raw);
+    expect(parsed.inReplyTo).toBe('<ask@customer.example>');
+    expect(parsed.headers.get('x-mail2ticket-loop')).toBe('reply');
+    expect(`<${result.internetMessageId}>`).toBe(parsed.messageId);
+
+    const again = await sendGraphReply(world.reply, request);
+    expect(again.status).toBe('already_sent');
+    expect(graph.sent(ADDRESS)).toHaveLength(1);
+
+    graph.deliver(ADDRESS, mail('answer', { subject: 'RE: Invoice missing', inReplyTo: result.internetMessageId }), { conversationId: randomUUID() });
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+    expect((await world.repo.listMessages(TENANT, ticket!.ticketId)).map((m) => m.direction).sort()).toEqual(['inbound', 'inbound', 'outbound']);
+  });
+
+  it('renews subscriptions that lapse soon, and on disconnect deletes the subscription and forgets the address', async () => {
+    const lifecycle = { ...world.sync, settings: { ...world.sync.settings, renewBeforeMinutes: 20_000 } };
+    expect(await renewGraphSubscriptions(lifecycle)).toEqual({ renewed: 1, reauthorizationRequired: 0, failed: 0 });
+    await disconnectMailbox(
+      { repo: world.repo, retention: world.repo, blobs: world.sync.blobs, clock: world.sync.clock, releaseProvider: (m) => releaseGraphMailbox(world.sync, m) },
+      TENANT,
+      world.mailboxId,
+    );
+    expect(graph.subscriptions(ADDRESS)).toHaveLength(0);
+    await world.poller.stop();
+    graph.deliver(ADDRESS, mail('after-disconnect'));
+    await graph.idle();
+    expect(await queueDepth()).toBe(0);
+    await expect(connectGraphMailbox({ ...world.sync }, { tenantId: 'other', mailboxId: 'x' }, { azureTenantId: AZURE_TENANT, address: ADDRESS })).resolves.toMatchObject({ status: 'connected' });
+  });
+});
