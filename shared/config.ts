@@ -69,6 +69,11 @@ export function loadLimits(env: Env): IngestLimits {
   return limits;
 }
 
+/** A variable that must be set; the error names it. */
+export function requireEnv(env: Env, name: string): string {
+  return required(env, name);
+}
+
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(`${name} is required`);

@@ -6,22 +6,17 @@ import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-q
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { readOAuthClientSecret, SecretsManagerClient } from '../../shared/adapters/system/secrets.js';
 import type { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
-import { loadGmailSettings, type GmailWorkerSettings } from '../../shared/config.js';
+import { loadGmailSettings, type GmailWorkerSettings, requireEnv } from '../../shared/config.js';
 import { composeIngestDeps } from '../ingest/compose.js';
 import type { GmailSyncHandlerDeps } from './make-handler.js';
 
 type Env = Record<string, string | undefined>;
 
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
 
 export async function composeGmailSync(env: Env = process.env, serviceName = 'gmail-sync'): Promise<{ deps: GmailSyncHandlerDeps; metrics: Metrics; settings: GmailWorkerSettings; directory: DynamoDbTicketRepository }> {
-  const region = required(env, 'AWS_REGION');
+  const region = requireEnv(env, 'AWS_REGION');
   const settings = loadGmailSettings(env);
-  const secret = await readOAuthClientSecret(new SecretsManagerClient({ region }), required(env, 'GOOGLE_OAUTH_SECRET_ARN'));
+  const secret = await readOAuthClientSecret(new SecretsManagerClient({ region }), requireEnv(env, 'GOOGLE_OAUTH_SECRET_ARN'));
   const sqs = new SQSClient({ region });
   const metrics = new Metrics({ namespace: 'mail2ticket', serviceName });
   const ingest = composeIngestDeps(env);
@@ -34,8 +29,8 @@ export async function composeGmailSync(env: Env = process.env, serviceName = 'gm
       gmail: new GoogleGmailConnector(secret),
       metrics: new PowertoolsMetrics(metrics),
       settings,
-      queue: new SqsJobQueue(sqs, required(env, 'SYNC_QUEUE_URL')),
-      deferral: new SqsJobDeferral(sqs, required(env, 'SYNC_QUEUE_URL')),
+      queue: new SqsJobQueue(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
+      deferral: new SqsJobDeferral(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
       maxReceiveCount: settings.maxReceiveCount,
     },
   };

@@ -7,17 +7,13 @@ import { KmsBlindIndex } from '../../shared/adapters/crypto/kms-blind-index.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
+import { requireEnv } from '../../shared/config.js';
 import type { GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
 
-function required(env: Record<string, string | undefined>, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
 
 export function composeGraphNotify(env: Record<string, string | undefined> = process.env): { deps: GraphNotifyDeps; metrics: Metrics } {
-  const region = required(env, 'AWS_REGION');
-  const repo = new DynamoDbTicketRepository(new DynamoDBClient({ region }), required(env, 'TABLE_NAME'));
+  const region = requireEnv(env, 'AWS_REGION');
+  const repo = new DynamoDbTicketRepository(new DynamoDBClient({ region }), requireEnv(env, 'TABLE_NAME'));
   const metrics = new Metrics({ namespace: 'mail2ticket', serviceName: 'graph-notify' });
   return {
     metrics,
@@ -25,7 +21,7 @@ export function composeGraphNotify(env: Record<string, string | undefined> = pro
       directory: repo,
       repo,
       keys: new KmsBlindIndex({ kms: new KMSClient({ region }), ...(env.TENANT_KEY_ALIAS_PREFIX?.trim() ? { aliasPrefix: env.TENANT_KEY_ALIAS_PREFIX.trim() } : {}) }),
-      queue: new SqsJobQueue(new SQSClient({ region }), required(env, 'SYNC_QUEUE_URL')),
+      queue: new SqsJobQueue(new SQSClient({ region }), requireEnv(env, 'SYNC_QUEUE_URL')),
       metrics: new PowertoolsMetrics(metrics),
     },
   };

@@ -7,25 +7,20 @@ import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-q
 import { readGraphAppSecret } from '../../shared/adapters/system/graph-app-secret.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { SecretsManagerClient } from '../../shared/adapters/system/secrets.js';
-import { loadGraphSettings, type GraphWorkerSettings } from '../../shared/config.js';
+import { loadGraphSettings, type GraphWorkerSettings, requireEnv } from '../../shared/config.js';
 import { composeIngestDeps } from '../ingest/compose.js';
 import type { GraphSyncHandlerDeps } from './make-handler.js';
 
 type Env = Record<string, string | undefined>;
 
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
 
 export async function composeGraphSync(
   env: Env = process.env,
   serviceName = 'graph-sync',
 ): Promise<{ deps: GraphSyncHandlerDeps; metrics: Metrics; settings: GraphWorkerSettings; repo: DynamoDbTicketRepository }> {
-  const region = required(env, 'AWS_REGION');
+  const region = requireEnv(env, 'AWS_REGION');
   const settings = loadGraphSettings(env);
-  const secret = await readGraphAppSecret(new SecretsManagerClient({ region }), required(env, 'GRAPH_APP_SECRET_ARN'));
+  const secret = await readGraphAppSecret(new SecretsManagerClient({ region }), requireEnv(env, 'GRAPH_APP_SECRET_ARN'));
   const sqs = new SQSClient({ region });
   const metrics = new Metrics({ namespace: 'mail2ticket', serviceName });
   const ingest = composeIngestDeps(env);
@@ -39,8 +34,8 @@ export async function composeGraphSync(
       directory: ingest.repo,
       metrics: new PowertoolsMetrics(metrics),
       settings,
-      queue: new SqsJobQueue(sqs, required(env, 'SYNC_QUEUE_URL')),
-      deferral: new SqsJobDeferral(sqs, required(env, 'SYNC_QUEUE_URL')),
+      queue: new SqsJobQueue(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
+      deferral: new SqsJobDeferral(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
       maxReceiveCount: settings.maxReceiveCount,
     },
   };

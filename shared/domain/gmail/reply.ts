@@ -2,13 +2,13 @@
 // recorded on the ticket with the Message-ID Gmail actually stored, so the customer's answer
 // threads. Sending is idempotent: the reply's Message-ID is derived from the ticket, the message
 // answered and the text, and a retry first asks Gmail whether that Message-ID was already sent.
-import { createHash } from 'node:crypto';
 import { recordAccess, type Accessor, type AuditDeps } from '../audit.js';
 import { composeReply, replyReferences, replySubject } from '../compose-reply.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { DomainError, NotFound } from '../errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
-import type { MessageFields, MessageRecord } from '../model.js';
+import type { MessageFields } from '../model.js';
+import { latestInbound, replyToken } from '../reply-common.js';
 import { ProviderThrottled } from '../provider-errors.js';
 import { fieldsContext, unseal } from '../sealed-fields.js';
 import { assertMailboxReadable } from '../tickets.js';
@@ -58,7 +58,7 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
   const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
   const api = deps.gmail.open(credentials);
   const domain = credentials.address.split('@')[1] ?? 'mail2ticket.invalid';
-  const messageId = `${replyToken(ticketId, answered.messageId, request.text, request.html)}@${domain}`;
+  const messageId = `reply.${replyToken(ticketId, answered.messageId, request.text, request.html)}@${domain}`;
 
   let status: ReplyResult['status'] = 'already_sent';
   let sent = await findSent(api, messageId);
@@ -92,14 +92,7 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
   return { status, ticketId, messageId: recorded.messageId, internetMessageId: recorded.internetMessageId, providerMessageId: sent.id };
 }
 
-function latestInbound(messages: MessageRecord[]): MessageRecord | undefined {
-  return messages.filter((m) => m.direction === 'inbound').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.messageId.localeCompare(b.messageId)).at(-1);
-}
 
-/** The same reply to the same message gets the same Message-ID: the key to sending it only once. */
-function replyToken(ticketId: string, answeredId: string, text: string, html: string | undefined): string {
-  return `reply.${createHash('sha256').update(JSON.stringify([ticketId, answeredId, text, html ?? null])).digest('base64url').slice(0, 32)}`;
-}
 
 async function findSent(api: GmailApi, messageId: string): Promise<{ id: string; threadId: string } | undefined> {
   const { messages } = await api.listMessages(`rfc822msgid:${messageId}`);

@@ -3,12 +3,12 @@
 // we add the text and our loop header, send it, and record the sent item — with the
 // internetMessageId Graph gave it — on the ticket. The draft's id is stored before sending: a retry
 // finds the draft sent (or gone) and never sends twice.
-import { createHash } from 'node:crypto';
 import { recordAccess, type Accessor, type AuditDeps } from '../audit.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { DomainError, NotFound } from '../errors.js';
 import { ingestMessage, type IngestDeps } from '../ingest.js';
-import type { MessageFields, MessageRecord } from '../model.js';
+import type { MessageFields } from '../model.js';
+import { latestInbound, replyToken } from '../reply-common.js';
 import type { ReplyIntentStore } from '../ports.js';
 import { ProviderThrottled } from '../provider-errors.js';
 import { LOOP_HEADER } from '../robots.js';
@@ -91,13 +91,7 @@ export async function sendGraphReply(deps: GraphReplyDeps, request: GraphReplyRe
   return { status, ticketId, messageId: recorded.messageId, internetMessageId: recorded.internetMessageId, providerMessageId: intent.draftId };
 }
 
-function latestInbound(messages: MessageRecord[]): MessageRecord | undefined {
-  return messages.filter((m) => m.direction === 'inbound').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.messageId.localeCompare(b.messageId)).at(-1);
-}
 
-function replyToken(ticketId: string, answeredId: string, text: string, html: string | undefined): string {
-  return createHash('sha256').update(JSON.stringify([ticketId, answeredId, text, html ?? null])).digest('base64url').slice(0, 32);
-}
 
 /** A lost answer to send may hide a sent draft: look before failing the attempt. */
 async function sendOnce(api: GraphApi, draftId: string): Promise<void> {
