@@ -58,6 +58,12 @@ export function text(options: { readonly pattern: RegExp; readonly expected: str
   };
 }
 
+/** Google's names, checked here at synth and by CloudFormation when they come as parameters. */
+export const GOOGLE_SERVICE_ACCOUNT = /^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]*\.gserviceaccount\.com$/;
+export const PUBSUB_TOPIC = /^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/topics\/[A-Za-z][-\w.~+%]{2,254}$/;
+export const GOOGLE_SERVICE_ACCOUNT_EXPECTED = 'a Google service account e-mail, e.g. gmail-push@my-project.iam.gserviceaccount.com';
+export const PUBSUB_TOPIC_EXPECTED = 'projects/<project>/topics/<topic>';
+
 /** Every context key the app reads. Later issues add theirs here (see `text` for strings). */
 const CONTEXT = {
   /** Days from disconnect until every item and object of a mailbox is gone (≤ 30: the promise). */
@@ -66,6 +72,29 @@ const CONTEXT = {
   backupRetentionDays: integer({ min: 1, max: 365, fallback: 365 }),
   /** Receives before an ingest job goes to the dead-letter queue. */
   maxReceiveCount: integer({ min: 1, max: 100, fallback: 5 }),
+
+  /**
+   * The audience of the Gmail push subscription's OIDC token. Unset: the webhook's own URL, which is
+   * what Pub/Sub uses when the subscription names no audience.
+   */
+  gmailPushAudience: text({ pattern: /^https:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/, expected: 'an https URL without query or fragment' }),
+  /**
+   * The service account the push subscription authenticates as. Unset: the stack takes it as the
+   * CloudFormation parameter GmailPushServiceAccount, which a deploy cannot leave out.
+   */
+  gmailPushServiceAccount: text({ pattern: GOOGLE_SERVICE_ACCOUNT, expected: GOOGLE_SERVICE_ACCOUNT_EXPECTED }),
+  /** The Pub/Sub topic Gmail watches publish to. Unset: the CloudFormation parameter GmailTopic. */
+  gmailTopic: text({ pattern: PUBSUB_TOPIC, expected: PUBSUB_TOPIC_EXPECTED }),
+  /** Days of inbox a first (or history-expired) sync reads. */
+  gmailFullSyncDays: integer({ min: 1, max: 30, fallback: 7 }),
+  /** Minutes between safety syncs: a lost push is caught within one interval. */
+  gmailSafetySyncMinutes: integer({ min: 5, max: 60, fallback: 15 }),
+  /** Receives before a Gmail sync job is dead-lettered (≥ 3: a throttled job first waits, then hands over). */
+  gmailSyncMaxReceiveCount: integer({ min: 3, max: 100, fallback: 8 }),
+  /** Steady requests per second the webhook API accepts (default stage throttling). */
+  webhookRateLimit: integer({ min: 1, max: 10_000, fallback: 50 }),
+  /** Burst the webhook API accepts above the steady rate. */
+  webhookBurstLimit: integer({ min: 1, max: 5_000, fallback: 100 }),
 } satisfies Record<string, ContextValue<unknown>>;
 
 type Spec = Record<string, ContextValue<unknown>>;

@@ -4,6 +4,7 @@
 import { Validations, type CfnResource, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { AttachmentStore } from './constructs/attachment-store.js';
+import type { GmailConnector } from './constructs/gmail-connector.js';
 import type { MailIngest } from './constructs/mail-ingest.js';
 import type { Retention } from './constructs/retention.js';
 
@@ -22,20 +23,35 @@ function child(scope: IConstruct, id: string): IConstruct {
   return found;
 }
 
-export function acknowledgeFindings(stack: Stack, parts: { objects: AttachmentStore; ingest: MailIngest; retention: Retention }): void {
-  const { objects, ingest, retention } = parts;
+export function acknowledgeFindings(stack: Stack, parts: { objects: AttachmentStore; ingest: MailIngest; retention: Retention; gmail: GmailConnector }): void {
+  const { objects, ingest, retention, gmail } = parts;
   const bucketObjects = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(objects.bucket.node.defaultChild as CfnResource)}.Arn>/*]`;
-  const workerPolicy = child(ingest.worker.role ?? ingest.worker, 'DefaultPolicy');
+  const tenantKeys = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]';
 
+  // The ingest worker and the Gmail sync worker both run ingestMessage, with the same grants.
+  for (const role of [ingest.worker.role, gmail.worker.role]) {
+    if (!role) throw new Error('an ingesting worker has no role to acknowledge findings on');
+    const workerPolicy = child(role, 'DefaultPolicy');
+    acknowledge(
+      workerPolicy,
+      bucketObjects,
+      'Object keys are per-tenant ids minted at run time (t/<tenant>/m/<mailbox>/…, intake/…); the grant is limited to object-level calls on this one bucket.',
+    );
+    acknowledge(
+      workerPolicy,
+      tenantKeys,
+      'Per-tenant KMS keys are created at run time, so no ARN exists at synth. Every statement requires kms:ResourceAliases to match alias/mail2ticket/tenant/*, and data-key calls require exactly our encryption context keys (tenant, mailbox, purpose).',
+    );
+  }
   acknowledge(
-    workerPolicy,
-    bucketObjects,
-    'Object keys are per-tenant ids minted at run time (t/<tenant>/m/<mailbox>/…, intake/…); the grant is limited to object-level calls on this one bucket.',
+    child(gmail.scheduled.role, 'DefaultPolicy'),
+    tenantKeys,
+    "The scheduled Gmail jobs open each mailbox's sealed credentials with its tenant's key, created at run time: only kms:Decrypt under exactly our encryption context keys and kms:DescribeKey, both only through alias/mail2ticket/tenant/*.",
   );
   acknowledge(
-    workerPolicy,
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
-    'Per-tenant KMS keys are created at run time, so no ARN exists at synth. Every statement requires kms:ResourceAliases to match alias/mail2ticket/tenant/*, and data-key calls require exactly our encryption context keys (tenant, mailbox, purpose).',
+    gmail.oauthClientSecret,
+    'AwsSolutions-SMG4',
+    'An OAuth client secret is rotated where it is issued, in the Google Cloud console, then stored here by the operator; Secrets Manager has no way to mint a new one.',
   );
 
   for (const worker of [retention.purgeStream, retention.sweeper]) {

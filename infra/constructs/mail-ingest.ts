@@ -91,8 +91,14 @@ export class MailIngest extends Construct {
   }
 }
 
-/** Exactly the calls the repository and blob store make; each index named, no action wildcards. */
-function grantStores(role: iam.Role, props: MailIngestProps): void {
+/** The stores a worker that ingests mail reaches: the table, the bucket and their keys. */
+export type IngestStores = Pick<MailIngestProps, 'table' | 'tableKey' | 'bucket' | 'bucketKey'>;
+
+/**
+ * Exactly the calls the repository and blob store make; each index named, no action wildcards.
+ * Shared by every worker that runs ingestMessage (the ingest worker, the connectors' sync workers).
+ */
+export function grantStores(role: iam.Role, props: IngestStores): void {
   const { table, bucket } = props;
   role.addToPolicy(
     new iam.PolicyStatement({
@@ -121,6 +127,14 @@ function grantStores(role: iam.Role, props: MailIngestProps): void {
 /** The encryption context keys of every tenant data key (shared/adapters/crypto/encryption-context.ts). */
 export const TENANT_CONTEXT_KEYS = ['tenant', 'mailbox', 'purpose'] as const;
 
+/** What a role may do with tenant keys; the defaults are what ingestMessage needs. */
+export interface TenantKeyUse {
+  /** Default GenerateDataKey and Decrypt (encrypting and reading objects and sealed fields). */
+  readonly dataKeyActions?: readonly ('kms:GenerateDataKey' | 'kms:Decrypt')[];
+  /** Default DescribeKey (alias to ARN) and GenerateMac (the tenant's HMAC index key). */
+  readonly lookupActions?: readonly ('kms:DescribeKey' | 'kms:GenerateMac')[];
+}
+
 /**
  * Tenant keys are created at run time, one pair per tenant, so they can't be named here: the worker
  * may use a key only while it carries a mail2ticket tenant alias (kms:ResourceAliases, since the
@@ -128,13 +142,13 @@ export const TENANT_CONTEXT_KEYS = ['tenant', 'mailbox', 'purpose'] as const;
  * outside the three (ForAllValues) and each of the three present (Null false). The worker needs no
  * kms:Encrypt: the keyring has one generator key and wraps with GenerateDataKey.
  */
-function grantTenantKeys(role: iam.Role): void {
+export function grantTenantKeys(role: iam.Role, use: TenantKeyUse = {}): void {
   const keys = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
   const viaTenantAlias = { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': `${TENANT_KEY_ALIAS_PREFIX}*` } };
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'TenantDataKeys',
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      actions: [...(use.dataKeyActions ?? ['kms:GenerateDataKey', 'kms:Decrypt'])],
       resources: [keys],
       conditions: {
         ...viaTenantAlias,
@@ -143,5 +157,7 @@ function grantTenantKeys(role: iam.Role): void {
       },
     }),
   );
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'TenantKeyLookup', actions: ['kms:DescribeKey', 'kms:GenerateMac'], resources: [keys], conditions: viaTenantAlias }));
+  role.addToPolicy(
+    new iam.PolicyStatement({ sid: 'TenantKeyLookup', actions: [...(use.lookupActions ?? ['kms:DescribeKey', 'kms:GenerateMac'])], resources: [keys], conditions: viaTenantAlias }),
+  );
 }

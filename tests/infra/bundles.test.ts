@@ -1,15 +1,16 @@
 // Each function's bundle, as the stack ships it, starts under Node 22 with the environment the stack
 // gives it: ESM with the createRequire banner (no "Dynamic require" of a CommonJS dependency), every
 // dependency bundled except the runtime's @aws-sdk/*, and a configuration the cold start accepts.
+// The Gmail sync and schedule functions read their OAuth client from Secrets Manager at cold start
+// (top-level await): here from a wire-level fake, through the runtime's own SDK client.
 import { execFile } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV, ROOT, newApp, removeTempDirs } from './synth.js';
-
-afterAll(removeTempDirs);
+import { FAKE_CREDENTIALS, startFakeSecretsManager, type FakeSecretsManager } from './fake-secrets-manager.js';
+import { BUNDLED_SYNTH_TIMEOUT, ENV, ROOT, newApp, removeTempDirs } from './synth.js';
 
 const run = promisify(execFile);
 
@@ -19,22 +20,40 @@ interface Bundle {
   env: Record<string, string>;
 }
 let bundles: Bundle[];
+let secrets: FakeSecretsManager;
+/** What the stack stores in the OAuth client secret until the operator replaces it. */
+let placeholder: string;
 
-beforeAll(() => {
+/** The functions that read the OAuth client secret when they start. */
+const READS_OAUTH_CLIENT = ['mail2ticket-gmail-sync', 'mail2ticket-gmail-schedule'];
+/** A client as the operator stores it (README, Infrastructure). */
+const OPERATOR_CLIENT = JSON.stringify({ clientId: '1234-abc.apps.googleusercontent.com', clientSecret: 'GOCSPX-test' });
+
+beforeAll(async () => {
+  secrets = await startFakeSecretsManager();
   const { app, stack, outdir } = newApp();
   app.synth();
   // Only @aws-sdk/* is left out of the bundles; Lambda's runtime provides it, here the repository's
   // node_modules does (Node resolves it from the bundle's directory upwards).
   symlinkSync(join(ROOT, 'node_modules'), join(outdir, 'node_modules'), 'dir');
   type LambdaFunction = { Properties: { Code: { S3Key: string }; Handler: string; Environment: { Variables: Record<string, unknown> } } };
-  const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as LambdaFunction[];
+  const template = Template.fromStack(stack);
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')) as LambdaFunction[];
   bundles = functions.map((fn) => {
     const hash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
-    // References (table and bucket names) resolve only at deploy: stand-ins of the same shape.
+    // References (table and bucket names, queue URLs, the secret's ARN, deploy-time parameters)
+    // resolve only at deploy: stand-ins of the same shape.
     const env = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [name, typeof value === 'string' ? value : `m2t-${name.toLowerCase()}`]));
     expect(fn.Properties.Handler).toBe('index.handler');
     return { service: String(env.POWERTOOLS_SERVICE_NAME), file: join(outdir, `asset.${hash}`, 'index.mjs'), env };
   });
+  const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret')) as Array<{ Properties: { SecretString: string } }>;
+  placeholder = String(secret?.Properties.SecretString);
+}, BUNDLED_SYNTH_TIMEOUT);
+
+afterAll(async () => {
+  await secrets?.close();
+  removeTempDirs();
 });
 
 /** The thrown error's own line, not the minified source line Node prints above it. */
@@ -42,22 +61,52 @@ function firstErrorLine(stderr: string): string {
   return stderr.split('\n').find((line) => /^\w*Error\b/.test(line)) ?? stderr.slice(0, 500);
 }
 
+/** Imports the bundle in a clean environment, as in Lambda: nothing leaks in from the test process. */
+async function start(bundle: Bundle): Promise<{ outcome: 'started' } | { outcome: 'failed'; error: string; stderr: string }> {
+  const probe = `const m = await import(${JSON.stringify(`file://${bundle.file}`)}); if (typeof m.handler !== 'function') throw new Error('no handler export');`;
+  // What Lambda adds to the function's own variables: the region, the role's credentials (here
+  // for the fake), the function's name; and the fake's address.
+  const env = {
+    ...bundle.env,
+    AWS_REGION: ENV.region,
+    AWS_LAMBDA_FUNCTION_NAME: bundle.service,
+    ...FAKE_CREDENTIALS,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    PATH: process.env.PATH ?? '',
+  };
+  return run(process.execPath, ['--input-type=module', '--enable-source-maps', '-e', probe], { env, timeout: 30_000 }).then(
+    () => ({ outcome: 'started' as const }),
+    (error: { stderr?: string; message: string }) => ({ outcome: 'failed' as const, error: firstErrorLine(error.stderr ?? error.message), stderr: error.stderr ?? error.message }),
+  );
+}
+
 describe('function bundles', () => {
-  it('exist for every function, the ingest worker among them', () => {
-    expect(bundles.map((b) => b.service)).toContain('mail2ticket-ingest');
+  it('exist for every function, the ingest worker and the Gmail functions among them', () => {
+    expect(bundles.map((b) => b.service)).toEqual(expect.arrayContaining(['mail2ticket-ingest', 'mail2ticket-gmail-push', ...READS_OAUTH_CLIENT]));
     for (const bundle of bundles) expect(existsSync(bundle.file), bundle.file).toBe(true);
   });
 
   it('load as ESM and export a handler, with only the environment the stack sets', async () => {
+    for (const bundle of bundles) if (bundle.env.GOOGLE_OAUTH_SECRET_ARN) secrets.put(bundle.env.GOOGLE_OAUTH_SECRET_ARN, OPERATOR_CLIENT);
+    const readsBefore = secrets.reads.length;
     for (const bundle of bundles) {
-      const probe = `const m = await import(${JSON.stringify(`file://${bundle.file}`)}); if (typeof m.handler !== 'function') throw new Error('no handler export');`;
-      // A clean environment, as in Lambda: nothing leaks in from the test process.
-      const env = { ...bundle.env, AWS_REGION: ENV.region, PATH: process.env.PATH ?? '' };
-      const outcome = await run(process.execPath, ['--input-type=module', '--enable-source-maps', '-e', probe], { env, timeout: 30_000 }).then(
-        () => 'started',
-        (error: { stderr?: string; message: string }) => firstErrorLine(error.stderr ?? error.message),
-      );
-      expect(outcome, bundle.service).toBe('started');
+      const result = await start(bundle);
+      expect(result.outcome === 'started' ? 'started' : result.error, bundle.service).toBe('started');
+    }
+    // The two that need it read the secret the stack names, once each, at cold start.
+    const readers = bundles.filter((b) => READS_OAUTH_CLIENT.includes(b.service));
+    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length);
+    expect(secrets.reads.slice(readsBefore)).toEqual(readers.map((b) => b.env.GOOGLE_OAUTH_SECRET_ARN));
+  });
+
+  it("refuse to start while the OAuth client secret still holds the stack's placeholder, saying what it must hold", async () => {
+    const readers = bundles.filter((b) => READS_OAUTH_CLIENT.includes(b.service));
+    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length);
+    for (const bundle of readers) {
+      secrets.put(String(bundle.env.GOOGLE_OAUTH_SECRET_ARN), placeholder);
+      const result = await start(bundle);
+      expect(result.outcome, bundle.service).toBe('failed');
+      if (result.outcome === 'failed') expect(result.stderr, bundle.service).toContain('the OAuth client secret must be JSON {"clientId": "…", "clientSecret": "…"}');
     }
   });
 

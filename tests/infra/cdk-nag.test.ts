@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newApp, removeTempDirs } from './synth.js';
+import { BUNDLED_SYNTH_TIMEOUT, newApp, removeTempDirs, SKIP_BUNDLING } from './synth.js';
 
 afterAll(removeTempDirs);
 
@@ -48,7 +48,7 @@ beforeAll(() => {
   app.synth();
   report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
   acknowledgements = acknowledgementsIn(app);
-});
+}, BUNDLED_SYNTH_TIMEOUT);
 
 describe('cdk-nag AwsSolutions', () => {
   it('ran in the synth and left no finding, error or warning', () => {
@@ -76,15 +76,16 @@ describe('cdk-nag AwsSolutions', () => {
   });
 });
 
+// cdk-nag reads the template, not the code: these synths skip bundling.
 describe('cdk-nag can fail the synth', () => {
   it('on a new careless resource', () => {
-    const { app, stack } = newApp();
+    const { app, stack } = newApp(SKIP_BUNDLING);
     new s3.Bucket(Stack.of(stack), 'CarelessBucket');
     expect(() => app.synth()).toThrow(/AwsSolutions-S(1|10)/);
   });
 
   it('on a new wildcard in a policy that already carries acknowledgements', () => {
-    const { app, stack } = newApp();
+    const { app, stack } = newApp(SKIP_BUNDLING);
     stack.ingest.worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: [stack.objects.bucket.bucketArn] }));
     expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Action::s3:\*\]/);
   });

@@ -16,7 +16,8 @@ function synth(...args: string[]): Promise<{ stdout: string; stderr: string }> {
     cwd: ROOT,
     // npm puts node_modules/.bin (Node 22 among it) first on PATH, as `npm run` does for anyone.
     env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`, CDK_DEFAULT_ACCOUNT: ENV.account, CDK_DEFAULT_REGION: ENV.region },
-    timeout: 60_000,
+    // Six functions bundle in the synth; two test files may synthesize at once on two cores.
+    timeout: 150_000,
   });
 }
 
@@ -27,7 +28,7 @@ describe('npm run synth', () => {
     expect(existsSync(join(output, 'Mail2Ticket.template.json'))).toBe(true);
     const report = JSON.parse(readFileSync(join(output, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; conclusion: string }> };
     expect(report.pluginReports).toContainEqual(expect.objectContaining({ pluginName: 'AwsSolutions', conclusion: 'success' }));
-  });
+  }, 180_000);
 
   it('fails on -c retentionDays=45 with a message naming the key', async () => {
     const output = tempDir();

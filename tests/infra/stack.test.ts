@@ -6,7 +6,7 @@ import { TENANT_CONTEXT_KEYS, TENANT_KEY_ALIAS_PREFIX } from '../../infra/constr
 import { toSdkContext } from '../../shared/adapters/crypto/encryption-context.js';
 import { DEFAULT_ALIAS_PREFIX } from '../../shared/adapters/crypto/kms-key-service.js';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/table-schema.js';
-import { newApp, removeTempDirs, tempDir } from './synth.js';
+import { BUNDLED_SYNTH_TIMEOUT, newApp, removeTempDirs, SKIP_BUNDLING, tempDir } from './synth.js';
 
 afterAll(removeTempDirs);
 
@@ -25,7 +25,7 @@ const byName = <T extends { AttributeName: string }>(list: readonly T[]) => [...
 
 beforeAll(() => {
   template = Template.fromStack(newApp().stack);
-});
+}, BUNDLED_SYNTH_TIMEOUT);
 
 describe('TicketStore', () => {
   it('has TTL on expiresAt, PITR, a NEW_AND_OLD_IMAGES stream, on-demand billing and deletion protection', () => {
@@ -115,15 +115,19 @@ describe('AttachmentStore', () => {
 });
 
 describe('keys', () => {
-  it('rotates every customer-managed key', () => {
+  it('rotates every customer-managed encryption key', () => {
     const keys = resources('AWS::KMS::Key');
     expect(keys.length).toBeGreaterThanOrEqual(3);
-    for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
+    // KMS rotates symmetric encryption keys only; the one HMAC key (the service index) can't be.
+    const encryption = keys.filter((key) => key.Properties.KeySpec === undefined || key.Properties.KeySpec === 'SYMMETRIC_DEFAULT');
+    expect(keys.filter((key) => !encryption.includes(key)).map((key) => key.Properties.KeySpec)).toEqual(['HMAC_256']);
+    for (const key of encryption) expect(key.Properties.EnableKeyRotation).toBe(true);
   });
 });
 
 describe('MailIngest', () => {
-  const jobs = () => resources('AWS::SQS::Queue').find((q) => q.Properties.RedrivePolicy) as Resource;
+  const jobsId = () => logicalIds('AWS::SQS::Queue').find((id) => id.startsWith('MailIngestJobs')) as string;
+  const jobs = () => template.toJSON().Resources[jobsId()] as Resource;
   const worker = () => resources('AWS::Lambda::Function').find((f) => (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables.POWERTOOLS_SERVICE_NAME === 'mail2ticket-ingest') as Resource;
 
   it('feeds the worker from a FIFO queue with a FIFO dead-letter queue after 5 receives', () => {
@@ -131,7 +135,7 @@ describe('MailIngest', () => {
     expect(jobs().Properties).toMatchObject({ FifoQueue: true, RedrivePolicy: { maxReceiveCount: 5 } });
     expect(template.toJSON().Resources[dlqId]).toMatchObject({ Type: 'AWS::SQS::Queue', Properties: { FifoQueue: true } });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalIds('AWS::SQS::Queue').find((id) => template.toJSON().Resources[id].Properties.RedrivePolicy), 'Arn'] },
+      EventSourceArn: { 'Fn::GetAtt': [jobsId(), 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -192,7 +196,7 @@ describe('Retention', () => {
       BackupPlan: { BackupPlanRule: [Match.objectLike({ Lifecycle: { DeleteAfterDays: 365 } })] },
     });
     template.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: Match.anyValue() });
-    Template.fromStack(newApp({ backupRetentionDays: 90 }).stack).hasResourceProperties('AWS::Backup::BackupPlan', {
+    Template.fromStack(newApp({ ...SKIP_BUNDLING, backupRetentionDays: 90 }).stack).hasResourceProperties('AWS::Backup::BackupPlan', {
       BackupPlan: { BackupPlanRule: [Match.objectLike({ Lifecycle: { DeleteAfterDays: 90 } })] },
     });
   });
@@ -232,17 +236,27 @@ describe('IAM', () => {
 
   it('lets tenant keys be used only through tenant aliases and with exactly our encryption context', () => {
     const statements = identityStatements();
-    const dataKeys = statements.find((s) => s.Sid === 'TenantDataKeys');
-    expect([dataKeys?.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-    expect(dataKeys?.Condition).toEqual({
-      'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' },
-      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'mailbox', 'purpose'] },
-      Null: { 'kms:EncryptionContext:tenant': 'false', 'kms:EncryptionContext:mailbox': 'false', 'kms:EncryptionContext:purpose': 'false' },
-    });
-    expect(statements.find((s) => s.Sid === 'TenantKeyLookup')?.Condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' } });
+    const dataKeys = statements.filter((s) => s.Sid === 'TenantDataKeys');
+    // The ingest worker, the Gmail sync worker and the scheduled Gmail jobs.
+    expect(dataKeys).toHaveLength(3);
+    for (const statement of dataKeys) {
+      expect(['kms:Decrypt', 'kms:GenerateDataKey']).toEqual(expect.arrayContaining([statement.Action].flat()));
+      expect(statement.Condition).toEqual({
+        'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' },
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'mailbox', 'purpose'] },
+        Null: { 'kms:EncryptionContext:tenant': 'false', 'kms:EncryptionContext:mailbox': 'false', 'kms:EncryptionContext:purpose': 'false' },
+      });
+    }
+    const lookups = statements.filter((s) => s.Sid === 'TenantKeyLookup');
+    expect(lookups).toHaveLength(3);
+    for (const statement of lookups) {
+      expect(['kms:DescribeKey', 'kms:GenerateMac']).toEqual(expect.arrayContaining([statement.Action].flat()));
+      expect(statement.Condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' } });
+    }
     // Every other statement on a key ARN pattern would escape the alias condition.
     const onAnyKey = statements.filter((s) => JSON.stringify(s.Resource).includes(':key/*'));
-    expect(onAnyKey.map((s) => s.Sid).sort()).toEqual(['TenantDataKeys', 'TenantKeyLookup']);
+    expect(new Set(onAnyKey.map((s) => s.Sid))).toEqual(new Set(['TenantDataKeys', 'TenantKeyLookup']));
+    expect(onAnyKey).toHaveLength(dataKeys.length + lookups.length);
   });
 });
 
@@ -251,5 +265,5 @@ describe('synth', () => {
     // Deeper than the first: esbuild's source map paths are relative to the output directory.
     const elsewhere = join(tempDir(), 'deeper', 'still');
     expect(Template.fromStack(newApp({}, elsewhere).stack).toJSON()).toEqual(template.toJSON());
-  });
+  }, BUNDLED_SYNTH_TIMEOUT);
 });

@@ -27,6 +27,16 @@ export function removeTempDirs(): void {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Context that skips asset bundling (CDK's own `aws:cdk:bundling-stacks`): for tests that assert
+ * the template of another context and never look at the code (bundles.test.ts starts the real
+ * bundles). Every function is then staged as a placeholder instead of taking seconds to bundle.
+ */
+export const SKIP_BUNDLING: Record<string, unknown> = { 'aws:cdk:bundling-stacks': [] };
+
+/** For hooks and tests that synthesize with bundling: six functions take about 15 s on two idle cores. */
+export const BUNDLED_SYNTH_TIMEOUT = 180_000;
+
 /** A fresh app (not yet synthesized) writing to its own temporary cloud assembly directory. */
 export function newApp(context: Record<string, unknown> = {}, outdir = tempDir()): ReturnType<typeof buildApp> & { outdir: string } {
   return { ...buildApp({ context: { ...cdkJsonContext(), ...context }, outdir, env: ENV }), outdir };

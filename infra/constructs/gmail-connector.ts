@@ -1,0 +1,318 @@
+// The Gmail connector: Pub/Sub pushes arrive at POST /webhooks/gmail (a JWT authorizer checks
+// Google's OIDC token, the push function checks it again down to the service account), each push
+// becomes a job on a FIFO sync queue (group = mailbox), and the sync worker reads the mailbox's
+// history and ingests what arrived. EventBridge Scheduler renews every watch daily and enqueues a
+// safety sync for every connected mailbox every few minutes. The OAuth client lives in a Secrets
+// Manager secret the operator fills in. Least privilege per function, call by call.
+import { Aws, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
+import { grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
+import type { ServiceIndexKey } from './service-index-key.js';
+import type { WebhookApi } from './webhook-api.js';
+import { WorkerFunction } from './worker-function.js';
+
+export const GMAIL_PUSH_PATH = '/webhooks/gmail';
+/** The issuer of the OIDC tokens Pub/Sub signs for authenticated push subscriptions. */
+export const GOOGLE_ISSUER = 'https://accounts.google.com';
+/** The table index that lists connected mailboxes (GSI1PK = CONNECTED#<provider>). */
+const CONNECTED_INDEX = 'GSI1';
+
+/**
+ * The `service` dimension of each function's metrics: the serviceName its composition root gives
+ * Powertools' Metrics (functions/gmail-push/compose.ts, gmail-sync/compose.ts, gmail-schedule/handler.ts),
+ * which Powertools publishes as the default dimension `service`.
+ */
+export const GMAIL_METRIC_SERVICES = { push: 'gmail-push', sync: 'gmail-sync', schedule: 'gmail-schedule' } as const;
+export const METRIC_NAMESPACE = 'mail2ticket';
+
+/** What the scheduled function is asked to do (functions/gmail-schedule/make-handler.ts). */
+export const GMAIL_SCHEDULED_TASKS = { renewWatches: { task: 'renew-watches' }, safetySync: { task: 'safety-sync' } } as const;
+
+/** The operator replaces this with the Google OAuth client (README, Infrastructure). */
+export const OAUTH_SECRET_PLACEHOLDER = { clientId: '', clientSecret: '' } as const;
+
+export interface GmailConnectorProps {
+  readonly table: dynamodb.ITableV2;
+  readonly tableKey: kms.IKey;
+  readonly bucket: s3.IBucket;
+  readonly bucketKey: kms.IKey;
+  /** The API the push route joins. */
+  readonly webhooks: WebhookApi;
+  /** The service-wide HMAC key that indexes Gmail addresses for push lookups. */
+  readonly serviceIndexKey: ServiceIndexKey;
+  /** The service account the push subscription authenticates as (may be a deploy-time parameter). */
+  readonly pushServiceAccount: string;
+  /** The push token's audience. Default: the push route's URL (Pub/Sub's default audience). */
+  readonly pushAudience?: string;
+  /** `projects/<project>/topics/<topic>` (may be a deploy-time parameter). */
+  readonly topicName: string;
+  /** Default 7. */
+  readonly fullSyncDays?: number;
+  /** Default 15. */
+  readonly safetySyncMinutes?: number;
+  /** Receives before a sync job is dead-lettered. Default 8. */
+  readonly maxReceiveCount?: number;
+  /** A safety sync finding mail no push announced for this long counts gmail.push_stalled. Default 60. */
+  readonly stalledAfterMinutes?: number;
+  /** Labels whose mail is never ingested. Default SENT, DRAFT, SPAM, TRASH. */
+  readonly excludedLabels?: readonly string[];
+  /** The sync worker's timeout; the queue's visibility timeout is six times it. Default 10 minutes. */
+  readonly workerTimeout?: Duration;
+}
+
+export class GmailConnector extends Construct {
+  public readonly syncQueue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly queueKey: kms.Key;
+  /** The OAuth client secret; the operator stores `{"clientId","clientSecret"}` in it after deploy. */
+  public readonly oauthClientSecret: secretsmanager.Secret;
+  public readonly secretKey: kms.Key;
+  public readonly push: WorkerFunction;
+  public readonly worker: WorkerFunction;
+  public readonly scheduled: WorkerFunction;
+  public readonly route: apigwv2.HttpRoute;
+  /** The URL to give the Pub/Sub push subscription. */
+  public readonly pushEndpoint: string;
+  public readonly pushAudience: string;
+  /** Assumed by EventBridge Scheduler; may invoke the scheduled function and nothing else. */
+  public readonly schedulerRole: iam.Role;
+  public readonly renewWatches: scheduler.Schedule;
+  public readonly safetySync: scheduler.Schedule;
+  public readonly alarms: {
+    readonly deadLetters: cloudwatch.Alarm;
+    readonly pushStalled: cloudwatch.Alarm;
+    readonly reauthorizationRequired: cloudwatch.Alarm;
+    readonly watchRenewalFailed: cloudwatch.Alarm;
+    readonly pushErrors: cloudwatch.Alarm;
+    readonly workerErrors: cloudwatch.Alarm;
+    readonly scheduleErrors: cloudwatch.Alarm;
+  };
+
+  constructor(scope: Construct, id: string, props: GmailConnectorProps) {
+    super(scope, id);
+    const { table, webhooks } = props;
+    const workerTimeout = props.workerTimeout ?? Duration.minutes(10);
+    const maxReceiveCount = props.maxReceiveCount ?? 8;
+    const safetySyncMinutes = props.safetySyncMinutes ?? 15;
+
+    // ── the sync queue ───────────────────────────────────────────────────────
+    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'mail2ticket Gmail sync queues', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    const queueDefaults = {
+      fifo: true,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
+      dataKeyReuse: Duration.hours(1),
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    };
+    this.deadLetterQueue = new sqs.Queue(this, 'SyncDeadLetters', queueDefaults);
+    this.syncQueue = new sqs.Queue(this, 'SyncJobs', {
+      ...queueDefaults,
+      // Jobs carry explicit deduplication ids (the Pub/Sub message id, the schedule slot).
+      contentBasedDeduplication: false,
+      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    // ── the OAuth client secret ──────────────────────────────────────────────
+    this.secretKey = new kms.Key(this, 'SecretKey', { description: 'mail2ticket Google OAuth client secret', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    // A placeholder of the right shape, not a generated value: the operator pastes the client Google
+    // issued. Until then the worker refuses to start, naming the expected JSON. CloudFormation
+    // rewrites the value only if this template value changes, so a deploy keeps what was stored.
+    this.oauthClientSecret = new secretsmanager.Secret(this, 'OAuthClient', {
+      description: 'Google OAuth client of the Gmail connector: {"clientId": "…", "clientSecret": "…"} (see README, Infrastructure)',
+      encryptionKey: this.secretKey,
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(OAUTH_SECRET_PLACEHOLDER)),
+    });
+
+    // ── the push webhook ─────────────────────────────────────────────────────
+    this.pushEndpoint = webhooks.urlOf(GMAIL_PUSH_PATH);
+    this.pushAudience = props.pushAudience ?? this.pushEndpoint;
+    this.push = new WorkerFunction(this, 'Push', {
+      entry: 'functions/gmail-push/handler.ts',
+      serviceName: 'mail2ticket-gmail-push',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {
+        TABLE_NAME: table.tableName,
+        SYNC_QUEUE_URL: this.syncQueue.queueUrl,
+        GMAIL_PUSH_AUDIENCE: this.pushAudience,
+        GMAIL_PUSH_SERVICE_ACCOUNT: props.pushServiceAccount,
+        TENANT_KEY_ALIAS_PREFIX,
+      },
+    });
+    // Reads the directory item and the mailbox item, nothing else of the table; never the bucket,
+    // never a tenant key.
+    this.push.role.addToPolicy(new iam.PolicyStatement({ sid: 'DirectoryRead', actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
+    this.push.role.addToPolicy(new iam.PolicyStatement({ sid: 'TableKeyRead', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }));
+    this.grantEnqueue(this.push.role);
+    props.serviceIndexKey.grantIndex(this.push.role);
+    // API Gateway refuses a request whose token Google did not sign for this audience before it
+    // costs an invocation; the function also checks the service account and its verified e-mail.
+    const authorizer = new HttpJwtAuthorizer('GooglePushToken', GOOGLE_ISSUER, { jwtAudience: [this.pushAudience] });
+    const [route] = webhooks.api.addRoutes({
+      path: GMAIL_PUSH_PATH,
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('GmailPush', this.push.fn, { timeout: Duration.seconds(15) }),
+      authorizer,
+    });
+    if (!route) throw new Error('addRoutes returned no route for the Gmail push');
+    this.route = route;
+
+    // ── the sync worker and the scheduled jobs ───────────────────────────────
+    const settings: Record<string, string> = {
+      TABLE_NAME: table.tableName,
+      BUCKET_NAME: props.bucket.bucketName,
+      TENANT_KEY_ALIAS_PREFIX,
+      SYNC_QUEUE_URL: this.syncQueue.queueUrl,
+      GOOGLE_OAUTH_SECRET_ARN: this.oauthClientSecret.secretArn,
+      GMAIL_TOPIC: props.topicName,
+      GMAIL_FULL_SYNC_DAYS: String(props.fullSyncDays ?? 7),
+      GMAIL_EXCLUDED_LABELS: (props.excludedLabels ?? ['SENT', 'DRAFT', 'SPAM', 'TRASH']).join(','),
+      GMAIL_STALLED_AFTER_MINUTES: String(props.stalledAfterMinutes ?? 60),
+      GMAIL_SAFETY_SYNC_MINUTES: String(safetySyncMinutes),
+      SYNC_MAX_RECEIVE_COUNT: String(maxReceiveCount),
+    };
+
+    this.worker = new WorkerFunction(this, 'Worker', { entry: 'functions/gmail-sync/handler.ts', serviceName: 'mail2ticket-gmail-sync', timeout: workerTimeout, environment: settings });
+    // One mailbox per message group: its jobs run in order, one at a time; the handler reports
+    // partial failures and skips the rest of a failed group.
+    this.worker.fn.addEventSource(new SqsEventSource(this.syncQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    // Everything ingestMessage needs, as the ingest worker has it (tenant keys open the credentials).
+    grantStores(this.worker.role, props);
+    grantTenantKeys(this.worker.role);
+    // A throttled job is deferred (ChangeMessageVisibility) or handed to a fresh job (SendMessage).
+    this.grantEnqueue(this.worker.role, ['sqs:SendMessage', 'sqs:ChangeMessageVisibility']);
+    this.grantSecretRead(this.worker.role);
+
+    this.scheduled = new WorkerFunction(this, 'Schedule', {
+      entry: 'functions/gmail-schedule/handler.ts',
+      serviceName: 'mail2ticket-gmail-schedule',
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      environment: settings,
+    });
+    const scheduledRole = this.scheduled.role;
+    if (!TABLE_SCHEMA.GlobalSecondaryIndexes.some((index) => index.IndexName === CONNECTED_INDEX)) throw new Error(`TABLE_SCHEMA has no ${CONNECTED_INDEX}`);
+    // Lists connected mailboxes, then updates each one's watch expiry or reauthorization state.
+    scheduledRole.addToPolicy(new iam.PolicyStatement({ sid: 'ConnectedMailboxes', actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${CONNECTED_INDEX}`] }));
+    scheduledRole.addToPolicy(new iam.PolicyStatement({ sid: 'MailboxUpdate', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }));
+    scheduledRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'TableKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }),
+    );
+    // Opens sealed credentials only: no data key is generated, no index computed.
+    grantTenantKeys(scheduledRole, { dataKeyActions: ['kms:Decrypt'], lookupActions: ['kms:DescribeKey'] });
+    this.grantEnqueue(scheduledRole);
+    this.grantSecretRead(scheduledRole);
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/default/*` },
+        },
+      }),
+    });
+    // Exactly the function, not its versions and aliases (which CDK's grantInvoke adds as `:*`).
+    this.schedulerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeScheduled', actions: ['lambda:InvokeFunction'], resources: [this.scheduled.fn.functionArn] }));
+    this.renewWatches = new scheduler.Schedule(this, 'RenewWatches', {
+      description: 'Renews every connected Gmail mailbox watch (Google stops pushing 7 days after the last one)',
+      schedule: scheduler.ScheduleExpression.rate(Duration.days(1)),
+      target: this.invokeScheduled(GMAIL_SCHEDULED_TASKS.renewWatches, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 5 }),
+    });
+    this.safetySync = new scheduler.Schedule(this, 'SafetySync', {
+      description: 'Enqueues a sync of every connected Gmail mailbox, catching what a lost push missed',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(safetySyncMinutes)),
+      // A late run is worth nothing once the next one is due.
+      target: this.invokeScheduled(GMAIL_SCHEDULED_TASKS.safetySync, { maximumEventAgeInSeconds: safetySyncMinutes * 60, maximumRetryAttempts: 2 }),
+    });
+
+    // ── alarms ───────────────────────────────────────────────────────────────
+    const appMetric = (metricName: string, service: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service }, statistic: cloudwatch.Stats.SUM, period });
+    const whenAny = { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
+    const errorsOf = (worker: WorkerFunction) => worker.fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
+    const hour = Duration.hours(1);
+    this.alarms = {
+      deadLetters: new cloudwatch.Alarm(this, 'SyncDeadLettersAlarm', {
+        alarmDescription: 'Gmail sync jobs failed every retry and wait in the dead-letter queue',
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        ...whenAny,
+      }),
+      pushStalled: new cloudwatch.Alarm(this, 'PushStalledAlarm', {
+        alarmDescription: 'A safety sync found Gmail mail that no push announced: check the Pub/Sub subscription, its audience and service account',
+        metric: appMetric('gmail.push_stalled', GMAIL_METRIC_SERVICES.sync, hour),
+        ...whenAny,
+      }),
+      reauthorizationRequired: new cloudwatch.Alarm(this, 'ReauthorizationRequiredAlarm', {
+        alarmDescription: 'Google refused a Gmail mailbox token (revoked or expired): the mailbox must be connected again',
+        // Counted by the worker (sync) and by the scheduled renewal, each under its own service.
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
+          usingMetrics: {
+            sync: appMetric('gmail.reauthorization_required', GMAIL_METRIC_SERVICES.sync, hour),
+            schedule: appMetric('gmail.reauthorization_required', GMAIL_METRIC_SERVICES.schedule, hour),
+          },
+          period: hour,
+          label: 'gmail.reauthorization_required',
+        }),
+        ...whenAny,
+      }),
+      watchRenewalFailed: new cloudwatch.Alarm(this, 'WatchRenewalFailedAlarm', {
+        alarmDescription: 'Gmail watch renewals failed two days running (a watch lapses 7 days after its last renewal)',
+        metric: appMetric('gmail.watch_renewal_failed', GMAIL_METRIC_SERVICES.schedule, Duration.days(1)),
+        ...whenAny,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+      }),
+      pushErrors: new cloudwatch.Alarm(this, 'PushErrorsAlarm', { alarmDescription: 'The Gmail push function failed (Pub/Sub retries)', metric: errorsOf(this.push), ...whenAny }),
+      workerErrors: new cloudwatch.Alarm(this, 'WorkerErrorsAlarm', {
+        alarmDescription: 'The Gmail sync worker failed as a whole (cold start, e.g. the OAuth client secret, or a timeout)',
+        metric: errorsOf(this.worker),
+        ...whenAny,
+      }),
+      scheduleErrors: new cloudwatch.Alarm(this, 'ScheduleErrorsAlarm', { alarmDescription: 'A scheduled Gmail job (watch renewal, safety sync) failed', metric: errorsOf(this.scheduled), ...whenAny }),
+    };
+  }
+
+  /** Producing to the KMS-encrypted queue: the message call, and the queue key to seal it. */
+  private grantEnqueue(role: iam.Role, actions: readonly string[] = ['sqs:SendMessage']): void {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'SyncQueue', actions: [...actions], resources: [this.syncQueue.queueArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'SyncQueueKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.queueKey.keyArn] }));
+  }
+
+  /** This one secret, and its key only as Secrets Manager uses it for this secret. */
+  private grantSecretRead(role: iam.Role): void {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'OAuthClientSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.oauthClientSecret.secretArn] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'OAuthClientSecretKey',
+        actions: ['kms:Decrypt'],
+        resources: [this.secretKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': this.oauthClientSecret.secretArn },
+        },
+      }),
+    );
+  }
+
+  /** A schedule target invoking the scheduled function with `task`, through the scheduler role. */
+  private invokeScheduled(task: { readonly task: string }, retryPolicy: scheduler.CfnSchedule.RetryPolicyProperty): scheduler.IScheduleTarget {
+    return {
+      bind: () => ({ arn: this.scheduled.fn.functionArn, role: this.schedulerRole, input: scheduler.ScheduleTargetInput.fromObject(task), retryPolicy }),
+    };
+  }
+}
