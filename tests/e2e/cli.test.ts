@@ -70,7 +70,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('mail2ticket CLI', () => {
+// Each step starts the CLI (and its local stack) as a child process: generous on a loaded machine.
+describe('mail2ticket CLI', { timeout: 180_000 }, () => {
   let ticketId: string;
   let attachmentIds: Record<string, string> = {};
 

@@ -47,7 +47,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('gmail commands', () => {
+describe('gmail commands', { timeout: 180_000 }, () => {
   it('connects, syncs, replies and disconnects a Gmail mailbox', async () => {
     const tokenFile = join(dataDir, 'refresh-token');
     await writeFile(tokenFile, 'cli-refresh-token\n', { mode: 0o600 });
