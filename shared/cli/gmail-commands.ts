@@ -1,6 +1,8 @@
 // Gmail commands: connect a mailbox with a refresh token (what the consent page does after OAuth),
 // sync it now, and send an agent's reply from it. They need a Google OAuth client in the
-// environment (MAIL2TICKET_GOOGLE_CLIENT_ID / _SECRET; the sandbox points the URLs at fake Google).
+// environment (MAIL2TICKET_GOOGLE_CLIENT_ID / _SECRET, and the URLs when it is not Google's), except
+// for the mailboxes of the sandbox npm start runs: those always use the sandbox's fake Google, and
+// nothing else does (a real mailbox never meets the fake, nor a sandbox one the real Google).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { GoogleGmailConnector } from '../adapters/gmail/google-gmail-connector.js';
@@ -12,6 +14,8 @@ import { connectGmailMailbox, releaseGmailMailbox, type GmailLifecycleDeps } fro
 import { sendGmailReply } from '../domain/gmail/reply.js';
 import { syncGmailMailbox } from '../domain/gmail/sync.js';
 import type { MailboxRecord } from '../domain/model.js';
+import type { MailboxOwner } from '../domain/ports.js';
+import { SANDBOX_GOOGLE_CLIENT } from '../local/sandbox/endpoints.js';
 import type { LocalStack } from '../local/stack.js';
 import { DEFAULT_TENANT, operatorAccessor } from './commands.js';
 import { safeId } from './ids.js';
@@ -21,6 +25,15 @@ function googleConfig(): LocalGoogleConfig {
   const config = loadLocalGoogleConfig();
   if (!config) throw new ConfigError('no Google OAuth client: set MAIL2TICKET_GOOGLE_CLIENT_ID and MAIL2TICKET_GOOGLE_CLIENT_SECRET');
   return config;
+}
+
+/** The Google client for one mailbox: the running sandbox's fake Google for its own mailboxes, else the environment's. */
+function googleConfigFor(stack: LocalStack, owner: MailboxOwner): LocalGoogleConfig {
+  const sandbox = stack.endpoints.sandbox?.gmail;
+  if (sandbox?.mailboxes.some((m) => m.tenantId === owner.tenantId && m.mailboxId === owner.mailboxId)) {
+    return { ...SANDBOX_GOOGLE_CLIENT, rootUrl: `${sandbox.apiUrl}/`, tokenUrl: sandbox.tokenUrl, revokeUrl: sandbox.revokeUrl, topicName: loadGmailSettings().topicName };
+  }
+  return googleConfig();
 }
 
 function connector(config: LocalGoogleConfig): GoogleGmailConnector {
@@ -37,12 +50,24 @@ function lifecycleDeps(stack: LocalStack, config: LocalGoogleConfig, metrics = n
   return { ...stack.deps, directory: stack.directory, gmail: connector(config), metrics, settings: { topicName: config.topicName } };
 }
 
-/** What disconnect needs to end a Gmail connection at Google; undefined without a Google client. */
+/**
+ * What disconnect needs to end a Gmail connection at Google; undefined without a Google client (nor a
+ * running sandbox). A mailbox no configured client covers is released on our side only.
+ */
 export function gmailReleaser(stack: LocalStack): ((mailbox: MailboxRecord) => Promise<void>) | undefined {
-  const config = loadLocalGoogleConfig();
-  if (!config) return undefined;
-  const deps = lifecycleDeps(stack, config);
-  return (mailbox) => (mailbox.provider === 'gmail' ? releaseGmailMailbox(deps, mailbox) : Promise.resolve());
+  const environment = loadLocalGoogleConfig();
+  if (!environment && !stack.endpoints.sandbox) return undefined;
+  return async (mailbox) => {
+    if (mailbox.provider !== 'gmail') return;
+    let config: LocalGoogleConfig;
+    try {
+      config = googleConfigFor(stack, mailbox);
+    } catch (error) {
+      if (error instanceof ConfigError) return;
+      throw error;
+    }
+    await releaseGmailMailbox(lifecycleDeps(stack, config), mailbox);
+  };
 }
 
 /** `mailboxes connect-gmail ID --refresh-token-file F` */
@@ -59,7 +84,7 @@ export async function connectGmailCommand(stack: LocalStack, tenantId: string, m
 
 /** `mailboxes sync ID`: what the sync worker does for one job, now, in this process. */
 export async function syncGmailCommand(stack: LocalStack, tenantId: string, mailboxId: string, json: boolean): Promise<number> {
-  const config = googleConfig();
+  const config = googleConfigFor(stack, { tenantId, mailboxId });
   const metrics = new CountingMetrics();
   const job: SyncJob = { tenantId, mailboxId, reason: 'safety' };
   const report = await syncGmailMailbox({ ...stack.deps, gmail: connector(config), metrics, settings: loadGmailSettings() }, job);
@@ -87,8 +112,11 @@ export async function repliesCommand(stack: LocalStack, argv: string[]): Promise
   if (!values['body-file']) throw new UsageError('replies send needs --body-file FILE');
   const text = await readFile(values['body-file'], 'utf8');
   const html = values['html-file'] ? await readFile(values['html-file'], 'utf8') : undefined;
+  // The ticket's mailbox decides which Google answers; an unknown ticket is sendGmailReply's to report.
+  const ticket = await stack.deps.repo.getTicket(tenantId, ticketId);
+  const google = ticket ? googleConfigFor(stack, ticket) : googleConfig();
   const result = await sendGmailReply(
-    { ...stack.deps, gmail: connector(googleConfig()) },
+    { ...stack.deps, gmail: connector(google) },
     { tenantId, ticketId, text, ...(html ? { html } : {}), accessor: operatorAccessor(values.reason ?? 'reply') },
   );
   if (values.json) printJsonLine(result);

@@ -1,12 +1,13 @@
 // mail2ticket operator CLI: `npm run --silent cli -- <command>` or the `mail2ticket` bin.
 import { ConfigError, DomainError } from '../domain/errors.js';
-import { loadLocalConfig } from '../config.js';
+import { loadLocalConfig, type LocalConfig } from '../config.js';
 import { openLocalStack, type LocalStack } from '../local/stack.js';
 import { attachmentsCommand, ingestCommand, ticketsCommand } from './commands.js';
 import { mailboxesCommand, purgeCommand, tenantsCommand } from './retention-commands.js';
 import { auditCommand } from './audit-commands.js';
 import { requestersCommand } from './requester-commands.js';
 import { repliesCommand } from './gmail-commands.js';
+import { sandboxCommand } from './sandbox-commands.js';
 import { UsageError } from './output.js';
 
 const USAGE = `mail2ticket — turn email into helpdesk tickets
@@ -33,11 +34,18 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   requesters restrict|unrestrict|erase EMAIL --request-ref R
   audit list [--json]                     every read of mailbox data: who, when, which ids, why
   audit verify                            check the audit log's hash chain (exit 1 if broken)
+  sandbox send FILE --mailbox ADDRESS [--json]   deliver an .eml into a sandbox mailbox of the running
+                                          npm start; the fake provider then notifies the webhook
+  sandbox outage --mailbox ADDRESS --minutes N   drop that mailbox's notifications for N minutes
+                                          (0 ends it): the safety sync still brings its mail in
+  sandbox status [--json]                 deliveries, pushes, fetches and webhook answers so far
 
 Reads take --reason TEXT, recorded in the audit log.
 
 Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket). Gmail commands need a Google OAuth
-client: MAIL2TICKET_GOOGLE_CLIENT_ID and MAIL2TICKET_GOOGLE_CLIENT_SECRET.`;
+client: MAIL2TICKET_GOOGLE_CLIENT_ID and MAIL2TICKET_GOOGLE_CLIENT_SECRET — except on the sandbox's
+own mailboxes while npm start runs its sandbox (MAIL2TICKET_SANDBOX=1, npm start's default), which
+use the sandbox's fake Google.`;
 
 const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<number>> = {
   ingest: (stack, argv) => ingestCommand(stack.deps, argv),
@@ -51,11 +59,24 @@ const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<nu
   replies: repliesCommand,
 };
 
+/** Commands that talk to the running npm start rather than open the stack. */
+const STANDALONE: Record<string, (config: LocalConfig, argv: string[]) => Promise<number>> = {
+  sandbox: sandboxCommand,
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
+  }
+  const standalone = STANDALONE[command];
+  if (standalone) {
+    try {
+      return await standalone(loadLocalConfig(), rest);
+    } catch (error) {
+      return report(error);
+    }
   }
   const run = COMMANDS[command];
   if (!run) return usage(`unknown command "${command}"`);

@@ -1,7 +1,7 @@
 // The embedded local stack: dynalite, s3rver and clamd on loopback, everything persisted under
 // MAIL2TICKET_DATA_DIR, and the real AWS SDK clients talking to them. This is the composition root
 // the CLI and `npm start` share; only what it builds differs from the Lambdas'.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ClamdScanner } from '../adapters/clamav/clamd-scanner.js';
@@ -18,6 +18,7 @@ import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
 import { ensureTable, startDynalite } from './dynalite.js';
 import { startS3rver } from './s3rver.js';
+import type { SandboxEndpoints } from './sandbox/endpoints.js';
 
 export interface LocalStack {
   deps: IngestDeps & { audit: AuditLog };
@@ -30,6 +31,13 @@ export interface LocalStack {
   /** Every AWS SDK request the stack's clients sent (benchmarks and tests read it). */
   requests: RequestCounter;
   scannerAvailable: boolean;
+  /** What the stack runs on: its own servers, or those of the running `npm start` it attached to. */
+  endpoints: StackEndpoints;
+  /**
+   * Adds to what stack.json tells other processes (npm start's server, queues, sandbox) once they
+   * are up. Only for a stack opened with `publish`.
+   */
+  publish(update: Partial<Omit<StackEndpoints, 'pid'>>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +52,12 @@ export interface StackEndpoints {
   s3: string;
   bucket: string;
   clamdSocket: string | null;
+  /** npm start's HTTP server (health, webhooks, sandbox controls), once it listens. */
+  server?: string;
+  /** The local SQS (fauxqs) and the Gmail sync queue on it. */
+  queues?: { endpoint: string; gmailSyncQueueUrl: string };
+  /** The sandbox's fake providers, when npm start runs it (MAIL2TICKET_SANDBOX=1). */
+  sandbox?: SandboxEndpoints;
 }
 
 const ENDPOINTS_FILE = 'stack.json';
@@ -74,11 +88,18 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
       if (clamd) stops.push(clamd.stop);
       endpoints = { pid: process.pid, dynamodb: dynamo.endpoint, s3: s3.endpoint, bucket: s3.bucket, clamdSocket: clamd?.socketPath ?? null };
       if (options.publish) {
-        const file = join(dataDir, ENDPOINTS_FILE);
-        await writeFile(file, JSON.stringify(endpoints), { mode: 0o600 });
-        stops.push(() => rm(file, { force: true }));
+        // Published at once, before anything else starts: a CLI run meanwhile attaches to these
+        // servers instead of starting a second dynalite on the same files.
+        await writeEndpoints(dataDir, endpoints);
+        stops.push(() => rm(join(dataDir, ENDPOINTS_FILE), { force: true }));
       }
     }
+    const published = endpoints;
+    const publish = async (update: Partial<Omit<StackEndpoints, 'pid'>>) => {
+      if (!options.publish) throw new Error('publish() needs a stack opened with { publish: true }');
+      Object.assign(published, update);
+      await writeEndpoints(dataDir, published);
+    };
     const dynamo = { endpoint: endpoints.dynamodb };
     const s3 = { endpoint: endpoints.s3, bucket: endpoints.bucket };
     const clamd = endpoints.clamdSocket ? { socketPath: endpoints.clamdSocket } : null;
@@ -114,6 +135,8 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
       },
       requests,
       scannerAvailable: options.scanner !== undefined || clamd !== null,
+      endpoints: published,
+      publish,
       stop,
     };
   } catch (error) {
@@ -122,7 +145,16 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
   }
 }
 
-async function readRunningStack(dataDir: string): Promise<StackEndpoints | null> {
+/** Whole or not at all: a reader never sees a half-written file (written aside, then renamed over). */
+async function writeEndpoints(dataDir: string, endpoints: StackEndpoints): Promise<void> {
+  const file = join(dataDir, ENDPOINTS_FILE);
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(partial, JSON.stringify(endpoints), { mode: 0o600 });
+  await rename(partial, file);
+}
+
+/** The endpoints of the `npm start` serving this data dir, or null when none runs. */
+export async function readRunningStack(dataDir: string): Promise<StackEndpoints | null> {
   let endpoints: StackEndpoints;
   try {
     endpoints = JSON.parse(await readFile(join(dataDir, ENDPOINTS_FILE), 'utf8')) as StackEndpoints;

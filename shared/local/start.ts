@@ -2,80 +2,236 @@
 // (dynalite, s3rver, clamd, local keyring) in MAIL2TICKET_DATA_DIR, turns every .eml dropped into
 // <data dir>/inbox/<mailbox>/ into a ticket (the dropped file is deleted once the message is stored
 // encrypted), and serves /healthz on PORT (127.0.0.1 only). The CLI attaches to this running stack.
+//
+// With the sandbox on (MAIL2TICKET_SANDBOX=1, set here when unset; 0 turns it off) it also runs the
+// Gmail connector as AWS does — POST /webhooks/gmail through the Lambda's own handler, the FIFO sync
+// queue on fauxqs, the sync worker's handler on a Lambda-style poller, the scheduled safety sync and
+// watch renewal on timers — against a fake Gmail with a demo mailbox (support@sandbox-gmail.example,
+// mailbox gmail-demo of tenant default). `mail2ticket sandbox send FILE --mailbox ADDRESS` delivers
+// into it, and the fake notifies the webhook with a signed push, as Gmail does. The safety sync runs
+// every MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS (else GMAIL_SAFETY_SYNC_MINUTES, else one minute).
+// Every server binds 127.0.0.1 only.
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { loadLocalConfig } from '../config.js';
+import { PubSubPushVerifier, pushSigningKeys } from '../adapters/gmail/pubsub-push-verifier.js';
+import { loadGmailSettings, loadLocalConfig, loadSandboxConfig, type GmailWorkerSettings, type LocalConfig, type SandboxConfig } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { ingestMessage } from '../domain/ingest.js';
 import type { MailboxRecord } from '../domain/model.js';
+import { startLocalGmailRuntime, GMAIL_SYNC_QUEUE, type LocalGmailRuntime } from './gmail-runtime.js';
+import { readBody, toHttpApiEvent, writeJson, writeResult } from './http.js';
+import { consoleReporter } from './reporter.js';
+import { sandboxControl, type SandboxControl } from './sandbox/control.js';
+import { GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from './sandbox/gmail-sandbox.js';
 import { openLocalStack, type LocalStack } from './stack.js';
 
 const POLL_MS = 500;
 const SETTLE_MS = 1000;
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TENANT = 'default';
+/** What npm start buffers of a webhook body; the handler itself refuses anything over 64 KiB with 413. */
+const WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
+
+interface Running {
+  config: LocalConfig;
+  sandboxEnabled: boolean;
+  server?: Server;
+  stack?: LocalStack;
+  gmail?: LocalGmailRuntime;
+  sandbox?: GmailSandbox;
+  control?: SandboxControl;
+  ready: boolean;
+}
 
 async function main(): Promise<void> {
-  let config;
+  // `npm start` is the sandbox of the product unless told otherwise.
+  if (!process.env.MAIL2TICKET_SANDBOX?.trim()) process.env.MAIL2TICKET_SANDBOX = '1';
+  let config: LocalConfig;
+  let sandboxConfig: SandboxConfig;
+  let gmailSettings: GmailWorkerSettings | undefined;
   try {
     config = loadLocalConfig();
+    sandboxConfig = loadSandboxConfig();
+    gmailSettings = sandboxConfig.enabled ? loadGmailSettings() : undefined;
   } catch (error) {
     process.stderr.write(`mail2ticket: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const stack = await openLocalStack(config, { publish: true });
+
+  const running: Running = { config, sandboxEnabled: sandboxConfig.enabled, ready: false };
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    running.ready = false;
+    if (code === 0) process.stdout.write('\nmail2ticket: stopping…\n');
+    await stopAll(running);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    running.server = await listen(running, config.port);
+    running.stack = await openLocalStack(config, { publish: true });
+    await running.stack.publish({ server: `http://127.0.0.1:${config.port}` });
+    if (gmailSettings) await startSandbox(running, running.stack, sandboxConfig, gmailSettings);
+  } catch (error) {
+    process.stderr.write(`mail2ticket: could not start: ${startFailure(error, config.port)}\n`);
+    if (process.env.MAIL2TICKET_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    await shutdown(1);
+    return;
+  }
+  const stack = running.stack;
   const inbox = join(config.dataDir, 'inbox');
   await mkdir(join(inbox, 'default'), { recursive: true, mode: 0o700 });
 
-  let ready = false;
-  const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/healthz') {
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ready ? 'ok' : 'starting', scanner: stack.scannerAvailable ? 'clamd' : 'unavailable' }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, '127.0.0.1', () => resolve());
-  });
-
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write('\nmail2ticket: stopping…\n');
-    server.close();
-    await stack.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-
-  ready = true;
-  process.stdout.write(
-    [
-      'mail2ticket is running on embedded parts (no cloud, no Docker).',
-      `  data:     ${config.dataDir}`,
-      `  health:   http://127.0.0.1:${config.port}/healthz`,
-      `  scanner:  ${stack.scannerAvailable ? 'clamd (local test signatures)' : 'ClamAV not installed: attachments are held unscanned'}`,
-      `  inbox:    drop .eml files into ${join(inbox, '<mailbox>')}/ (e.g. ${join(inbox, 'default')}/)`,
-      '',
-      'Try:',
-      `  cp tests/fixtures/mail/plain-text.eml ${join(inbox, 'default')}/`,
-      '  npm run --silent cli -- tickets list',
-      '',
-      'Ctrl-C stops everything.',
-      '',
-    ].join('\n'),
-  );
+  running.ready = true;
+  printBanner(running, inbox, sandboxConfig);
   for (;;) {
     if (stopping) return;
     await drainInbox(stack, inbox).catch((error: unknown) => process.stderr.write(`mail2ticket: inbox scan failed: ${(error as Error).message}\n`));
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** The sandbox: the fake Gmail and its demo mailbox, wired to the real webhook, queue, worker and schedules. */
+async function startSandbox(running: Running, stack: LocalStack, config: SandboxConfig, settings: GmailWorkerSettings): Promise<void> {
+  const { port } = running.config;
+  const webhookUrl = `http://127.0.0.1:${port}/webhooks/gmail`;
+  const sandbox = await GmailSandbox.start({ webhookUrl, report: consoleReporter });
+  running.sandbox = sandbox;
+  running.gmail = await startLocalGmailRuntime({
+    stack,
+    google: sandbox.google,
+    // The webhook's own verifier: the sandbox's signing key is trusted only because MAIL2TICKET_SANDBOX=1
+    // outside Lambda (pushSigningKeys); the audience is this webhook, as on the push subscription.
+    verifier: new PubSubPushVerifier({ audience: webhookUrl, serviceAccountEmail: SANDBOX_PUSH_SERVICE_ACCOUNT, keys: pushSigningKeys(process.env, sandbox.jwks()) }),
+    settings,
+    safetySyncSeconds: config.safetySyncSeconds,
+    owns: (owner) => sandbox.isSandboxMailbox(owner),
+    report: consoleReporter,
+  });
+  await sandbox.connectMailboxes(running.gmail.lifecycle);
+  const connector = running.gmail;
+  running.control = sandboxControl({ port, gmail: sandbox, connectorStats: () => connector.stats() });
+  await stack.publish({
+    queues: { endpoint: connector.queue.endpoint, gmailSyncQueueUrl: connector.queue.queueUrl },
+    sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints() },
+  });
+  connector.startSchedules();
+}
+
+/** Stops what runs, the webhook first and the stack last; a part that fails to stop does not keep the others running. */
+async function stopAll(running: Running): Promise<void> {
+  const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+    ['server', running.server && closeServer(running.server)],
+    ['gmail connector', running.gmail && (() => (running.gmail as LocalGmailRuntime).stop())],
+    ['sandbox', running.sandbox && (() => (running.sandbox as GmailSandbox).stop())],
+    ['stack', running.stack && (() => (running.stack as LocalStack).stop())],
+  ];
+  for (const [name, stop] of steps) {
+    await stop?.().catch((error: unknown) => process.stderr.write(`mail2ticket: stopping the ${name} failed: ${(error as Error).message}\n`));
+  }
+}
+
+function closeServer(server: Server): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive sockets (the push emitter's, the CLI's) would hold close() open.
+      server.closeAllConnections();
+    });
+}
+
+function startFailure(error: unknown, port: number): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') return `port ${port} on 127.0.0.1 is in use (set PORT to a free one)`;
+  if (code === 'EACCES') return `port ${port} on 127.0.0.1 is not allowed (set PORT to one above 1023)`;
+  if (error instanceof DomainError && !error.exposeMessage) return `${error.name} (set MAIL2TICKET_DEBUG=1 for details)`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function listen(running: Running, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    route(running, req, res).catch((error: unknown) => {
+      process.stderr.write(`mail2ticket: ${req.method} ${req.url?.split('?')[0]} failed: ${(error as Error).name}\n`);
+      if (!res.headersSent) writeJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+async function route(running: Running, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (req.method === 'GET' && url.pathname === '/healthz') {
+    const { ready, stack } = running;
+    return writeJson(res, ready ? 200 : 503, {
+      status: ready ? 'ok' : 'starting',
+      scanner: stack ? (stack.scannerAvailable ? 'clamd' : 'unavailable') : 'starting',
+      sandbox: running.sandboxEnabled ? 'on' : 'off',
+    });
+  }
+  if (url.pathname === '/webhooks/gmail') {
+    if (req.method !== 'POST') return writeJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
+    if (!running.sandboxEnabled) return writeJson(res, 404, { error: 'no Gmail connector runs here (MAIL2TICKET_SANDBOX=0)' });
+    // Until the connector runs, Pub/Sub is told to come back later.
+    if (!running.gmail) return writeJson(res, 503, { error: 'starting' }, { 'retry-after': '1' });
+    const body = await readBody(req, WEBHOOK_MAX_BODY_BYTES);
+    if (!body) return writeJson(res, 413, { error: 'body too large' }, { connection: 'close' });
+    return writeResult(res, await running.gmail.webhook(toHttpApiEvent(req, body)));
+  }
+  if (url.pathname.startsWith('/sandbox/') && running.control && running.ready) return running.control(req, res, url);
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+}
+
+function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConfig): void {
+  const { config, stack, sandbox, gmail } = running;
+  const lines = [
+    'mail2ticket is running on embedded parts (no cloud, no Docker).',
+    `  data:     ${config.dataDir}`,
+    `  health:   http://127.0.0.1:${config.port}/healthz`,
+    `  scanner:  ${stack?.scannerAvailable ? 'clamd (local test signatures)' : 'ClamAV not installed: attachments are held unscanned'}`,
+    `  inbox:    drop .eml files into ${join(inbox, '<mailbox>')}/ (e.g. ${join(inbox, 'default')}/)`,
+    '',
+  ];
+  const [demo] = sandbox?.endpoints().mailboxes ?? [];
+  if (sandbox && gmail) {
+    const endpoints = sandbox.endpoints();
+    const every = sandboxConfig.safetySyncSeconds % 60 === 0 ? `${sandboxConfig.safetySyncSeconds / 60} min` : `${sandboxConfig.safetySyncSeconds} s`;
+    lines.push(
+      'Sandbox (MAIL2TICKET_SANDBOX=1; set it to 0 to run without): the Gmail connector against a fake Gmail.',
+      `  mailbox:  ${demo ? `${demo.address} → mailbox ${demo.mailboxId} of tenant ${demo.tenantId}` : 'none connected (see above)'}`,
+      `  gmail:    fake Gmail API ${endpoints.apiUrl}, OAuth token endpoint ${endpoints.tokenUrl}`,
+      `  webhook:  ${endpoints.webhookUrl} (the fake's Pub/Sub pushes, signed with the sandbox's key)`,
+      `  queue:    ${GMAIL_SYNC_QUEUE.name}.fifo on local SQS ${gmail.queue.endpoint}, worked by the gmail-sync handler`,
+      `  schedule: safety sync every ${every} (MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS), watch renewal daily`,
+      '',
+    );
+  }
+  lines.push('Try:');
+  if (demo) {
+    lines.push(
+      `  npm run --silent cli -- sandbox send tests/fixtures/mail/plain-text.eml --mailbox ${demo.address}`,
+      '  npm run --silent cli -- tickets list',
+      `  npm run --silent cli -- sandbox outage --mailbox ${demo.address} --minutes 5   (then send another: no push, the safety sync brings it in)`,
+      '  npm run --silent cli -- sandbox status',
+      `  cp tests/fixtures/mail/plain-text.eml ${join(inbox, 'default')}/   (the drop folder: no provider at all)`,
+    );
+  } else {
+    lines.push(`  cp tests/fixtures/mail/plain-text.eml ${join(inbox, 'default')}/`, '  npm run --silent cli -- tickets list');
+  }
+  lines.push('', 'Ctrl-C stops everything.', '');
+  process.stdout.write(lines.join('\n'));
 }
 
 async function drainInbox(stack: LocalStack, inbox: string): Promise<void> {

@@ -1,6 +1,6 @@
 // The Gmail API v1 resources the fake serves, in the REST wire format of the API reference:
-// users.getProfile, users.history.list, users.messages.list / get / send (JSON and /upload/ media or
-// multipart), users.messages.attachments.get, users.watch and users.stop. Every handler works on
+// users.getProfile, users.history.list, users.messages.list / get / send / import (JSON and /upload/
+// media or multipart), users.messages.attachments.get, users.watch and users.stop. Every handler works on
 // one authenticated mailbox and returns a Reply; the server decides when to write it (fault delays).
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -57,6 +57,7 @@ export function routeApi(request: ApiRequest, deps: RouteDeps): Reply {
   if (resource === 'messages') {
     if (method === 'GET' && segments.length === 1) return listMessages(request);
     if (method === 'POST' && id === 'send' && segments.length === 2) return send(request, deps);
+    if (method === 'POST' && id === 'import' && segments.length === 2) return importMessage(request, deps);
     if (method === 'GET' && id && segments.length === 2) return getMessage(request, id);
     if (method === 'GET' && id && sub === 'attachments' && subId && segments.length === 4) return getAttachment(request.mailbox, id, subId);
   }
@@ -255,17 +256,25 @@ function watch({ mailbox, body }: ApiRequest): Reply {
   return ok({ historyId, expiration: String(expiration) });
 }
 
+/** The message resource of a send or import, and its RFC 822 bytes: `raw` in JSON, or the /upload/ media. */
+interface MessageMetadata {
+  raw?: unknown;
+  threadId?: unknown;
+  labelIds?: unknown;
+}
+
+function messageFromRequest(request: ApiRequest): { raw?: Buffer; metadata?: MessageMetadata } {
+  if (request.upload) return uploadedMessage(request);
+  const metadata = parseJson(request.body) as MessageMetadata | undefined;
+  // The client sends base64url; Node's base64 decoder takes either alphabet, padded or not.
+  return { metadata, ...(typeof metadata?.raw === 'string' ? { raw: Buffer.from(metadata.raw, 'base64') } : {}) };
+}
+
+const MISSING_RAW = "'raw' RFC822 payload message string or uploading message via /upload/* URL required";
+
 function send(request: ApiRequest, deps: RouteDeps): Reply {
-  let raw: Buffer | undefined;
-  let metadata: { raw?: unknown; threadId?: unknown } | undefined;
-  if (request.upload) {
-    ({ raw, metadata } = uploadedMessage(request));
-  } else {
-    metadata = parseJson(request.body) as typeof metadata;
-    // The client sends base64url; Node's base64 decoder takes either alphabet, padded or not.
-    raw = typeof metadata?.raw === 'string' ? Buffer.from(metadata.raw, 'base64') : undefined;
-  }
-  if (!raw || raw.length === 0) return fail(invalidArgument("'raw' RFC822 payload message string or uploading message via /upload/* URL required"));
+  const { raw, metadata } = messageFromRequest(request);
+  if (!raw || raw.length === 0) return fail(invalidArgument(MISSING_RAW));
   const threadId = typeof metadata?.threadId === 'string' && metadata.threadId !== '' ? metadata.threadId : undefined;
   if (threadId && !request.mailbox.threadExists(threadId)) return fail(notFound());
 
@@ -279,14 +288,44 @@ function send(request: ApiRequest, deps: RouteDeps): Reply {
   return ok({ id: message.id, threadId: message.threadId, labelIds: ['SENT'] });
 }
 
-/** /upload/…/messages/send: uploadType=media carries the RFC 822 bytes; multipart carries JSON then bytes. */
-function uploadedMessage({ query, contentType, body }: ApiRequest): { raw?: Buffer; metadata?: { threadId?: unknown } } {
+/**
+ * users.messages.import: the message lands in this mailbox only, as if received over SMTP — threaded
+ * like delivered mail (by In-Reply-To / References), with exactly the labels asked for (none: archived,
+ * outside the inbox), dated now unless `internalDateSource=dateHeader`. A messageAdded change like
+ * any delivery, so a watch covering it notifies.
+ */
+function importMessage(request: ApiRequest, deps: RouteDeps): Reply {
+  const { raw, metadata } = messageFromRequest(request);
+  if (!raw || raw.length === 0) return fail(invalidArgument(MISSING_RAW));
+  const labelIds = Array.isArray(metadata?.labelIds) ? metadata.labelIds : [];
+  const invalid = labelIds.find((label) => typeof label !== 'string' || !IMPORTABLE_LABEL.test(label));
+  if (invalid !== undefined) return fail(invalidArgument(`Invalid label: ${String(invalid)}`));
+  const source = request.query.get('internalDateSource') ?? 'receivedTime';
+  if (source !== 'receivedTime' && source !== 'dateHeader') return fail(invalidArgument(`Invalid value at 'internal_date_source' (type.googleapis.com/gmail.v1.InternalDateSource), "${source}"`, 'internalDateSource'));
+  const threadId = typeof metadata?.threadId === 'string' && metadata.threadId !== '' ? metadata.threadId : undefined;
+  if (threadId && !request.mailbox.threadExists(threadId)) return fail(notFound());
+
+  const dated = source === 'dateHeader' ? Date.parse(headerValue(parseHeaders(raw), 'date') ?? '') : Number.NaN;
+  const message = request.mailbox.add(raw, {
+    labelIds: labelIds as string[],
+    ...(threadId ? { threadId } : {}),
+    ...(Number.isNaN(dated) ? {} : { internalDate: new Date(dated) }),
+  });
+  deps.changed(request.mailbox, message);
+  return ok({ id: message.id, threadId: message.threadId, ...(message.labelIds.length > 0 ? { labelIds: message.labelIds } : {}) });
+}
+
+/** System labels an import may set, and user labels (`Label_<n>`); Gmail answers anything else 400. */
+const IMPORTABLE_LABEL = /^(INBOX|UNREAD|STARRED|IMPORTANT|SPAM|TRASH|CATEGORY_(PERSONAL|SOCIAL|PROMOTIONS|UPDATES|FORUMS)|Label_\d{1,20})$/;
+
+/** /upload/…/messages/send|import: uploadType=media carries the RFC 822 bytes; multipart carries JSON then bytes. */
+function uploadedMessage({ query, contentType, body }: ApiRequest): { raw?: Buffer; metadata?: MessageMetadata } {
   if (query.get('uploadType') !== 'multipart') return { raw: body };
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   if (!boundary) return {};
   const root = parseMimeTree(Buffer.concat([Buffer.from(`Content-Type: multipart/related; boundary="${boundary}"\r\n\r\n`), body]));
   const [metadataPart, mediaPart] = root.parts ?? [];
-  return { metadata: metadataPart?.content ? (parseJson(metadataPart.content) as { threadId?: unknown }) : undefined, raw: mediaPart?.content };
+  return { metadata: metadataPart?.content ? (parseJson(metadataPart.content) as MessageMetadata) : undefined, raw: mediaPart?.content };
 }
 
 function parseJson(body: Buffer): unknown {

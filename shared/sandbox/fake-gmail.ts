@@ -114,10 +114,11 @@ export class FakeGmail {
 
   // ---- mailbox side -------------------------------------------------------------------------
 
-  addMailbox(email: string, options: { refreshToken: string; scope?: string }): void {
+  /** Without a refresh token the mailbox has no grant yet: one comes from the authorization-code flow. */
+  addMailbox(email: string, options: { refreshToken?: string; scope?: string } = {}): void {
     const key = email.toLowerCase();
     const mailbox = this.mailboxes.get(key) ?? new Mailbox(key, options.scope ?? DEFAULT_SCOPE, () => this.newMessageId());
-    mailbox.refreshTokens.add(options.refreshToken);
+    if (options.refreshToken !== undefined) mailbox.refreshTokens.add(options.refreshToken);
     this.mailboxes.set(key, mailbox);
   }
 

@@ -454,6 +454,52 @@ describe('messages.send', () => {
   });
 });
 
+describe('messages.import', () => {
+  it('imports into the inbox like delivered mail: labels asked for, threaded by headers, a messageAdded change that notifies the watch', async () => {
+    const { email, refreshToken } = newMailbox();
+    const { api } = clientFor(refreshToken);
+    await api.users.watch({ userId: 'me', requestBody: { topicName: 'projects/mail2ticket-test/topics/gmail', labelIds: ['INBOX'] } });
+    const notified: Array<[string, string]> = [];
+    fake.onChange = (address, historyId) => notified.push([address, historyId]);
+    try {
+      const start = fake.historyId(email);
+      const question = mail({ messageId: 'imported-question@example.net' });
+      const { data } = await api.users.messages.import({ userId: 'me', requestBody: { raw: question.toString('base64url'), labelIds: ['INBOX', 'UNREAD'] } });
+      expect(data).toEqual({ id: expect.stringMatching(/^[0-9a-f]{16}$/), threadId: data.id, labelIds: ['INBOX', 'UNREAD'] });
+      expect(notified).toEqual([[email, fake.historyId(email)]]);
+      const { data: history } = await api.users.history.list({ userId: 'me', startHistoryId: start, historyTypes: ['messageAdded'] });
+      expect(history.history?.map((h) => h.messagesAdded)).toEqual([[{ message: { id: data.id, threadId: data.id, labelIds: ['INBOX', 'UNREAD'] } }]]);
+
+      // The media upload form (what the sandbox uses), threaded into the question's thread by In-Reply-To.
+      const answer = mail({ messageId: 'imported-answer@example.net', inReplyTo: 'imported-question@example.net' });
+      const { data: threaded } = await api.users.messages.import(
+        { userId: 'me', requestBody: { labelIds: ['INBOX'] }, media: { mimeType: 'message/rfc822', body: Readable.from([answer]) } },
+        { rootUrl: `${fake.url}/` },
+      );
+      expect(threaded.threadId).toBe(data.id);
+      expect(fake.message(email, threaded.id as string)?.raw.equals(answer)).toBe(true);
+
+      // Without labels it is archived: stored, but no inbox arrival and no notification for an INBOX watch.
+      const { data: archived } = await api.users.messages.import({ userId: 'me', requestBody: { raw: mail({ messageId: 'imported-archived@example.net' }).toString('base64url') } });
+      expect(archived.labelIds).toBeUndefined();
+      expect(notified).toHaveLength(2);
+    } finally {
+      fake.onChange = undefined;
+    }
+  });
+
+  it('dates by the Date header when asked, and refuses unknown labels and an empty message', async () => {
+    const { email, refreshToken } = newMailbox();
+    const { api } = clientFor(refreshToken);
+    const { data } = await api.users.messages.import({ userId: 'me', internalDateSource: 'dateHeader', requestBody: { raw: mail({ messageId: 'dated@example.net' }).toString('base64url'), labelIds: ['INBOX'] } });
+    expect(fake.message(email, data.id as string)?.internalDate).toBe(Date.parse('Tue, 01 Dec 2026 10:00:00 +0000'));
+    const unknown = await failure(api.users.messages.import({ userId: 'me', requestBody: { raw: mail({ messageId: 'bad-label@example.net' }).toString('base64url'), labelIds: ['NOT_A_LABEL'] } }));
+    expect(unknown.response?.status).toBe(400);
+    const empty = await failure(api.users.messages.import({ userId: 'me', requestBody: { labelIds: ['INBOX'] } }));
+    expect(empty.response?.status).toBe(400);
+  });
+});
+
 describe('faults', () => {
   it('answers 429 in Google error JSON with a Retry-After the client can read, then recovers', async () => {
     const { refreshToken } = newMailbox();
