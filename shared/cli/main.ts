@@ -21,7 +21,8 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   attachments rescan [--json]             scan held (unscanned) attachments again
   mailboxes list [--json]                 mailboxes with status, last sync, issues and purge deadline
   mailboxes connect-gmail ID --refresh-token-file F   connect a Gmail mailbox (watch its inbox)
-  mailboxes sync ID [--json]              bring a Gmail mailbox up to date now
+  mailboxes connect-graph ID --azure-tenant T --address A   connect a Microsoft 365 mailbox (subscribe to its inbox)
+  mailboxes sync ID [--json]              bring a Gmail or Microsoft 365 mailbox up to date now
   replies send TICKET_ID --body-file F [--html-file H] [--json]   reply from the ticket's mailbox
   mailboxes disconnect ID                 hide its data now, delete it all within 30 days
   mailboxes erase ID                      delete everything of the mailbox at once

@@ -3,17 +3,24 @@
 import { parseArgs } from 'node:util';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import type { Clock } from '../domain/ports.js';
+import type { MailboxRecord } from '../domain/model.js';
 import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
 import type { LocalStack } from '../local/stack.js';
 import { expireItems } from '../local/ttl-emulator.js';
 import { DEFAULT_TENANT } from './commands.js';
 import { connectGmailCommand, gmailReleaser, mailboxView, syncGmailCommand } from './gmail-commands.js';
+import { connectGraphCommand, graphReleaser, syncGraph } from './graph-commands.js';
 import { safeId } from './ids.js';
 import { printJsonLine, printTable, UsageError } from './output.js';
 
 function retentionDeps(stack: LocalStack, clock: Clock = stack.deps.clock): RetentionDeps {
-  const releaseProvider = gmailReleaser(stack);
-  return { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock, ...(releaseProvider ? { releaseProvider } : {}) };
+  const gmail = gmailReleaser(stack);
+  const graph = graphReleaser(stack);
+  const releaseProvider = async (mailbox: MailboxRecord) => {
+    if (mailbox.provider === 'gmail' && gmail) await gmail(mailbox);
+    if (mailbox.provider === 'graph' && graph) await graph(mailbox);
+  };
+  return { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock, releaseProvider };
 }
 
 export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promise<number> {
@@ -26,6 +33,9 @@ export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promi
       json: { type: 'boolean', default: false },
       'retention-days': { type: 'string' },
       'refresh-token-file': { type: 'string' },
+      'azure-tenant': { type: 'string' },
+      address: { type: 'string' },
+      'user-id': { type: 'string' },
     },
   });
   const tenantId = safeId('tenant', values.tenant, DEFAULT_TENANT);
@@ -41,7 +51,17 @@ export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promi
   }
   const mailboxId = safeId('mailbox', positionals[0]);
   if (sub === 'connect-gmail') return connectGmailCommand(stack, tenantId, mailboxId, values['refresh-token-file'], values.json);
-  if (sub === 'sync') return syncGmailCommand(stack, tenantId, mailboxId, values.json);
+  if (sub === 'connect-graph') {
+    return connectGraphCommand(stack, { tenantId, mailboxId }, { azureTenant: values['azure-tenant'], address: values.address, userId: values['user-id'] }, values.json);
+  }
+  if (sub === 'sync') {
+    const mailbox = await stack.deps.repo.getMailbox(tenantId, mailboxId);
+    if (mailbox?.provider !== 'graph') return syncGmailCommand(stack, tenantId, mailboxId, values.json);
+    const report = await syncGraph(stack, { tenantId, mailboxId });
+    if (values.json) printJsonLine({ mailboxId, ...report });
+    else process.stdout.write(`mailbox ${mailboxId}: ${report.outcome}${report.mode ? ` (${report.mode})` : ''}, ${report.added} new message(s)\n`);
+    return report.outcome === 'synced' ? 0 : 1;
+  }
   if (sub === 'disconnect') {
     const days = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
     const mailbox = await disconnectMailbox(retentionDeps(stack), tenantId, mailboxId, days);
@@ -55,7 +75,7 @@ export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promi
     else process.stdout.write(`mailbox ${mailboxId} erased: ${removed.items} items and ${removed.objects} objects deleted\n`);
     return 0;
   }
-  throw new UsageError('mailboxes takes "list", "connect-gmail ID", "sync ID", "disconnect ID" or "erase ID"');
+  throw new UsageError('mailboxes takes "list", "connect-gmail ID", "connect-graph ID", "sync ID", "disconnect ID" or "erase ID"');
 }
 
 export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<number> {

@@ -12,7 +12,7 @@ import { RequestCounter } from '../adapters/system/request-counter.js';
 import { systemClock, ulidIds } from '../adapters/system/system.js';
 import type { LocalConfig } from '../config.js';
 import type { IngestDeps } from '../domain/ingest.js';
-import type { AuditLog, MailboxDirectory, RetentionRepository, Scanner, TenantKeyLifecycle } from '../domain/ports.js';
+import type { AuditLog, MailboxDirectory, ReplyIntentStore, RetentionRepository, Scanner, TenantKeyLifecycle } from '../domain/ports.js';
 import { DynamoDbAuditLog } from '../adapters/dynamodb/dynamodb-audit-log.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
@@ -25,6 +25,8 @@ export interface LocalStack {
   retention: RetentionRepository;
   /** Provider addresses → mailboxes (connectors). */
   directory: MailboxDirectory;
+  /** Replies on their way out through Graph drafts. */
+  intents: ReplyIntentStore;
   tenantKeys: TenantKeyLifecycle;
   /** The raw client and table, for the local TTL emulator (dynalite has no TTL). */
   dynamo: { client: DynamoDBClient; tableName: string };
@@ -121,6 +123,7 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
     return {
       retention: repo,
       directory: repo,
+      intents: repo,
       tenantKeys: keys,
       dynamo: { client: dynamoClient, tableName: config.tableName },
       deps: {

@@ -78,7 +78,10 @@ export class MicrosoftGraphConnector implements GraphConnector {
         clientId: this.options.clientId,
         authority: `${host}/${azureTenantId}`,
         ...this.options.credential,
-        ...(this.options.authorityMetadata ? { authorityMetadata: this.options.authorityMetadata(azureTenantId), knownAuthorities: [new URL(host).host] } : {}),
+        // Another authority than Microsoft's (the sandbox's) is trusted by name, so msal never asks
+        // Microsoft's instance discovery about it.
+        ...(this.options.authorityHost ? { knownAuthorities: [new URL(host).host] } : {}),
+        ...(this.options.authorityMetadata ? { authorityMetadata: this.options.authorityMetadata(azureTenantId) } : {}),
         ...(this.options.cloudDiscoveryMetadata ? { cloudDiscoveryMetadata: this.options.cloudDiscoveryMetadata } : {}),
       },
       ...(this.options.networkClient ? { system: { networkClient: this.options.networkClient } } : {}),
