@@ -46,7 +46,8 @@ Reads take --reason TEXT, recorded in the audit log.
 Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket). Gmail commands need a Google OAuth
 client: MAIL2TICKET_GOOGLE_CLIENT_ID and MAIL2TICKET_GOOGLE_CLIENT_SECRET — except on the sandbox's
 own mailboxes while npm start runs its sandbox (MAIL2TICKET_SANDBOX=1, npm start's default), which
-use the sandbox's fake Google.`;
+use the sandbox's fake Google. Microsoft 365 commands need an Entra app: MAIL2TICKET_GRAPH_CLIENT_ID
+and MAIL2TICKET_GRAPH_CLIENT_SECRET.`;
 
 const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<number>> = {
   ingest: (stack, argv) => ingestCommand(stack.deps, argv),
