@@ -14,6 +14,8 @@ export interface ColdInitSide {
   env: Record<string, string>;
   /** A fresh event for each invocation. */
   event: () => unknown;
+  /** The status every invocation must answer; 204 unless given. */
+  expectedStatus?: number;
 }
 
 export interface ColdInitTimes {
@@ -50,7 +52,8 @@ export async function measureColdInit(options: { subject: ColdInitSide; baseline
   };
 }
 
-async function coldStart(side: ColdInitSide): Promise<ColdInitTimes> {
+/** One fresh process: import `side.bundle`, invoke it once with `side.event()`, check its status. */
+export async function coldStart(side: ColdInitSide): Promise<ColdInitTimes> {
   const { stdout } = await promisify(execFile)(process.execPath, [CHILD, side.bundle, JSON.stringify(side.event())], {
     env: side.env,
     maxBuffer: 4 * 1024 * 1024,
@@ -59,9 +62,10 @@ async function coldStart(side: ColdInitSide): Promise<ColdInitTimes> {
   const line = stdout.trim().split('\n').pop() ?? '';
   if (!line.startsWith('BENCH_RESULT ')) throw new Error(`cold start of ${side.bundle} reported no result: ${stdout.slice(-500)}`);
   const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as ColdInitTimes & { statusCode?: number };
-  if (result.statusCode !== 204) {
+  const expected = side.expectedStatus ?? 204;
+  if (result.statusCode !== expected) {
     throw new Error(
-      `cold start of ${side.bundle} answered ${result.statusCode} instead of 204` +
+      `cold start of ${side.bundle} answered ${result.statusCode} instead of ${expected}` +
         (result.statusCode === 401 ? ' (is MAIL2TICKET_SANDBOX_JWKS read by functions/gmail-push/compose.ts?)' : ''),
     );
   }

@@ -1,6 +1,7 @@
-// `npm run bench [-- --json] [-- --only ingest|gmail]`: every benchmark (or one suite's), one
+// `npm run bench [-- --json] [-- --only ingest|gmail|graph]`: every benchmark (or one suite's), one
 // {"metric","value","unit"} JSON line per metric with --json, otherwise a table beside the targets.
 import { runGmailBenchmarks } from './gmail.js';
+import { runGraphBenchmarks } from './graph.js';
 import { runIngestBenchmarks, type Metric } from './ingest.js';
 
 export const TARGETS: Record<string, string> = {
@@ -12,11 +13,15 @@ export const TARGETS: Record<string, string> = {
   'gmail.webhook_bundle_kb': '≤ 300',
   'gmail.webhook_cold_init_ratio': '≤ 1.3',
   'gmail.webhook_p99_ms': '< 50',
+  'graph.webhook_bundle_kb': '≤ 300',
+  'graph.webhook_cold_init_ratio': '≤ 1.3',
+  'graph.webhook_p99_ms': '< 50',
 };
 
 const SUITES: Record<string, () => Promise<Metric[]>> = {
   ingest: runIngestBenchmarks,
   gmail: runGmailBenchmarks,
+  graph: runGraphBenchmarks,
 };
 
 /** `--only gmail`, `--only=gmail` or `--only ingest,gmail`; every suite without it. */
