@@ -1,9 +1,7 @@
-// Composition root of the Graph webhooks: table, queue and the key service for the clientState HMAC.
+// Composition root of the Graph webhooks: table and queue only (the clientState check needs no key).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { KmsBlindIndex } from '../../shared/adapters/crypto/kms-blind-index.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
@@ -20,7 +18,6 @@ export function composeGraphNotify(env: Record<string, string | undefined> = pro
     deps: {
       directory: repo,
       repo,
-      keys: new KmsBlindIndex({ kms: new KMSClient({ region }), ...(env.TENANT_KEY_ALIAS_PREFIX?.trim() ? { aliasPrefix: env.TENANT_KEY_ALIAS_PREFIX.trim() } : {}) }),
       queue: new SqsJobQueue(new SQSClient({ region }), requireEnv(env, 'SYNC_QUEUE_URL')),
       metrics: new PowertoolsMetrics(metrics),
     },

@@ -149,7 +149,7 @@ beforeEach(async () => {
     deferral: new SqsJobDeferral(queues.client, queueUrl),
     maxReceiveCount: 6,
   };
-  const notify: GraphNotifyDeps = { directory: repo, repo, keys, queue, metrics };
+  const notify: GraphNotifyDeps = { directory: repo, repo, queue, metrics };
   const poller = new SqsPoller({ client: queues.client, queueUrl, handler: makeGraphSyncHandler(sync, silentMetrics()), waitTimeSeconds: 1 });
   world = { repo, metrics, sync, notify, reply: { ...sync, audit: new DynamoDbAuditLog(storage.client, tableName), intents: repo }, poller, mailboxId: `m365-${tableNo}` };
   await connectGraphMailbox({ ...sync }, { tenantId: TENANT, mailboxId: world.mailboxId }, { azureTenantId: AZURE_TENANT, address: ADDRESS });

@@ -7,7 +7,7 @@ import { DomainError } from '../errors.js';
 import type { MailboxRecord, ProviderConnection } from '../model.js';
 import type { Clock, IdGenerator, KeyService, MailboxDirectory, MailboxOwner, Metrics, TicketRepository } from '../ports.js';
 import { ReauthorizationRequired } from '../provider-errors.js';
-import { subscriptionKey } from './notify.js';
+import { clientStateDigest, subscriptionKey } from './notify.js';
 import type { GraphApi, GraphConnector, GraphSettings } from './ports.js';
 
 export class GraphMailboxInUse extends DomainError {
@@ -88,7 +88,7 @@ export async function subscribe(
   const previous = mailbox.connection?.subscriptionId;
   await save({
     subscriptionId: subscription.id,
-    clientStateIndex: await deps.keys.blindIndex(mailbox.tenantId, 'graph-client-state', clientState),
+    clientStateIndex: clientStateDigest(clientState),
     watchExpiresAt: subscription.expiresAt.toISOString(),
   });
   if (previous && previous !== subscription.id) await deps.directory.releaseAddress('graph', subscriptionKey(previous), mailbox);

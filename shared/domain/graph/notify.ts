@@ -3,12 +3,11 @@
 // answer 202 well inside Graph's 3 seconds. It never calls Graph.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { queuedSyncJob, type SyncReason } from '../connectors/sync-job.js';
-import type { JobQueue, KeyService, MailboxDirectory, Metrics, TicketRepository } from '../ports.js';
+import type { JobQueue, MailboxDirectory, Metrics, TicketRepository } from '../ports.js';
 
 export interface GraphNotifyDeps {
   directory: MailboxDirectory;
   repo: Pick<TicketRepository, 'getMailbox'>;
-  keys: Pick<KeyService, 'blindIndex'>;
   queue: JobQueue;
   metrics: Metrics;
 }
@@ -41,6 +40,13 @@ const LIFECYCLE_REASONS: Record<string, SyncReason> = {
   // Notifications were dropped: a delta round catches up.
   missed: 'push',
 };
+
+/**
+ * What the mailbox keeps of a subscription's clientState. The clientState is 320 random bits minted at
+ * subscribe time and no personal data, so a plain SHA-256 is as unguessable as a keyed index — and
+ * the webhook needs no key: no KMS client, no KMS round trip at cold start.
+ */
+export const clientStateDigest = (clientState: string) => `sha256:${sha256(clientState)}`;
 
 /** The subscription's key in the directory; subscription ids are Graph GUIDs, not personal data. */
 export const subscriptionKey = (subscriptionId: string) => `subscription.${subscriptionId}`;
@@ -84,8 +90,7 @@ async function jobFor(deps: GraphNotifyDeps, route: GraphNotifyRequest['route'],
   const mailbox = await deps.repo.getMailbox(owner.tenantId, owner.mailboxId);
   const expected = mailbox?.connection?.subscriptionId === item.subscriptionId ? mailbox.connection.clientStateIndex : undefined;
   if (!mailbox || mailbox.status === 'disconnected' || !expected) return undefined;
-  const presented = await deps.keys.blindIndex(owner.tenantId, 'graph-client-state', item.clientState);
-  if (!constantTimeEqual(presented, expected)) return undefined;
+  if (!constantTimeEqual(clientStateDigest(item.clientState), expected)) return undefined;
 
   const lifecycle = typeof item.lifecycleEvent === 'string' ? item.lifecycleEvent : undefined;
   if (route === 'lifecycle' || lifecycle) {
