@@ -1,6 +1,7 @@
 // Lambda entry point of the backstop sweep (EventBridge Scheduler, daily).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDbTableSafeguards } from '../../shared/adapters/dynamodb/dynamodb-table-safeguards.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
@@ -8,9 +9,12 @@ import { loadRetentionConfig } from '../../shared/config.js';
 import { makeHandler } from './make-handler.js';
 
 const config = loadRetentionConfig();
-const repo = new DynamoDbTicketRepository(new DynamoDBClient({ region: config.region }), config.tableName);
+const dynamo = new DynamoDBClient({ region: config.region });
+const repo = new DynamoDbTicketRepository(dynamo, config.tableName);
 export const handler = makeHandler({
   repo,
+  // A restore takes up to an hour to report the TTL enabled; the function has 15 minutes: rerun it.
+  table: new DynamoDbTableSafeguards(dynamo, config.tableName, { timeoutMs: 12 * 60_000 }),
   retention: repo,
   blobs: new S3BlobStore(new S3Client({ region: config.region }), config.bucket, { versioned: true }),
   clock: systemClock,

@@ -69,6 +69,14 @@ export class Retention extends Construct {
         resources: [table.tableArn, ...TABLE_SCHEMA.GlobalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.IndexName}`)],
       }),
     );
+    // After a restore (README runbook) the sweeper turns the table's TTL and stream back on.
+    this.sweeper.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RestoreSafeguards',
+        actions: ['dynamodb:DescribeTimeToLive', 'dynamodb:UpdateTimeToLive', 'dynamodb:DescribeTable', 'dynamodb:UpdateTable'],
+        resources: [table.tableArn],
+      }),
+    );
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({ sid: 'TableKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }),
     );

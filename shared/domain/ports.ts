@@ -263,3 +263,12 @@ export interface ReplyIntentStore {
   /** Stores the intent unless one with its token exists; resolves with the stored one. */
   putReplyIntent(intent: ReplyIntent): Promise<ReplyIntent>;
 }
+
+/**
+ * What a table restore loses: DynamoDB restores carry neither the TTL setting nor the stream. The
+ * purge depends on both, so a restored table gets them back before anything else runs on it.
+ */
+export interface TableSafeguards {
+  /** Re-enables the TTL on `expiresAt` and the stream where missing, and waits until both are active. */
+  ensure(): Promise<{ ttl: 'was_enabled' | 'enabled'; stream: 'was_enabled' | 'enabled'; streamArn: string }>;
+}

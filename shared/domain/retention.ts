@@ -7,7 +7,7 @@ import { MailboxDisconnected, NotFound } from './errors.js';
 import type { MailboxRecord } from './model.js';
 import { mailboxPrefix } from './object-keys.js';
 import { listTombstones, writeTombstone } from './tombstones.js';
-import type { BlobStore, Clock, RetentionRepository, TenantKeyLifecycle, TicketRepository } from './ports.js';
+import type { BlobStore, Clock, RetentionRepository, TableSafeguards, TenantKeyLifecycle, TicketRepository } from './ports.js';
 
 export interface RetentionDeps {
   repo: TicketRepository;
@@ -137,8 +137,21 @@ async function purgeMailboxNow(deps: RetentionDeps, mailbox: MailboxRecord, purg
  * After restoring the table from a backup: every purged mailbox is purged again and its record set
  * back to purged. Safe to run any number of times.
  */
-export async function reapplyTombstones(deps: RetentionDeps): Promise<{ tombstones: number; items: number; objects: number }> {
-  const report = { tombstones: 0, items: 0, objects: 0 };
+export interface ReapplyReport {
+  tombstones: number;
+  items: number;
+  objects: number;
+  /** What the restored table had lost (AWS); absent where the table has no such settings (locally). */
+  table?: Awaited<ReturnType<TableSafeguards['ensure']>>;
+}
+
+/**
+ * After a table restore: first the TTL and the stream come back (a restore carries neither, and the
+ * purge depends on both), then every tombstone is applied again, so nothing purged returns.
+ */
+export async function reapplyTombstones(deps: RetentionDeps & { table?: TableSafeguards }): Promise<ReapplyReport> {
+  const report: ReapplyReport = { tombstones: 0, items: 0, objects: 0 };
+  if (deps.table) report.table = await deps.table.ensure();
   for await (const tombstone of listTombstones(deps.blobs)) {
     report.tombstones++;
     const restored = await deps.repo.getMailbox(tombstone.tenantId, tombstone.mailboxId);

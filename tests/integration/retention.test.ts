@@ -175,7 +175,19 @@ describe('retention', () => {
     expect((await tableItems('gone')).length).toBeGreaterThan(10);
     expect((await deps.repo.getMailbox(tenant, 'gone'))?.status).toBe('connected');
 
-    const report = await reapplyTombstones(retention);
+    // The restored table's TTL and stream come back before any tombstone is applied.
+    const order: string[] = [];
+    const table = {
+      ensure: async () => {
+        order.push('table');
+        return { ttl: 'enabled' as const, stream: 'enabled' as const, streamArn: 'arn:stream' };
+      },
+    };
+    const tableItemsBefore = (await tableItems('gone')).length;
+    const report = await reapplyTombstones({ ...retention, table });
+    expect(order).toEqual(['table']);
+    expect(report.table).toMatchObject({ ttl: 'enabled', stream: 'enabled' });
+    expect(report.items).toBe(tableItemsBefore);
     expect(report.items).toBeGreaterThan(10);
     expect(await tableItems('gone')).toEqual([]);
     expect((await deps.repo.getMailbox(tenant, 'gone'))).toMatchObject({ status: 'disconnected', purgedAt: expect.any(String) });
