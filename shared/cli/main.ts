@@ -30,6 +30,7 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   purge status [--json]                   purge deadlines
   purge reapply [--json]                  after a table restore: purge again what tombstones say is gone
   tenants close ID                        account closure: disconnect all, destroy the tenant's keys
+  tenants erase ID                        delete everything of the tenant at once, destroy its keys
   requesters export EMAIL --request-ref R --out FILE.zip   their data as JSON + files
   requesters rectify EMAIL --request-ref R [--name N] [--new-email E]
   requesters restrict|unrestrict|erase EMAIL --request-ref R

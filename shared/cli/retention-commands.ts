@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import type { Clock } from '../domain/ports.js';
 import type { MailboxRecord } from '../domain/model.js';
-import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
+import { closeTenant, disconnectMailbox, eraseMailbox, eraseTenant, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
 import type { LocalStack } from '../local/stack.js';
 import { expireItems } from '../local/ttl-emulator.js';
 import { DEFAULT_TENANT } from './commands.js';
@@ -121,5 +121,12 @@ export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise
     else process.stdout.write(`tenant ${tenantId} closed: ${result.mailboxes} mailbox(es) disconnected, keys destroyed (${result.keysDestroyedBy}); every copy of its data is unreadable\n`);
     return 0;
   }
-  throw new UsageError('tenants takes "close ID"');
+  if (sub === 'erase') {
+    const tenantId = safeId('tenant', id);
+    const result = await eraseTenant({ ...retentionDeps(stack), tenantKeys: stack.tenantKeys }, tenantId);
+    if (values.json) printJsonLine({ tenantId, ...result });
+    else process.stdout.write(`tenant ${tenantId} erased: ${result.mailboxes} mailbox(es), ${result.items} item(s) and ${result.objects} object(s) deleted now, keys destroyed (${result.keysDestroyedBy})\n`);
+    return 0;
+  }
+  throw new UsageError('tenants takes "close ID" or "erase ID"');
 }

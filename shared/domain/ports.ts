@@ -186,6 +186,8 @@ export interface RetentionRepository {
   /** Sets the TTL attribute, never later than one already set. */
   setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void>;
   deleteItems(items: StoredItemRef[]): Promise<void>;
+  /** Deletes the tenant's own records outside any mailbox (its access log, its restriction list); returns how many. */
+  deleteTenantRecords(tenantId: string): Promise<number>;
 }
 
 export interface AuditLog {

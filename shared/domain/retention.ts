@@ -169,6 +169,27 @@ export async function reapplyTombstones(deps: RetentionDeps & { table?: TableSaf
 }
 
 /**
+ * Early deletion of a whole account: every mailbox erased at once (not by TTL), the tenant's access
+ * log and restriction list deleted, and its keys destroyed — so even a backup copy is unreadable. The
+ * mailbox records stay as tombstones of ids and dates.
+ */
+export async function eraseTenant(
+  deps: RetentionDeps & { tenantKeys: TenantKeyLifecycle },
+  tenantId: string,
+): Promise<{ mailboxes: number; items: number; objects: number; keysDestroyedBy: string }> {
+  const report = { mailboxes: 0, items: 0, objects: 0, keysDestroyedBy: '' };
+  for (const mailbox of await deps.repo.listMailboxes(tenantId)) {
+    const removed = mailbox.purgedAt ? { items: 0, objects: 0 } : await eraseMailbox(deps, tenantId, mailbox.mailboxId);
+    report.mailboxes++;
+    report.items += removed.items;
+    report.objects += removed.objects;
+  }
+  report.items += await deps.retention.deleteTenantRecords(tenantId);
+  report.keysDestroyedBy = (await deps.tenantKeys.destroyTenantKeys(tenantId)).destroyedBy;
+  return report;
+}
+
+/**
  * Account closure: every mailbox disconnected (their data hidden now, deleted within 30 days) and the
  * tenant's keys destroyed, so that every copy of its encrypted data — backups included — is unreadable.
  */

@@ -14,7 +14,7 @@ import { MailboxDisconnected } from '../../shared/domain/errors.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
-import { closeTenant, disconnectMailbox, eraseMailbox, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
+import { closeTenant, disconnectMailbox, eraseMailbox, eraseTenant, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
 import { buffer } from 'node:stream/consumers';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable } from '../../shared/local/dynalite.js';
@@ -146,6 +146,33 @@ describe('retention', () => {
     expect((await sweepDueMailboxes(retention)).mailboxes).toBe(1);
     expect(await tableItems('gone')).toEqual([]);
     expect(await objects('gone')).toEqual([]);
+  });
+
+  it('erasing the account deletes everything of the tenant at once — items, objects, access log, restrictions — and destroys its keys', async () => {
+    // Tenant-level records besides the mailboxes': an audited read and a restriction.
+    await listTickets(deps, tenant, TEST_ACCESSOR, 'kept');
+    await deps.repo.setRestriction(tenant, 'f'.repeat(64), true);
+    expect((await deps.audit.list(tenant)).length).toBeGreaterThan(0);
+    const neighbourTickets = await deps.repo.listTickets('neighbour');
+    const sealedBefore = await deps.keys.encrypt(Buffer.from('x'), { tenantId: tenant, mailboxId: 'kept', purpose: 'fields' });
+
+    const result = await eraseTenant({ ...retention, tenantKeys: deps.keys as LocalKeyService }, tenant);
+    expect(result.mailboxes).toBe(2);
+    for (const mailboxId of ['gone', 'kept']) {
+      expect(await tableItems(mailboxId)).toEqual([]);
+      expect(await objects(mailboxId)).toEqual([]);
+    }
+    // What is left of the tenant is its mailbox records as tombstones: ids and dates, no content.
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+    const left = Items.map((item) => unmarshall(item)).filter((item) => String(item.PK).startsWith(`T#${tenant}`));
+    expect(left.map((item) => item.entity)).toEqual(['mailbox', 'mailbox']);
+    expect(left.every((item) => item.purgedAt)).toBe(true);
+    expect(await deps.audit.list(tenant)).toEqual([]);
+    expect(await deps.repo.listRestrictions(tenant)).toEqual(new Set());
+    // Any copy made before (a backup) no longer opens.
+    const attempt = new LocalKeyService({ keyDir: join(dir, 'keys') }).decrypt(sealedBefore, { tenantId: tenant, mailboxId: 'kept', purpose: 'fields' });
+    await expect(attempt).rejects.toThrow();
+    expect(await deps.repo.listTickets('neighbour')).toEqual(neighbourTickets);
   });
 
   it('closing the account makes every copy of the tenant unreadable, and no other tenant', async () => {

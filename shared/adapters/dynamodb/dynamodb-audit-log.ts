@@ -15,7 +15,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailable } from '../../domain/errors.js';
 import { GENESIS_HASH, type AuditRecord } from '../../domain/audit.js';
 import type { AuditLog } from '../../domain/ports.js';
-import { tenantPk } from './keys.js';
+import { auditPk } from './keys.js';
 
 const MAX_ATTEMPTS = 40;
 
@@ -26,7 +26,7 @@ export class DynamoDbAuditLog implements AuditLog {
   ) {}
 
   async append(tenantId: string, build: (prevHash: string) => AuditRecord): Promise<AuditRecord> {
-    const PK = `${tenantPk(tenantId)}#AUDIT`;
+    const PK = auditPk(tenantId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const head = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ PK, SK: 'HEAD' }), ConsistentRead: true }));
       const prevHash = head.Item?.hash?.S ?? GENESIS_HASH;
@@ -68,7 +68,7 @@ export class DynamoDbAuditLog implements AuditLog {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :a)',
-          ExpressionAttributeValues: marshall({ ':pk': `${tenantPk(tenantId)}#AUDIT`, ':a': 'A#' }),
+          ExpressionAttributeValues: marshall({ ':pk': auditPk(tenantId), ':a': 'A#' }),
           ConsistentRead: true,
           ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
         }),

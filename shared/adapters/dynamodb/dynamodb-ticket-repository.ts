@@ -462,6 +462,16 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     }
   }
 
+  async deleteTenantRecords(tenantId: string): Promise<number> {
+    let deleted = 0;
+    for (const PK of [k.restrictionsPk(tenantId), k.auditPk(tenantId)]) {
+      const items = await this.queryRaw({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: PK } }, ProjectionExpression: 'PK, SK' });
+      await this.deleteItems(items.map((item) => ({ ref: JSON.stringify([item.PK?.S, item.SK?.S]) })));
+      deleted += items.length;
+    }
+    return deleted;
+  }
+
   async deleteItems(items: StoredItemRef[]): Promise<void> {
     for (let i = 0; i < items.length; i += BATCH_LIMIT) {
       let pending: WriteRequest[] = items.slice(i, i + BATCH_LIMIT).map((item) => {

@@ -47,3 +47,5 @@ export const directoryPk = (provider: string, hmac: string) => `DIR#${provider}#
 export const DIRECTORY_SK = 'MAILBOX';
 export const connectedOf = (provider: string) => `CONNECTED#${provider}`;
 export const replyIntentSk = (token: string) => `R#${assertSafeId('reply', token)}`;
+/** The tenant's access log (hash-chained records and the chain head). */
+export const auditPk = (t: string) => `${tenantPk(t)}#AUDIT`;
