@@ -159,7 +159,8 @@ class GmailSyncRun {
       providerMessageId: ref.id,
       providerThreadId: ref.threadId,
       receivedAt: this.deps.clock.now(),
-      mailbox: this.mailbox,
+      // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at
+      // the next message, and nothing is written for a disconnected mailbox without its deadline.
     });
     this.report.ingested++;
     if (result.status !== 'duplicate') this.report.added++;

@@ -147,7 +147,8 @@ async function ingestOne(deps: GraphSyncDeps, mailbox: MailboxRecord, api: Graph
     providerMessageId: ref.id,
     ...(ref.conversationId ? { providerThreadId: ref.conversationId } : {}),
     receivedAt: deps.clock.now(),
-    mailbox,
+    // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at the
+    // next message, and nothing is written for a disconnected mailbox without its deadline.
   });
   report.ingested++;
   if (result.status !== 'duplicate') report.added++;
