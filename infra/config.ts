@@ -91,6 +91,12 @@ const CONTEXT = {
   gmailSafetySyncMinutes: integer({ min: 5, max: 60, fallback: 15 }),
   /** Receives before a Gmail sync job is dead-lettered (≥ 3: a throttled job first waits, then hands over). */
   gmailSyncMaxReceiveCount: integer({ min: 3, max: 100, fallback: 8 }),
+  /** Days of inbox a first (or delta-expired) Microsoft 365 sync reads. */
+  graphFullSyncDays: integer({ min: 1, max: 30, fallback: 7 }),
+  /** Minutes between Microsoft 365 safety syncs: a lost notification is caught within one interval. */
+  graphSafetySyncMinutes: integer({ min: 5, max: 60, fallback: 15 }),
+  /** Receives before a Microsoft 365 sync job is dead-lettered (≥ 3, as for Gmail). */
+  graphSyncMaxReceiveCount: integer({ min: 3, max: 100, fallback: 8 }),
   /** Steady requests per second the webhook API accepts (default stage throttling). */
   webhookRateLimit: integer({ min: 1, max: 10_000, fallback: 50 }),
   /** Burst the webhook API accepts above the steady rate. */

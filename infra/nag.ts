@@ -5,6 +5,7 @@ import { Validations, type CfnResource, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { AttachmentStore } from './constructs/attachment-store.js';
 import type { GmailConnector } from './constructs/gmail-connector.js';
+import type { GraphConnector } from './constructs/graph-connector.js';
 import type { MailIngest } from './constructs/mail-ingest.js';
 import type { Retention } from './constructs/retention.js';
 
@@ -23,13 +24,16 @@ function child(scope: IConstruct, id: string): IConstruct {
   return found;
 }
 
-export function acknowledgeFindings(stack: Stack, parts: { objects: AttachmentStore; ingest: MailIngest; retention: Retention; gmail: GmailConnector }): void {
-  const { objects, ingest, retention, gmail } = parts;
+export function acknowledgeFindings(
+  stack: Stack,
+  parts: { objects: AttachmentStore; ingest: MailIngest; retention: Retention; gmail: GmailConnector; graph: GraphConnector },
+): void {
+  const { objects, ingest, retention, gmail, graph } = parts;
   const bucketObjects = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(objects.bucket.node.defaultChild as CfnResource)}.Arn>/*]`;
   const tenantKeys = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]';
 
-  // The ingest worker and the Gmail sync worker both run ingestMessage, with the same grants.
-  for (const role of [ingest.worker.role, gmail.worker.role]) {
+  // The ingest worker and the connectors' sync workers all run ingestMessage, with the same grants.
+  for (const role of [ingest.worker.role, gmail.worker.role, graph.worker.role]) {
     if (!role) throw new Error('an ingesting worker has no role to acknowledge findings on');
     const workerPolicy = child(role, 'DefaultPolicy');
     acknowledge(
@@ -47,6 +51,23 @@ export function acknowledgeFindings(stack: Stack, parts: { objects: AttachmentSt
     child(gmail.scheduled.role, 'DefaultPolicy'),
     tenantKeys,
     "The scheduled Gmail jobs open each mailbox's sealed credentials with its tenant's key, created at run time: only kms:Decrypt under exactly our encryption context keys and kms:DescribeKey, both only through alias/mail2ticket/tenant/*.",
+  );
+  acknowledge(
+    child(graph.scheduled.role, 'DefaultPolicy'),
+    tenantKeys,
+    "The scheduled Microsoft 365 jobs open each mailbox's sealed credentials (its Microsoft tenant and user) with its tenant's key, created at run time: only kms:Decrypt under exactly our encryption context keys and kms:DescribeKey, both only through alias/mail2ticket/tenant/*.",
+  );
+  for (const route of [graph.routes.notifications, graph.routes.lifecycle]) {
+    acknowledge(
+      route,
+      'AwsSolutions-APIG4',
+      "Microsoft Graph sends change and lifecycle notifications without any token, so no authorizer can check one: the subscription's validation handshake proves the URL at creation, and the function accepts an item only if it names a subscription we hold and carries that subscription's clientState (320 random bits we keep only as a SHA-256 digest, compared in constant time). Anything else enqueues nothing and is counted.",
+    );
+  }
+  acknowledge(
+    graph.appSecret,
+    'AwsSolutions-SMG4',
+    'The Entra app credential is rotated in Microsoft Entra (a new certificate uploaded to the app registration), then stored here by the operator; Secrets Manager cannot mint one. Its expiry is alarmed 30 days ahead.',
   );
   acknowledge(
     gmail.oauthClientSecret,

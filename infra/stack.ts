@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { GOOGLE_SERVICE_ACCOUNT, GOOGLE_SERVICE_ACCOUNT_EXPECTED, PUBSUB_TOPIC, PUBSUB_TOPIC_EXPECTED, type InfraConfig } from './config.js';
 import { AttachmentStore } from './constructs/attachment-store.js';
 import { GmailConnector } from './constructs/gmail-connector.js';
+import { GraphConnector } from './constructs/graph-connector.js';
 import { MailIngest } from './constructs/mail-ingest.js';
 import { ServiceIndexKey } from './constructs/service-index-key.js';
 import { TicketStore } from './constructs/ticket-store.js';
@@ -23,6 +24,7 @@ export class Mail2TicketStack extends Stack {
   public readonly webhooks: WebhookApi;
   public readonly serviceIndex: ServiceIndexKey;
   public readonly gmail: GmailConnector;
+  public readonly graph: GraphConnector;
 
   constructor(scope: Construct, id: string, props: Mail2TicketStackProps) {
     super(scope, id, props);
@@ -64,6 +66,13 @@ export class Mail2TicketStack extends Stack {
       safetySyncMinutes: config.gmailSafetySyncMinutes,
       maxReceiveCount: config.gmailSyncMaxReceiveCount,
     });
+    this.graph = new GraphConnector(this, 'GraphConnector', {
+      ...stores,
+      webhooks: this.webhooks,
+      fullSyncDays: config.graphFullSyncDays,
+      safetySyncMinutes: config.graphSafetySyncMinutes,
+      maxReceiveCount: config.graphSyncMaxReceiveCount,
+    });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.ingest.queue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.tickets.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.objects.bucket.bucketName });
@@ -72,6 +81,12 @@ export class Mail2TicketStack extends Stack {
       value: this.gmail.oauthClientSecret.secretArn,
       description: 'Secret to fill with the Google OAuth client: {"clientId": "…", "clientSecret": "…"}',
     });
-    acknowledgeFindings(this, { objects: this.objects, ingest: this.ingest, retention: this.retention, gmail: this.gmail });
+    new CfnOutput(this, 'GraphNotificationUrl', { value: this.graph.notificationUrl, description: "notificationUrl of every Microsoft 365 subscription (Graph's change notifications)" });
+    new CfnOutput(this, 'GraphLifecycleUrl', { value: this.graph.lifecycleUrl, description: 'lifecycleNotificationUrl of every Microsoft 365 subscription' });
+    new CfnOutput(this, 'GraphAppSecretArn', {
+      value: this.graph.appSecret.secretArn,
+      description: 'Secret to fill with the Entra app certificate: {"clientId": "…", "thumbprintSha256": "…", "privateKey": "…", "x5c": "…", "notAfter": "…"}',
+    });
+    acknowledgeFindings(this, { objects: this.objects, ingest: this.ingest, retention: this.retention, gmail: this.gmail, graph: this.graph });
   }
 }

@@ -3,5 +3,11 @@ import { systemClock } from '../../shared/adapters/system/system.js';
 import { composeGraphSync } from '../graph-sync/compose.js';
 import { makeHandler } from './make-handler.js';
 
-const { deps, metrics, settings } = await composeGraphSync(process.env, 'graph-schedule');
-export const handler = makeHandler({ ...deps, clock: systemClock, safetySyncMinutes: settings.safetySyncMinutes, flush: () => metrics.publishStoredMetrics() });
+const { deps, metrics, settings, certificateNotAfter } = await composeGraphSync(process.env, 'graph-schedule');
+export const handler = makeHandler({
+  ...deps,
+  clock: systemClock,
+  safetySyncMinutes: settings.safetySyncMinutes,
+  ...(certificateNotAfter ? { certificateNotAfter } : {}),
+  flush: () => metrics.publishStoredMetrics(),
+});

@@ -17,7 +17,14 @@ type Env = Record<string, string | undefined>;
 export async function composeGraphSync(
   env: Env = process.env,
   serviceName = 'graph-sync',
-): Promise<{ deps: GraphSyncHandlerDeps; metrics: Metrics; settings: GraphWorkerSettings; repo: DynamoDbTicketRepository }> {
+): Promise<{
+  deps: GraphSyncHandlerDeps;
+  metrics: Metrics;
+  settings: GraphWorkerSettings;
+  repo: DynamoDbTicketRepository;
+  /** The app certificate's `notAfter` from the secret, for the scheduled expiry countdown. */
+  certificateNotAfter?: string;
+}> {
   const region = requireEnv(env, 'AWS_REGION');
   const settings = loadGraphSettings(env);
   const secret = await readGraphAppSecret(new SecretsManagerClient({ region }), requireEnv(env, 'GRAPH_APP_SECRET_ARN'));
@@ -28,6 +35,7 @@ export async function composeGraphSync(
     metrics,
     settings,
     repo: ingest.repo,
+    ...(secret.certificateNotAfter ? { certificateNotAfter: secret.certificateNotAfter } : {}),
     deps: {
       ...ingest,
       graph: new MicrosoftGraphConnector({ clientId: secret.clientId, credential: secret.credential }),

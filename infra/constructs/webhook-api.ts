@@ -1,5 +1,5 @@
-// The stack's one public HTTP API, for the providers' webhooks (Gmail's Pub/Sub push first; the
-// Microsoft Graph notifications join it later): each connector adds its own route to `api`. Its
+// The stack's one public HTTP API, for the providers' webhooks (Gmail's Pub/Sub push, Microsoft
+// Graph's change and lifecycle notifications): each connector adds its own routes to `api`. Its
 // `$default` stage is throttled, and every request is access-logged to a KMS-encrypted log group in
 // a format that carries no personal data (no path, query string, headers or authorizer claims).
 import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';

@@ -1,8 +1,9 @@
 // Each function's bundle, as the stack ships it, starts under Node 22 with the environment the stack
 // gives it: ESM with the createRequire banner (no "Dynamic require" of a CommonJS dependency), every
 // dependency bundled except the runtime's @aws-sdk/*, and a configuration the cold start accepts.
-// The Gmail sync and schedule functions read their OAuth client from Secrets Manager at cold start
-// (top-level await): here from a wire-level fake, through the runtime's own SDK client.
+// The Gmail and Microsoft 365 sync and schedule functions read their OAuth client / Entra app
+// credential from Secrets Manager at cold start (top-level await): here from a wire-level fake, through
+// the runtime's own SDK client.
 import { execFile } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,18 @@ let placeholder: string;
 const READS_OAUTH_CLIENT = ['mail2ticket-gmail-sync', 'mail2ticket-gmail-schedule'];
 /** A client as the operator stores it (README, Infrastructure). */
 const OPERATOR_CLIENT = JSON.stringify({ clientId: '1234-abc.apps.googleusercontent.com', clientSecret: 'GOCSPX-test' });
+/** The functions that read the Entra app credential when they start. */
+const READS_GRAPH_APP = ['mail2ticket-graph-sync', 'mail2ticket-graph-schedule'];
+/** An app certificate as the operator stores it (README, Infrastructure); msal reads the key only when it asks for a token. */
+const OPERATOR_GRAPH_APP = JSON.stringify({
+  clientId: '6731de76-14a6-49ae-97bc-6eba6914391e',
+  thumbprintSha256: 'a3f1c2d4e5b6a7980112233445566778899aabbccddeeff00112233445566778',
+  privateKey: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n',
+  x5c: '-----BEGIN CERTIFICATE-----\nMIIDBTCCAe2gAwIBAgIQ\n-----END CERTIFICATE-----\n',
+  notAfter: '2027-06-30T23:59:59Z',
+});
+/** The secret a reader names: the stack's stand-in for its ARN. */
+const secretOf = (bundle: Bundle): string => String(bundle.env.GOOGLE_OAUTH_SECRET_ARN ?? bundle.env.GRAPH_APP_SECRET_ARN);
 
 beforeAll(async () => {
   secrets = await startFakeSecretsManager();
@@ -47,8 +60,8 @@ beforeAll(async () => {
     expect(fn.Properties.Handler).toBe('index.handler');
     return { service: String(env.POWERTOOLS_SERVICE_NAME), file: join(outdir, `asset.${hash}`, 'index.mjs'), env };
   });
-  const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret')) as Array<{ Properties: { SecretString: string } }>;
-  placeholder = String(secret?.Properties.SecretString);
+  const stored = Object.entries(template.findResources('AWS::SecretsManager::Secret')) as Array<[string, { Properties: { SecretString: string } }]>;
+  placeholder = String(stored.find(([id]) => id.startsWith('GmailConnectorOAuthClient'))?.[1].Properties.SecretString);
 }, BUNDLED_SYNTH_TIMEOUT);
 
 afterAll(async () => {
@@ -81,22 +94,27 @@ async function start(bundle: Bundle): Promise<{ outcome: 'started' } | { outcome
 }
 
 describe('function bundles', () => {
-  it('exist for every function, the ingest worker and the Gmail functions among them', () => {
-    expect(bundles.map((b) => b.service)).toEqual(expect.arrayContaining(['mail2ticket-ingest', 'mail2ticket-gmail-push', ...READS_OAUTH_CLIENT]));
+  it('exist for every function, the ingest worker and the connectors\' functions among them', () => {
+    expect(bundles.map((b) => b.service)).toEqual(
+      expect.arrayContaining(['mail2ticket-ingest', 'mail2ticket-gmail-push', ...READS_OAUTH_CLIENT, 'mail2ticket-graph-notify', ...READS_GRAPH_APP]),
+    );
     for (const bundle of bundles) expect(existsSync(bundle.file), bundle.file).toBe(true);
   });
 
   it('load as ESM and export a handler, with only the environment the stack sets', async () => {
-    for (const bundle of bundles) if (bundle.env.GOOGLE_OAUTH_SECRET_ARN) secrets.put(bundle.env.GOOGLE_OAUTH_SECRET_ARN, OPERATOR_CLIENT);
+    for (const bundle of bundles) {
+      if (bundle.env.GOOGLE_OAUTH_SECRET_ARN) secrets.put(bundle.env.GOOGLE_OAUTH_SECRET_ARN, OPERATOR_CLIENT);
+      if (bundle.env.GRAPH_APP_SECRET_ARN) secrets.put(bundle.env.GRAPH_APP_SECRET_ARN, OPERATOR_GRAPH_APP);
+    }
     const readsBefore = secrets.reads.length;
     for (const bundle of bundles) {
       const result = await start(bundle);
       expect(result.outcome === 'started' ? 'started' : result.error, bundle.service).toBe('started');
     }
-    // The two that need it read the secret the stack names, once each, at cold start.
-    const readers = bundles.filter((b) => READS_OAUTH_CLIENT.includes(b.service));
-    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length);
-    expect(secrets.reads.slice(readsBefore)).toEqual(readers.map((b) => b.env.GOOGLE_OAUTH_SECRET_ARN));
+    // Those that need one read the secret the stack names them, once each, at cold start.
+    const readers = bundles.filter((b) => [...READS_OAUTH_CLIENT, ...READS_GRAPH_APP].includes(b.service));
+    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length + READS_GRAPH_APP.length);
+    expect(secrets.reads.slice(readsBefore)).toEqual(readers.map(secretOf));
   });
 
   it("refuse to start while the OAuth client secret still holds the stack's placeholder, saying what it must hold", async () => {

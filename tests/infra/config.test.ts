@@ -9,24 +9,27 @@ afterAll(removeTempDirs);
 const read = (context: Record<string, unknown>) => readInfraConfig(new App({ context }).node);
 
 describe('infra context', () => {
-  const GMAIL_DEFAULTS = {
+  const CONNECTOR_DEFAULTS = {
     gmailPushAudience: undefined,
     gmailPushServiceAccount: undefined,
     gmailTopic: undefined,
     gmailFullSyncDays: 7,
     gmailSafetySyncMinutes: 15,
     gmailSyncMaxReceiveCount: 8,
+    graphFullSyncDays: 7,
+    graphSafetySyncMinutes: 15,
+    graphSyncMaxReceiveCount: 8,
     webhookRateLimit: 50,
     webhookBurstLimit: 100,
   };
 
   it('defaults to the promises: 30-day retention, 365-day backups, 5 receives', () => {
     // Unset Google names stay unset (the stack asks for them as parameters), never a made-up value.
-    expect(read({})).toStrictEqual({ retentionDays: 30, backupRetentionDays: 365, maxReceiveCount: 5, ...GMAIL_DEFAULTS });
+    expect(read({})).toStrictEqual({ retentionDays: 30, backupRetentionDays: 365, maxReceiveCount: 5, ...CONNECTOR_DEFAULTS });
   });
 
   it('accepts numbers from cdk.json and decimal strings from -c', () => {
-    expect(read({ retentionDays: 7, backupRetentionDays: '90', maxReceiveCount: ' 3 ' })).toEqual({ retentionDays: 7, backupRetentionDays: 90, maxReceiveCount: 3, ...GMAIL_DEFAULTS });
+    expect(read({ retentionDays: 7, backupRetentionDays: '90', maxReceiveCount: ' 3 ' })).toEqual({ retentionDays: 7, backupRetentionDays: 90, maxReceiveCount: 3, ...CONNECTOR_DEFAULTS });
   });
 
   it('refuses retentionDays=45, naming the key, before anything is built', () => {

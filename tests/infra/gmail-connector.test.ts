@@ -109,9 +109,10 @@ describe('the webhook API', () => {
     expect(apis).toHaveLength(1);
     const apiId = apis[0]?.[0] as string;
     const push = fn(base, PUSH);
-    const [route, ...otherRoutes] = ofType(base, 'AWS::ApiGatewayV2::Route');
+    // The Graph routes share the API (graph-connector.test.ts); this one is Gmail's alone.
+    const [route, ...otherRoutes] = ofType(base, 'AWS::ApiGatewayV2::Route').filter(([, r]) => String(r.Properties.RouteKey).includes('/webhooks/gmail'));
     expect(otherRoutes).toEqual([]);
-    const integrationId = idOf(base, 'AWS::ApiGatewayV2::Integration', '');
+    const integrationId = idOf(base, 'AWS::ApiGatewayV2::Integration', 'WebhooksApiPOSTwebhooksgmail');
     const authorizerId = idOf(base, 'AWS::ApiGatewayV2::Authorizer', '');
     expect(route?.[1].Properties).toEqual({
       ApiId: { Ref: apiId },
@@ -356,7 +357,7 @@ describe('least privilege', () => {
 
   it('lets no other role read the OAuth client secret', () => {
     const readers = ofType(base, 'AWS::IAM::Policy')
-      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(JSON.stringify({ Ref: secret() })))
       .flatMap(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref))
       .sort();
     const roleOf = (service: string) => (fn(base, service).props.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
@@ -400,7 +401,8 @@ describe('the service index key', () => {
 
 describe('the OAuth client secret', () => {
   it('is KMS-encrypted, never rotated by AWS, and created with a placeholder of the expected shape', () => {
-    const [[secretId, secret]] = ofType(base, 'AWS::SecretsManager::Secret') as [[string, Resource]];
+    const secretId = idOf(base, 'AWS::SecretsManager::Secret', 'GmailConnectorOAuthClient');
+    const secret = resourcesOf(base)[secretId] as Resource;
     expect(secret.Properties).toMatchObject({ KmsKeyId: arn(idOf(base, 'AWS::KMS::Key', 'GmailConnectorSecretKey')), SecretString: JSON.stringify(OAUTH_SECRET_PLACEHOLDER) });
     expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
     expect(ofType(base, 'AWS::SecretsManager::RotationSchedule')).toEqual([]);
@@ -408,7 +410,7 @@ describe('the OAuth client secret', () => {
   });
 
   it('is refused by the reader until the operator stores the client, and read once stored', async () => {
-    const [[, secret]] = ofType(base, 'AWS::SecretsManager::Secret') as [[string, Resource]];
+    const secret = resourcesOf(base)[idOf(base, 'AWS::SecretsManager::Secret', 'GmailConnectorOAuthClient')] as Resource;
     const client = new SecretsManagerClient({ endpoint: secrets.url, region: ENV.region, maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     secrets.put('oauth-placeholder', String(secret.Properties.SecretString));
     await expect(readOAuthClientSecret(client, 'oauth-placeholder')).rejects.toThrow('the OAuth client secret must be JSON {"clientId": "…", "clientSecret": "…"}');
@@ -418,7 +420,11 @@ describe('the OAuth client secret', () => {
 });
 
 describe('the schedules', () => {
-  const schedules = (t: Json) => ofType(t, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties as { ScheduleExpression: string; FlexibleTimeWindow: Json; State: string; Target: Json });
+  // Gmail's schedules: those that invoke the scheduled Gmail function (graph-connector.test.ts has the others).
+  const schedules = (t: Json) =>
+    ofType(t, 'AWS::Scheduler::Schedule')
+      .map(([, s]) => s.Properties as { ScheduleExpression: string; FlexibleTimeWindow: Json; State: string; Target: Json })
+      .filter((s) => JSON.stringify(s.Target.Arn) === JSON.stringify(arn(fn(t, SCHEDULE).id)));
 
   it('renew the watches daily and enqueue safety syncs every 15 minutes, through a role that may invoke only that function', () => {
     const scheduled = fn(base, SCHEDULE);

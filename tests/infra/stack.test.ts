@@ -237,8 +237,8 @@ describe('IAM', () => {
   it('lets tenant keys be used only through tenant aliases and with exactly our encryption context', () => {
     const statements = identityStatements();
     const dataKeys = statements.filter((s) => s.Sid === 'TenantDataKeys');
-    // The ingest worker, the Gmail sync worker and the scheduled Gmail jobs.
-    expect(dataKeys).toHaveLength(3);
+    // The ingest worker, and each connector's sync worker and scheduled jobs (Gmail, Microsoft 365).
+    expect(dataKeys).toHaveLength(5);
     for (const statement of dataKeys) {
       expect(['kms:Decrypt', 'kms:GenerateDataKey']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({
@@ -248,7 +248,7 @@ describe('IAM', () => {
       });
     }
     const lookups = statements.filter((s) => s.Sid === 'TenantKeyLookup');
-    expect(lookups).toHaveLength(3);
+    expect(lookups).toHaveLength(5);
     for (const statement of lookups) {
       expect(['kms:DescribeKey', 'kms:GenerateMac']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' } });
