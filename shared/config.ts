@@ -167,16 +167,17 @@ export function loadLocalGoogleConfig(env: Env = process.env): LocalGoogleConfig
 }
 
 /**
- * `npm start`'s sandbox: fake providers on loopback (a fake Gmail, Pub/Sub pushes signed by a local
- * key) wired to the real webhook, queue and sync worker. MAIL2TICKET_SANDBOX=1 turns it on (npm start
- * sets it when unset), 0 off.
+ * `npm start`'s sandbox: fake providers on loopback (a fake Gmail with Pub/Sub pushes signed by a
+ * local key; a fake Graph and Microsoft identity platform over TLS with a test CA) wired to the real
+ * webhooks, queues and sync workers. MAIL2TICKET_SANDBOX=1 turns it on (npm start sets it when
+ * unset), 0 off.
  */
 export interface SandboxConfig {
   enabled: boolean;
   /**
-   * The safety sync's period in npm start: MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS, else
-   * GMAIL_SAFETY_SYNC_MINUTES, else one minute, so a sandbox outage visibly heals within a minute
-   * (the deployed schedule's default is 15 minutes).
+   * The safety sync's period in npm start, for both connectors: MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS,
+   * else GMAIL_SAFETY_SYNC_MINUTES, else one minute, so a sandbox outage visibly heals within a
+   * minute (the deployed schedules' default is 15 minutes).
    */
   safetySyncSeconds: number;
 }
@@ -212,6 +213,16 @@ export function loadGraphSettings(env: Env = process.env): GraphWorkerSettings {
     safetySyncMinutes: integer(env, 'GRAPH_SAFETY_SYNC_MINUTES', 15, 1, 24 * 60),
     maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
   };
+}
+
+/**
+ * The Microsoft 365 connector's settings in npm start's sandbox: the deployed worker's
+ * (GRAPH_FULL_SYNC_DAYS, GRAPH_SUBSCRIPTION_MINUTES…), except that subscriptions always name npm
+ * start's own webhooks on PORT.
+ */
+export function loadSandboxGraphSettings(env: Env, port: number): GraphWorkerSettings {
+  const server = `http://127.0.0.1:${port}`;
+  return loadGraphSettings({ ...env, GRAPH_NOTIFICATION_URL: `${server}/webhooks/graph`, GRAPH_LIFECYCLE_URL: `${server}/webhooks/graph/lifecycle` });
 }
 
 /** An Entra app for local use (an operator's own, or the sandbox's fake Microsoft identity). */

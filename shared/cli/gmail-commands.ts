@@ -113,12 +113,12 @@ export async function repliesCommand(stack: LocalStack, argv: string[]): Promise
   if (!values['body-file']) throw new UsageError('replies send needs --body-file FILE');
   const text = await readFile(values['body-file'], 'utf8');
   const html = values['html-file'] ? await readFile(values['html-file'], 'utf8') : undefined;
-  // The ticket's mailbox decides which provider (and which Google) answers; an unknown ticket is the
-  // use-case's to report.
+  // The ticket's mailbox decides which provider (and which Google or Microsoft) answers; an unknown
+  // ticket is the use-case's to report.
   const ticket = await stack.deps.repo.getTicket(tenantId, ticketId);
   const provider = ticket ? (await stack.deps.repo.getMailbox(tenantId, ticket.mailboxId))?.provider : undefined;
-  if (provider === 'graph') {
-    const result = await replyGraph(stack, { tenantId, ticketId, text, ...(html ? { html } : {}), accessor: operatorAccessor(values.reason ?? 'reply') });
+  if (ticket && provider === 'graph') {
+    const result = await replyGraph(stack, ticket, { tenantId, ticketId, text, ...(html ? { html } : {}), accessor: operatorAccessor(values.reason ?? 'reply') });
     if (values.json) printJsonLine(result);
     else process.stdout.write(`reply ${result.status === 'sent' ? 'sent' : 'was already sent'} on ticket ${ticketId} as <${result.internetMessageId}>\n`);
     return 0;

@@ -36,11 +36,12 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   requesters restrict|unrestrict|erase EMAIL --request-ref R
   audit list [--json]                     every read of mailbox data: who, when, which ids, why
   audit verify                            check the audit log's hash chain (exit 1 if broken)
-  sandbox send FILE --mailbox ADDRESS [--json]   deliver an .eml into a sandbox mailbox of the running
-                                          npm start; the fake provider then notifies the webhook
+  sandbox send FILE --mailbox ADDRESS [--json]   deliver an .eml into a sandbox mailbox (Gmail or
+                                          Microsoft 365) of the running npm start; the fake
+                                          provider then notifies the webhook
   sandbox outage --mailbox ADDRESS --minutes N   drop that mailbox's notifications for N minutes
                                           (0 ends it): the safety sync still brings its mail in
-  sandbox status [--json]                 deliveries, pushes, fetches and webhook answers so far
+  sandbox status [--json]                 deliveries, notifications, fetches and webhook answers so far
 
 Reads take --reason TEXT, recorded in the audit log.
 
@@ -48,7 +49,8 @@ Data lives in MAIL2TICKET_DATA_DIR (default ./.mail2ticket). Gmail commands need
 client: MAIL2TICKET_GOOGLE_CLIENT_ID and MAIL2TICKET_GOOGLE_CLIENT_SECRET — except on the sandbox's
 own mailboxes while npm start runs its sandbox (MAIL2TICKET_SANDBOX=1, npm start's default), which
 use the sandbox's fake Google. Microsoft 365 commands need an Entra app: MAIL2TICKET_GRAPH_CLIENT_ID
-and MAIL2TICKET_GRAPH_CLIENT_SECRET.`;
+and MAIL2TICKET_GRAPH_CLIENT_SECRET — except, likewise, on the sandbox's own Microsoft 365 mailboxes,
+which use the sandbox's fake Graph and identity platform.`;
 
 const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<number>> = {
   ingest: (stack, argv) => ingestCommand(stack.deps, argv),

@@ -1,13 +1,14 @@
 // `sandbox send|outage|status`: drive the sandbox of the `npm start` running on the same data dir,
-// through its loopback control routes (their addresses are in the data dir's stack.json). The CLI
-// holds no token: it hands over the message, and the npm start process authorizes the delivery at
-// its fake Google (see shared/local/sandbox/gmail-sandbox.ts).
+// through its loopback control routes (their addresses are in the data dir's stack.json). A mailbox
+// address names its provider: the sandbox's Gmail or Microsoft 365 mailboxes, as stack.json lists
+// them. The CLI holds no token: it hands over the message, and the npm start process delivers it
+// into its fake provider (see shared/local/sandbox/{gmail,graph}-sandbox.ts).
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { LocalConfig } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { MAX_SANDBOX_MESSAGE_BYTES } from '../local/sandbox/control.js';
-import { SANDBOX_CONTROL_HEADER, type SandboxEndpoints } from '../local/sandbox/endpoints.js';
+import { SANDBOX_CONTROL_HEADER, type SandboxEndpoints, type SandboxMailbox } from '../local/sandbox/endpoints.js';
 import { readRunningStack } from '../local/stack.js';
 import { printJsonLine, UsageError } from './output.js';
 
@@ -38,29 +39,44 @@ async function send(config: LocalConfig, files: string[], mailbox: string | unde
   if (!mailbox) throw new UsageError('sandbox send needs --mailbox ADDRESS (the sandbox mailbox npm start printed)');
   const raw = await readMessage(files[0] as string);
   const sandbox = await runningSandbox(config);
-  const result = (await control(sandbox, 'POST', `/gmail/messages?mailbox=${encodeURIComponent(mailbox)}`, { contentType: 'message/rfc822', data: raw })) as {
+  const provider = providerOf(sandbox, mailbox);
+  const result = (await control(sandbox, 'POST', `/${provider}/messages?mailbox=${encodeURIComponent(mailbox)}`, { contentType: 'message/rfc822', data: raw })) as {
     mailbox: string;
     providerMessageId: string;
     threadId: string;
   };
-  if (json) printJsonLine({ mailbox: result.mailbox, providerMessageId: result.providerMessageId, threadId: result.threadId });
+  if (json) printJsonLine({ mailbox: result.mailbox, provider, providerMessageId: result.providerMessageId, threadId: result.threadId });
+  else if (provider === 'graph') process.stdout.write(`delivered to ${result.mailbox}: Microsoft 365 message ${result.providerMessageId} (conversation ${result.threadId})\n`);
   else process.stdout.write(`delivered to ${result.mailbox}: Gmail message ${result.providerMessageId} (thread ${result.threadId})\n`);
   return 0;
 }
 
-/** `sandbox outage --mailbox ADDRESS --minutes N`: the mailbox's pushes are dropped for N minutes. */
+/** Which fake provider holds a sandbox mailbox; the message lists the sandbox's mailboxes when none does. */
+function providerOf(sandbox: SandboxEndpoints, address: string): 'gmail' | 'graph' {
+  const wanted = address.trim().toLowerCase();
+  const holds = (mailboxes: SandboxMailbox[]) => mailboxes.some((m) => m.address === wanted);
+  if (holds(sandbox.gmail.mailboxes)) return 'gmail';
+  if (holds(sandbox.graph.mailboxes)) return 'graph';
+  const known = [...sandbox.gmail.mailboxes.map((m) => `${m.address} (Gmail)`), ...sandbox.graph.mailboxes.map((m) => `${m.address} (Microsoft 365)`)];
+  throw new SandboxUnavailable(`${address} is not a sandbox mailbox; the sandbox's are: ${known.join(', ') || 'none (see npm start\'s output)'}`);
+}
+
+/** `sandbox outage --mailbox ADDRESS --minutes N`: the mailbox's notifications (pushes, change notifications) are dropped for N minutes. */
 async function outage(config: LocalConfig, mailbox: string | undefined, minutesText: string | undefined, json: boolean): Promise<number> {
   if (!mailbox) throw new UsageError('sandbox outage needs --mailbox ADDRESS');
   const minutes = Number(minutesText);
   if (minutesText === undefined || !/^\d{1,4}$/.test(minutesText) || minutes > 1440) throw new UsageError('sandbox outage needs --minutes N, 0 (ends an outage) to 1440');
   const sandbox = await runningSandbox(config);
-  const result = (await control(sandbox, 'POST', '/gmail/outage', { contentType: 'application/json', data: Buffer.from(JSON.stringify({ mailbox, minutes })) })) as {
+  const provider = providerOf(sandbox, mailbox);
+  const result = (await control(sandbox, 'POST', `/${provider}/outage`, { contentType: 'application/json', data: Buffer.from(JSON.stringify({ mailbox, minutes })) })) as {
     mailbox: string;
+    provider: string;
     until: string | null;
   };
+  const what = provider === 'graph' ? 'change notifications' : 'pushes';
   if (json) printJsonLine(result);
-  else if (result.until === null) process.stdout.write(`outage over: changes in ${result.mailbox} are pushed again\n`);
-  else process.stdout.write(`pushes for ${result.mailbox} are dropped until ${result.until}; the safety sync still brings its mail in\n`);
+  else if (result.until === null) process.stdout.write(`outage over: ${what} for ${result.mailbox} are sent again\n`);
+  else process.stdout.write(`${what} for ${result.mailbox} are dropped until ${result.until}; the safety sync still brings its mail in\n`);
   return 0;
 }
 
@@ -72,17 +88,25 @@ async function status(config: LocalConfig, json: boolean): Promise<number> {
     printJsonLine(stats);
     return 0;
   }
-  const { gmail, connector } = stats;
+  const { gmail, connector, graph, graphConnector } = stats;
   const counts = (record: Record<string, number | string>) => Object.entries(record).map(([key, value]) => `${key}: ${value}`).join(', ') || 'none';
+  const mailboxes = (list: SandboxMailbox[]) => list.map((m) => `${m.address} → ${m.tenantId}/${m.mailboxId}`).join(', ') || 'no mailbox connected';
   process.stdout.write(
     [
-      `sandbox Gmail (${sandbox.gmail.mailboxes.map((m) => `${m.address} → ${m.tenantId}/${m.mailboxId}`).join(', ') || 'no mailbox connected'})`,
+      `sandbox Gmail (${mailboxes(sandbox.gmail.mailboxes)})`,
       `  delivered:  ${gmail.delivered} message(s)`,
       `  pushes:     ${gmail.pushes.sent} sent (${counts(gmail.pushes.byStatus)}), ${gmail.pushes.dropped} dropped by an outage, ${gmail.pushes.failed} unanswered`,
       `  fake Gmail: ${gmail.fake.rawFetches} raw message fetch(es), ${gmail.fake.historyLists} history listing(s)`,
       `  outages:    ${counts(gmail.outages)}`,
-      `webhook answers: ${counts(connector.webhook)}`,
-      `sync jobs: ${connector.sync.records} received, ${connector.sync.deleted} done, ${connector.sync.failed} failed; safety sync rounds: ${connector.safetySyncRuns}`,
+      `  webhook answers: ${counts(connector.webhook)}`,
+      `  sync jobs: ${connector.sync.records} received, ${connector.sync.deleted} done, ${connector.sync.failed} failed; safety sync rounds: ${connector.safetySyncRuns}`,
+      `sandbox Microsoft 365 (${mailboxes(sandbox.graph.mailboxes)})`,
+      `  delivered:  ${graph.delivered} message(s)`,
+      `  notifications: ${graph.notifications.posted} posted (${counts(graph.notifications.byStatus)}), ${graph.notifications.dropped} dropped by an outage, ${graph.notifications.unanswered} unanswered`,
+      `  fake Graph: ${graph.fake.valueFetches} MIME ($value) fetch(es), ${graph.fake.deltaRequests} delta request(s), ${graph.fake.validations} webhook validation(s)`,
+      `  outages:    ${counts(graph.outages)}`,
+      `  webhook answers: ${counts(graphConnector.webhook)}`,
+      `  sync jobs: ${graphConnector.sync.records} received, ${graphConnector.sync.deleted} done, ${graphConnector.sync.failed} failed; safety sync rounds: ${graphConnector.safetySyncRuns}`,
       '',
     ].join('\n'),
   );
@@ -96,7 +120,20 @@ interface SandboxStatsView {
     fake: { rawFetches: number; historyLists: number };
     outages: Record<string, string>;
   };
-  connector: { webhook: Record<string, number>; sync: { records: number; deleted: number; failed: number }; safetySyncRuns: number };
+  connector: ConnectorStatsView;
+  graph: {
+    delivered: number;
+    notifications: { posted: number; byStatus: Record<string, number>; dropped: number; unanswered: number };
+    fake: { valueFetches: number; deltaRequests: number; validations: number };
+    outages: Record<string, string>;
+  };
+  graphConnector: ConnectorStatsView;
+}
+
+interface ConnectorStatsView {
+  webhook: Record<string, number>;
+  sync: { records: number; deleted: number; failed: number };
+  safetySyncRuns: number;
 }
 
 async function readMessage(path: string): Promise<Buffer> {
@@ -110,7 +147,7 @@ async function readMessage(path: string): Promise<Buffer> {
     const info = await handle.stat();
     if (!info.isFile()) throw new UsageError(`${path} is not a file`);
     if (info.size === 0) throw new UsageError(`${path} is empty`);
-    if (info.size > MAX_SANDBOX_MESSAGE_BYTES) throw new UsageError(`${path} is larger than ${MAX_SANDBOX_MESSAGE_BYTES} bytes (Gmail's limit for received mail)`);
+    if (info.size > MAX_SANDBOX_MESSAGE_BYTES) throw new UsageError(`${path} is larger than ${MAX_SANDBOX_MESSAGE_BYTES} bytes (the sandbox's limit: Gmail's for received mail)`);
     return await handle.readFile();
   } finally {
     await handle.close();

@@ -5,9 +5,9 @@
 //   schedules     — EventBridge Scheduler there; timers here: a safety sync per mailbox every period
 //                   (one at start too: queued jobs live in memory, so whatever a restart lost is
 //                   caught up at once) and the daily watch renewal.
-// The caller brings the Gmail side (the sandbox's fake Google, its OAuth client) and the keys push
-// tokens are verified with.
-import type { APIGatewayProxyStructuredResultV2, Context, SQSEvent } from 'aws-lambda';
+// The caller brings the Gmail side (the sandbox's fake Google, its OAuth client), the keys push
+// tokens are verified with, and the local SQS its queue is on.
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handlePush } from '../../functions/gmail-push/make-handler.js';
 import { makeHandler as makeSyncHandler, type GmailSyncHandlerDeps } from '../../functions/gmail-sync/make-handler.js';
 import { GoogleGmailConnector, type GoogleGmailOptions } from '../adapters/gmail/google-gmail-connector.js';
@@ -17,9 +17,10 @@ import type { GmailWorkerSettings } from '../config.js';
 import { enqueueSafetySyncs, renewGmailWatches, type GmailLifecycleDeps } from '../domain/gmail/lifecycle.js';
 import type { PushVerifier } from '../domain/gmail/ports.js';
 import type { GmailPushDeps } from '../domain/gmail/push.js';
-import type { MailboxDirectory, MailboxOwner } from '../domain/ports.js';
+import type { MailboxOwner } from '../domain/ports.js';
+import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, reportingSyncHandler, scopedDirectory, type Repeater } from './connector-runtime.js';
 import type { HttpApiRequest } from './http.js';
-import { startLocalQueues } from './queues.js';
+import type { LocalQueues } from './queues.js';
 import type { Reporter } from './reporter.js';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.js';
 import type { LocalStack } from './stack.js';
@@ -30,6 +31,8 @@ const RENEWAL_PERIOD_MS = 24 * 3600 * 1000;
 
 export interface LocalGmailRuntimeOptions {
   stack: LocalStack;
+  /** The local SQS, with GMAIL_SYNC_QUEUE created on it; the caller stops it after this runtime. */
+  queues: LocalQueues;
   /** Where the Gmail API and Google's OAuth endpoints are, and the OAuth client. */
   google: GoogleGmailOptions;
   verifier: PushVerifier;
@@ -66,9 +69,8 @@ export interface LocalGmailRuntime {
 }
 
 export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions): Promise<LocalGmailRuntime> {
-  const { stack, report } = options;
-  const queues = await startLocalQueues({ queues: [GMAIL_SYNC_QUEUE] });
-  const { queueUrl } = queues.urls[GMAIL_SYNC_QUEUE.name] as { queueUrl: string };
+  const { stack, queues, report } = options;
+  const queueUrl = queueUrlOf(queues, GMAIL_SYNC_QUEUE.name);
   const metrics = new CountingMetrics();
   const queue = new SqsJobQueue(queues.client, queueUrl);
   const gmail = new GoogleGmailConnector(options.google);
@@ -88,66 +90,28 @@ export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions):
   };
   const lifecycle: GmailLifecycleDeps = { ...stack.deps, directory, gmail, metrics, settings: { topicName: options.settings.topicName } };
 
-  const handler = makeSyncHandler(syncDeps, quietPowertoolsMetrics());
   const poller = new SqsPoller({
     client: queues.client,
     queueUrl,
     functionName: 'gmail-sync',
-    handler: async (event: SQSEvent, context: Context) => {
-      const started = new Date().toISOString();
-      const response = await handler(event, context);
-      const failed = response?.batchItemFailures.length ?? 0;
-      if (failed > 0) report.warn(`gmail sync: ${failed} of ${event.Records.length} job(s) failed; the queue hands them back after ${GMAIL_SYNC_QUEUE.visibilityTimeoutSeconds} s`);
-      await reportNewMail(event, started);
-      return response;
-    },
+    handler: reportingSyncHandler({
+      name: 'gmail sync',
+      handler: makeSyncHandler(syncDeps, quietPowertoolsMetrics()),
+      repo: stack.deps.repo,
+      visibilityTimeoutSeconds: GMAIL_SYNC_QUEUE.visibilityTimeoutSeconds,
+      report,
+    }),
   });
 
-  /** One line per mailbox a batch brought new mail into, naming what caused the sync (push or safety). */
-  async function reportNewMail(event: SQSEvent, since: string): Promise<void> {
-    const jobs = new Map<string, { owner: MailboxOwner; reasons: Set<string> }>();
-    for (const record of event.Records) {
-      const job = parseJobOwner(record.body);
-      if (!job) continue;
-      const key = `${job.tenantId}/${job.mailboxId}`;
-      const entry = jobs.get(key) ?? { owner: job, reasons: new Set<string>() };
-      entry.reasons.add(job.reason);
-      jobs.set(key, entry);
-    }
-    for (const [key, { owner, reasons }] of jobs) {
-      const mailbox = await stack.deps.repo.getMailbox(owner.tenantId, owner.mailboxId).catch(() => undefined);
-      const changed = mailbox?.connection?.lastChangeAt;
-      if (changed && changed >= since) report.info(`gmail sync (${[...reasons].join(', ')}): new mail in ${key} → npm run --silent cli -- tickets list`);
-    }
-  }
-
-  const webhookCounts: Record<string, number> = {};
-  const push = handlePush(pushDeps);
+  const push = countingWebhook('gmail', 'Pub/Sub', handlePush(pushDeps), report);
   let safetySyncRuns = 0;
   const timers: Repeater[] = [];
 
-  try {
-    await poller.start();
-  } catch (error) {
-    await queues.stop();
-    throw error;
-  }
+  await poller.start();
   return {
     queue: { endpoint: queues.endpoint, queueUrl },
     lifecycle,
-    async webhook(request) {
-      let result: APIGatewayProxyStructuredResultV2;
-      try {
-        result = await push(request);
-      } catch (error) {
-        // What API Gateway answers for a Lambda that threw; Pub/Sub retries it.
-        report.warn(`gmail webhook: ${(error as Error).name ?? 'error'} (answered 500; Pub/Sub would retry)`);
-        result = { statusCode: 500 };
-      }
-      const status = String(result.statusCode ?? 200);
-      webhookCounts[status] = (webhookCounts[status] ?? 0) + 1;
-      return result;
-    },
+    webhook: push.webhook,
     startSchedules() {
       if (timers.length > 0) return;
       const safetyMs = options.safetySyncSeconds * 1000;
@@ -163,80 +127,10 @@ export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions):
         }, (error) => report.warn(`gmail watch renewal failed (${describe(error)}); trying again tomorrow`)),
       );
     },
-    stats: () => ({ webhook: { ...webhookCounts }, sync: { ...poller.stats }, safetySyncRuns, metrics: Object.fromEntries(metrics.counts) }),
+    stats: () => ({ webhook: push.counts(), sync: { ...poller.stats }, safetySyncRuns, metrics: Object.fromEntries(metrics.counts) }),
     async stop() {
       await Promise.all(timers.map((timer) => timer.stop()));
       await poller.stop();
-      await queues.stop();
     },
   };
-}
-
-/** A directory whose listing (what the schedules walk) holds only the mailboxes `owns` accepts. */
-function scopedDirectory(directory: MailboxDirectory, owns: ((owner: MailboxOwner) => boolean) | undefined): MailboxDirectory {
-  if (!owns) return directory;
-  return {
-    claimAddress: (provider, addressIndex, owner) => directory.claimAddress(provider, addressIndex, owner),
-    findAddress: (provider, addressIndex) => directory.findAddress(provider, addressIndex),
-    releaseAddress: (provider, addressIndex, owner) => directory.releaseAddress(provider, addressIndex, owner),
-    listConnected: async (provider) => (await directory.listConnected(provider)).filter(owns),
-  };
-}
-
-/** The owner and reason of a queued sync job, for the terminal; undefined for anything else. */
-function parseJobOwner(body: string): (MailboxOwner & { reason: string }) | undefined {
-  try {
-    const job = JSON.parse(body) as { tenantId?: unknown; mailboxId?: unknown; reason?: unknown };
-    if (typeof job.tenantId !== 'string' || typeof job.mailboxId !== 'string' || typeof job.reason !== 'string') return undefined;
-    return { tenantId: job.tenantId, mailboxId: job.mailboxId, reason: job.reason };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Powertools Metrics prints EMF JSON to stdout outside Lambda, and stdout is the terminal here. The
- * middleware only flushes (no cold-start metric or default dimensions are configured); the handler's
- * own counts go through the Metrics port to CountingMetrics.
- */
-function quietPowertoolsMetrics(): Parameters<typeof makeSyncHandler>[1] {
-  // A structural stand-in for the Powertools class: the cast is limited to the one method the middleware calls.
-  return { publishStoredMetrics: () => undefined } as unknown as Parameters<typeof makeSyncHandler>[1];
-}
-
-interface Repeater {
-  /** Clears the timer and waits for a run under way. */
-  stop(): Promise<void>;
-}
-
-/**
- * Runs `task` every `periodMs`, never two at once (the next wait starts when a run ends), at once
- * first when `immediately`. A failed run is reported and the schedule goes on.
- */
-function repeat(periodMs: number, immediately: boolean, task: () => Promise<void>, onError: (error: unknown) => void): Repeater {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const run = () => {
-    timer = undefined;
-    running = task()
-      .catch(onError)
-      .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(run, periodMs);
-      });
-  };
-  if (immediately) run();
-  else timer = setTimeout(run, periodMs);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.name : 'unknown error';
 }

@@ -1,5 +1,6 @@
 // Small pieces of npm start's HTTP server: bounded body reads, API Gateway's HTTP API (v2) event shape
-// for handlers written for Lambda, JSON answers, and the loopback check of local-only routes.
+// (headers, query string) for handlers written for Lambda, JSON answers, and the loopback check of
+// local-only routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
@@ -27,6 +28,20 @@ export function toHttpApiEvent(req: IncomingMessage, body: Buffer): HttpApiReque
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   return { headers, body: body.toString('utf8'), isBase64Encoded: false };
+}
+
+/**
+ * The query string as API Gateway's HTTP API hands it to a Lambda: decoded values, a repeated name's
+ * values joined with commas, absent when there is none.
+ */
+export function toQueryStringParameters(url: URL): Record<string, string> | undefined {
+  // A Map, then own properties: a parameter named __proto__ or constructor is just a name.
+  const parameters = new Map<string, string>();
+  for (const [name, value] of url.searchParams) {
+    const earlier = parameters.get(name);
+    parameters.set(name, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  return parameters.size > 0 ? Object.fromEntries(parameters) : undefined;
 }
 
 export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {

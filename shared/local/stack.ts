@@ -56,8 +56,8 @@ export interface StackEndpoints {
   clamdSocket: string | null;
   /** npm start's HTTP server (health, webhooks, sandbox controls), once it listens. */
   server?: string;
-  /** The local SQS (fauxqs) and the Gmail sync queue on it. */
-  queues?: { endpoint: string; gmailSyncQueueUrl: string };
+  /** The local SQS (fauxqs) and the connectors' sync queues on it. */
+  queues?: { endpoint: string; gmailSyncQueueUrl: string; graphSyncQueueUrl: string };
   /** The sandbox's fake providers, when npm start runs it (MAIL2TICKET_SANDBOX=1). */
   sandbox?: SandboxEndpoints;
 }

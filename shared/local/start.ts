@@ -3,43 +3,64 @@
 // <data dir>/inbox/<mailbox>/ into a ticket (the dropped file is deleted once the message is stored
 // encrypted), and serves /healthz on PORT (127.0.0.1 only). The CLI attaches to this running stack.
 //
-// With the sandbox on (MAIL2TICKET_SANDBOX=1, set here when unset; 0 turns it off) it also runs the
-// Gmail connector as AWS does — POST /webhooks/gmail through the Lambda's own handler, the FIFO sync
-// queue on fauxqs, the sync worker's handler on a Lambda-style poller, the scheduled safety sync and
-// watch renewal on timers — against a fake Gmail with a demo mailbox (support@sandbox-gmail.example,
-// mailbox gmail-demo of tenant default). `mail2ticket sandbox send FILE --mailbox ADDRESS` delivers
-// into it, and the fake notifies the webhook with a signed push, as Gmail does. The safety sync runs
-// every MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS (else GMAIL_SAFETY_SYNC_MINUTES, else one minute).
-// Every server binds 127.0.0.1 only.
+// With the sandbox on (MAIL2TICKET_SANDBOX=1, set here when unset; 0 turns it off) it also runs both
+// connectors as AWS does — the webhooks through the Lambdas' own handlers, the FIFO sync queues on
+// fauxqs, the sync workers' handlers on Lambda-style pollers, the scheduled safety syncs and
+// watch/subscription renewals on timers — against fake providers with a demo mailbox each:
+//   Gmail:         a fake Gmail; support@sandbox-gmail.example is mailbox gmail-demo of tenant default;
+//                  it pushes to POST /webhooks/gmail, signed as Pub/Sub does;
+//   Microsoft 365: a fake Graph and identity platform (TLS, test CA); support@sandbox-m365.example is
+//                  mailbox m365-demo of tenant default; it posts change notifications to
+//                  POST /webhooks/graph (lifecycle events to /webhooks/graph/lifecycle), as Graph does.
+// `mail2ticket sandbox send FILE --mailbox ADDRESS` delivers into either, and the fake notifies the
+// webhook. The safety syncs run every MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS (else
+// GMAIL_SAFETY_SYNC_MINUTES, else one minute). Every server binds 127.0.0.1 only.
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { PubSubPushVerifier, pushSigningKeys } from '../adapters/gmail/pubsub-push-verifier.js';
-import { loadGmailSettings, loadLocalConfig, loadSandboxConfig, type GmailWorkerSettings, type LocalConfig, type SandboxConfig } from '../config.js';
+import {
+  loadGmailSettings,
+  loadLocalConfig,
+  loadSandboxConfig,
+  loadSandboxGraphSettings,
+  type GmailWorkerSettings,
+  type GraphWorkerSettings,
+  type LocalConfig,
+  type SandboxConfig,
+} from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { ingestMessage } from '../domain/ingest.js';
 import type { MailboxRecord } from '../domain/model.js';
 import { startLocalGmailRuntime, GMAIL_SYNC_QUEUE, type LocalGmailRuntime } from './gmail-runtime.js';
-import { readBody, toHttpApiEvent, writeJson, writeResult } from './http.js';
+import { startLocalGraphRuntime, GRAPH_RENEWAL_PERIOD_MS, GRAPH_SYNC_QUEUE, type LocalGraphRuntime } from './graph-runtime.js';
+import { readBody, toHttpApiEvent, toQueryStringParameters, writeJson, writeResult } from './http.js';
+import { startLocalQueues, type LocalQueues } from './queues.js';
 import { consoleReporter } from './reporter.js';
 import { sandboxControl, type SandboxControl } from './sandbox/control.js';
+import type { SandboxMailbox } from './sandbox/endpoints.js';
 import { GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from './sandbox/gmail-sandbox.js';
+import { GraphSandbox } from './sandbox/graph-sandbox.js';
 import { openLocalStack, type LocalStack } from './stack.js';
 
 const POLL_MS = 500;
 const SETTLE_MS = 1000;
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TENANT = 'default';
-/** What npm start buffers of a webhook body; the handler itself refuses anything over 64 KiB with 413. */
+/** What npm start buffers of a webhook body (413 beyond); the handlers have their own limits: 64 KiB for Gmail's pushes, 1 MiB for Graph's notifications. */
 const WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
+const GRAPH_WEBHOOKS = new Set(['/webhooks/graph', '/webhooks/graph/lifecycle']);
 
 interface Running {
   config: LocalConfig;
   sandboxEnabled: boolean;
   server?: Server;
   stack?: LocalStack;
+  queues?: LocalQueues;
   gmail?: LocalGmailRuntime;
   sandbox?: GmailSandbox;
+  graph?: LocalGraphRuntime;
+  graphSandbox?: GraphSandbox;
   control?: SandboxControl;
   ready: boolean;
 }
@@ -49,11 +70,11 @@ async function main(): Promise<void> {
   if (!process.env.MAIL2TICKET_SANDBOX?.trim()) process.env.MAIL2TICKET_SANDBOX = '1';
   let config: LocalConfig;
   let sandboxConfig: SandboxConfig;
-  let gmailSettings: GmailWorkerSettings | undefined;
+  let settings: SandboxSettings | undefined;
   try {
     config = loadLocalConfig();
     sandboxConfig = loadSandboxConfig();
-    gmailSettings = sandboxConfig.enabled ? loadGmailSettings() : undefined;
+    settings = sandboxConfig.enabled ? { gmail: loadGmailSettings(), graph: loadSandboxGraphSettings(process.env, config.port) } : undefined;
   } catch (error) {
     process.stderr.write(`mail2ticket: ${(error as Error).message}\n`);
     process.exit(2);
@@ -76,7 +97,7 @@ async function main(): Promise<void> {
     running.server = await listen(running, config.port);
     running.stack = await openLocalStack(config, { publish: true });
     await running.stack.publish({ server: `http://127.0.0.1:${config.port}` });
-    if (gmailSettings) await startSandbox(running, running.stack, sandboxConfig, gmailSettings);
+    if (settings) await startSandbox(running, running.stack, sandboxConfig, settings);
   } catch (error) {
     process.stderr.write(`mail2ticket: could not start: ${startFailure(error, config.port)}\n`);
     if (process.env.MAIL2TICKET_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
@@ -96,31 +117,64 @@ async function main(): Promise<void> {
   }
 }
 
-/** The sandbox: the fake Gmail and its demo mailbox, wired to the real webhook, queue, worker and schedules. */
-async function startSandbox(running: Running, stack: LocalStack, config: SandboxConfig, settings: GmailWorkerSettings): Promise<void> {
+interface SandboxSettings {
+  gmail: GmailWorkerSettings;
+  graph: GraphWorkerSettings;
+}
+
+/**
+ * The sandbox: the fake providers and their demo mailboxes, wired to the real webhooks, queues,
+ * workers and schedules. Each runtime is in `running` before its mailboxes connect: connecting makes
+ * the fake Graph validate the webhook, which must answer by then.
+ */
+async function startSandbox(running: Running, stack: LocalStack, config: SandboxConfig, settings: SandboxSettings): Promise<void> {
   const { port } = running.config;
+  running.queues = await startLocalQueues({ queues: [GMAIL_SYNC_QUEUE, GRAPH_SYNC_QUEUE] });
+  const queues = running.queues;
+
   const webhookUrl = `http://127.0.0.1:${port}/webhooks/gmail`;
   const sandbox = await GmailSandbox.start({ webhookUrl, report: consoleReporter });
   running.sandbox = sandbox;
   running.gmail = await startLocalGmailRuntime({
     stack,
+    queues,
     google: sandbox.google,
     // The webhook's own verifier: the sandbox's signing key is trusted only because MAIL2TICKET_SANDBOX=1
     // outside Lambda (pushSigningKeys); the audience is this webhook, as on the push subscription.
     verifier: new PubSubPushVerifier({ audience: webhookUrl, serviceAccountEmail: SANDBOX_PUSH_SERVICE_ACCOUNT, keys: pushSigningKeys(process.env, sandbox.jwks()) }),
-    settings,
+    settings: settings.gmail,
     safetySyncSeconds: config.safetySyncSeconds,
     owns: (owner) => sandbox.isSandboxMailbox(owner),
     report: consoleReporter,
   });
   await sandbox.connectMailboxes(running.gmail.lifecycle);
-  const connector = running.gmail;
-  running.control = sandboxControl({ port, gmail: sandbox, connectorStats: () => connector.stats() });
-  await stack.publish({
-    queues: { endpoint: connector.queue.endpoint, gmailSyncQueueUrl: connector.queue.queueUrl },
-    sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints() },
+
+  const graphSandbox = await GraphSandbox.start({
+    notificationUrl: settings.graph.notificationUrl,
+    lifecycleNotificationUrl: settings.graph.lifecycleNotificationUrl,
+    report: consoleReporter,
   });
-  connector.startSchedules();
+  running.graphSandbox = graphSandbox;
+  running.graph = await startLocalGraphRuntime({
+    stack,
+    queues,
+    graph: graphSandbox.connector,
+    settings: settings.graph,
+    safetySyncSeconds: config.safetySyncSeconds,
+    owns: (owner) => graphSandbox.isSandboxMailbox(owner),
+    report: consoleReporter,
+  });
+  await graphSandbox.connectMailboxes(running.graph.lifecycle);
+
+  const gmail = running.gmail;
+  const graph = running.graph;
+  running.control = sandboxControl({ port, gmail: sandbox, graph: graphSandbox, connectorStats: () => ({ connector: gmail.stats(), graphConnector: graph.stats() }) });
+  await stack.publish({
+    queues: { endpoint: queues.endpoint, gmailSyncQueueUrl: gmail.queue.queueUrl, graphSyncQueueUrl: graph.queue.queueUrl },
+    sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints(), graph: graphSandbox.endpoints() },
+  });
+  gmail.startSchedules();
+  graph.startSchedules();
 }
 
 /** Stops what runs, the webhook first and the stack last; a part that fails to stop does not keep the others running. */
@@ -128,7 +182,10 @@ async function stopAll(running: Running): Promise<void> {
   const steps: Array<[string, (() => Promise<void>) | undefined]> = [
     ['server', running.server && closeServer(running.server)],
     ['gmail connector', running.gmail && (() => (running.gmail as LocalGmailRuntime).stop())],
-    ['sandbox', running.sandbox && (() => (running.sandbox as GmailSandbox).stop())],
+    ['graph connector', running.graph && (() => (running.graph as LocalGraphRuntime).stop())],
+    ['gmail sandbox', running.sandbox && (() => (running.sandbox as GmailSandbox).stop())],
+    ['microsoft 365 sandbox', running.graphSandbox && (() => (running.graphSandbox as GraphSandbox).stop())],
+    ['local SQS', running.queues && (() => (running.queues as LocalQueues).stop())],
     ['stack', running.stack && (() => (running.stack as LocalStack).stop())],
   ];
   for (const [name, stop] of steps) {
@@ -190,12 +247,22 @@ async function route(running: Running, req: IncomingMessage, res: ServerResponse
     if (!body) return writeJson(res, 413, { error: 'body too large' }, { connection: 'close' });
     return writeResult(res, await running.gmail.webhook(toHttpApiEvent(req, body)));
   }
+  if (GRAPH_WEBHOOKS.has(url.pathname)) {
+    if (req.method !== 'POST') return writeJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
+    if (!running.sandboxEnabled) return writeJson(res, 404, { error: 'no Microsoft 365 connector runs here (MAIL2TICKET_SANDBOX=0)' });
+    // Until the connector runs, Graph is told to come back later.
+    if (!running.graph) return writeJson(res, 503, { error: 'starting' }, { 'retry-after': '1' });
+    const body = await readBody(req, WEBHOOK_MAX_BODY_BYTES);
+    if (!body) return writeJson(res, 413, { error: 'body too large' }, { connection: 'close' });
+    const query = toQueryStringParameters(url);
+    return writeResult(res, await running.graph.webhook({ rawPath: url.pathname, body: body.toString('utf8'), isBase64Encoded: false, ...(query ? { queryStringParameters: query } : {}) }));
+  }
   if (url.pathname.startsWith('/sandbox/') && running.control && running.ready) return running.control(req, res, url);
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
 }
 
 function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConfig): void {
-  const { config, stack, sandbox, gmail } = running;
+  const { config, stack, sandbox, gmail, graphSandbox, graph } = running;
   const lines = [
     'mail2ticket is running on embedded parts (no cloud, no Docker).',
     `  data:     ${config.dataDir}`,
@@ -204,26 +271,43 @@ function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConf
     `  inbox:    drop .eml files into ${join(inbox, '<mailbox>')}/ (e.g. ${join(inbox, 'default')}/)`,
     '',
   ];
-  const [demo] = sandbox?.endpoints().mailboxes ?? [];
+  const [gmailDemo] = sandbox?.endpoints().mailboxes ?? [];
+  const [graphDemo] = graphSandbox?.endpoints().mailboxes ?? [];
+  const mailboxLine = (demo: SandboxMailbox | undefined) => `  mailbox:  ${demo ? `${demo.address} → mailbox ${demo.mailboxId} of tenant ${demo.tenantId}` : 'none connected (see above)'}`;
+  const every = sandboxConfig.safetySyncSeconds % 60 === 0 ? `${sandboxConfig.safetySyncSeconds / 60} min` : `${sandboxConfig.safetySyncSeconds} s`;
   if (sandbox && gmail) {
     const endpoints = sandbox.endpoints();
-    const every = sandboxConfig.safetySyncSeconds % 60 === 0 ? `${sandboxConfig.safetySyncSeconds / 60} min` : `${sandboxConfig.safetySyncSeconds} s`;
     lines.push(
-      'Sandbox (MAIL2TICKET_SANDBOX=1; set it to 0 to run without): the Gmail connector against a fake Gmail.',
-      `  mailbox:  ${demo ? `${demo.address} → mailbox ${demo.mailboxId} of tenant ${demo.tenantId}` : 'none connected (see above)'}`,
+      'Sandbox (MAIL2TICKET_SANDBOX=1; set it to 0 to run without): both connectors against fake providers.',
+      'Gmail, against a fake Gmail:',
+      mailboxLine(gmailDemo),
       `  gmail:    fake Gmail API ${endpoints.apiUrl}, OAuth token endpoint ${endpoints.tokenUrl}`,
       `  webhook:  ${endpoints.webhookUrl} (the fake's Pub/Sub pushes, signed with the sandbox's key)`,
       `  queue:    ${GMAIL_SYNC_QUEUE.name}.fifo on local SQS ${gmail.queue.endpoint}, worked by the gmail-sync handler`,
       `  schedule: safety sync every ${every} (MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS), watch renewal daily`,
-      '',
     );
   }
-  lines.push('Try:');
-  if (demo) {
+  if (graphSandbox && graph) {
+    const endpoints = graphSandbox.endpoints();
     lines.push(
-      `  npm run --silent cli -- sandbox send tests/fixtures/mail/plain-text.eml --mailbox ${demo.address}`,
+      'Microsoft 365, against a fake Graph and identity platform (HTTPS with a test CA):',
+      mailboxLine(graphDemo),
+      `  graph:    fake Graph API ${endpoints.graphUrl}/v1.0, identity platform ${endpoints.identityUrl}, CA ${endpoints.caCertPath}`,
+      `  webhooks: ${endpoints.notificationUrl} and ${endpoints.lifecycleNotificationUrl} (the fake's change and lifecycle notifications, checked by clientState)`,
+      `  queue:    ${GRAPH_SYNC_QUEUE.name}.fifo on local SQS ${graph.queue.endpoint}, worked by the graph-sync handler`,
+      `  schedule: safety sync every ${every} (MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS), subscription renewal every ${GRAPH_RENEWAL_PERIOD_MS / 3_600_000} h`,
+    );
+  }
+  if (sandbox || graphSandbox) lines.push('');
+  lines.push('Try:');
+  for (const demo of [gmailDemo, graphDemo]) {
+    if (demo) lines.push(`  npm run --silent cli -- sandbox send tests/fixtures/mail/plain-text.eml --mailbox ${demo.address}`);
+  }
+  const outageDemo = graphDemo ?? gmailDemo;
+  if (outageDemo) {
+    lines.push(
       '  npm run --silent cli -- tickets list',
-      `  npm run --silent cli -- sandbox outage --mailbox ${demo.address} --minutes 5   (then send another: no push, the safety sync brings it in)`,
+      `  npm run --silent cli -- sandbox outage --mailbox ${outageDemo.address} --minutes 5   (then send another: no notification, the safety sync brings it in)`,
       '  npm run --silent cli -- sandbox status',
       `  cp tests/fixtures/mail/plain-text.eml ${join(inbox, 'default')}/   (the drop folder: no provider at all)`,
     );

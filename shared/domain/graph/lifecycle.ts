@@ -54,6 +54,8 @@ export async function connectGraphMailbox(
     createdAt: existing?.createdAt ?? deps.clock.now().toISOString(),
     connection: {
       ...(existing?.connection?.cursor ? { cursor: existing.connection.cursor } : {}),
+      // Carried so that subscribe() releases the old subscription's directory entry.
+      ...(existing?.connection?.subscriptionId ? { subscriptionId: existing.connection.subscriptionId } : {}),
       addressIndex,
       sealedCredentials: await sealCredentials(deps.keys, owner, credentials),
     },

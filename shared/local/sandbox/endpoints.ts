@@ -20,10 +20,31 @@ export interface GmailSandboxEndpoints {
   mailboxes: SandboxMailbox[];
 }
 
+export interface GraphSandboxEndpoints {
+  /** The fake Graph's origin: the Graph client's `baseUrl` (the API is under `/v1.0`). */
+  graphUrl: string;
+  /** The fake Microsoft identity platform: msal's authority host. */
+  identityUrl: string;
+  /**
+   * The test CA (PEM) both fakes' TLS certificates chain to. A CA certificate is public: clients read
+   * it to trust the fakes, and it and the fakes go away with npm start. Its key was deleted once the
+   * one loopback server certificate was signed.
+   */
+  caCertPath: string;
+  /** Where the fake Graph posts notifications: npm start's own webhooks, as the subscriptions name them. */
+  notificationUrl: string;
+  lifecycleNotificationUrl: string;
+  mailboxes: SandboxMailbox[];
+}
+
 export interface SandboxEndpoints {
-  /** The loopback-only control routes (`/stats`, `/gmail/messages`, `/gmail/outage`) on npm start's server. */
+  /**
+   * The loopback-only control routes (`/stats`, `/gmail/messages`, `/gmail/outage`, `/graph/messages`,
+   * `/graph/outage`) on npm start's server.
+   */
   controlUrl: string;
   gmail: GmailSandboxEndpoints;
+  graph: GraphSandboxEndpoints;
 }
 
 /**
@@ -34,6 +55,18 @@ export interface SandboxEndpoints {
 export const SANDBOX_GOOGLE_CLIENT = Object.freeze({
   clientId: 'mail2ticket-sandbox.apps.googleusercontent.com',
   clientSecret: 'mail2ticket-sandbox-client-secret',
+});
+
+/**
+ * The sandbox's Entra app and Microsoft tenant, known only to the fake identity platform, where the
+ * app is registered with this client secret and consented to in this tenant. Like the Google client
+ * above it guards nothing beyond this machine; it lets the CLI sync or reply from a sandbox mailbox
+ * while npm start runs.
+ */
+export const SANDBOX_GRAPH_APP = Object.freeze({
+  clientId: '5a4db0c5-6d32-4e7a-9c1b-6d61696c3274',
+  clientSecret: 'mail2ticket-sandbox-graph-client-secret',
+  azureTenantId: '5a4db0c5-0365-4d3a-8e2f-73616e64626f',
 });
 
 /** The header every control request carries: it makes a browser preflight (never granted) any cross-site attempt. */

@@ -20,6 +20,7 @@ import { FakeGmail } from '../../sandbox/fake-gmail.js';
 import { PubSubPushEmitter } from '../../sandbox/pubsub-push.js';
 import type { Reporter } from '../reporter.js';
 import { SANDBOX_GOOGLE_CLIENT, type GmailSandboxEndpoints, type SandboxMailbox } from './endpoints.js';
+import { Outages } from './outages.js';
 
 /** The push subscription's service account, as the verifier expects it in the token's `email`. */
 export const SANDBOX_PUSH_SERVICE_ACCOUNT = 'gmail-push@mail2ticket-sandbox.iam.gserviceaccount.com';
@@ -30,7 +31,6 @@ export const DEMO_GMAIL_MAILBOX: SandboxMailbox = Object.freeze({ tenantId: 'def
 const REDIRECT_URI = 'http://127.0.0.1/oauth2/callback';
 /** Labels of mail received into the inbox. */
 const DELIVERED_LABELS = ['INBOX', 'UNREAD'];
-const MAX_OUTAGE_MINUTES = 24 * 60;
 
 export interface GmailSandboxStats {
   /** Messages imported into the fake's mailboxes. */
@@ -51,7 +51,7 @@ export interface GmailSandboxOptions {
 }
 
 export class GmailSandbox {
-  private readonly outages = new Map<string, number>();
+  private readonly outages = new Outages();
   private readonly pending = new Set<Promise<void>>();
   private readonly pushes = { sent: 0, byStatus: {} as Record<string, number>, dropped: 0, failed: 0 };
   private delivered = 0;
@@ -148,21 +148,12 @@ export class GmailSandbox {
 
   /** Drops the mailbox's pushes for `minutes` (0 ends an outage); resolves with when it ends, if on. */
   outage(address: string, minutes: number): string | null {
-    if (!Number.isInteger(minutes) || minutes < 0 || minutes > MAX_OUTAGE_MINUTES) throw new RangeError(`minutes must be an integer from 0 to ${MAX_OUTAGE_MINUTES}`);
     const mailbox = this.mailbox(address);
     if (!mailbox) throw new RangeError(`${address} is not a sandbox mailbox`);
-    if (minutes === 0) {
-      this.outages.delete(mailbox.address);
-      return null;
-    }
-    const until = Date.now() + minutes * 60_000;
-    this.outages.set(mailbox.address, until);
-    return new Date(until).toISOString();
+    return this.outages.set(mailbox.address, minutes);
   }
 
   stats(): GmailSandboxStats {
-    const now = Date.now();
-    const outages = Object.fromEntries([...this.outages].filter(([, until]) => until > now).map(([address, until]) => [address, new Date(until).toISOString()]));
     return {
       delivered: this.delivered,
       pushes: { ...this.pushes, byStatus: { ...this.pushes.byStatus } },
@@ -170,21 +161,22 @@ export class GmailSandbox {
         rawFetches: this.fake.requests.filter((r) => r.method === 'GET' && /\/messages\/[^/]+$/.test(r.path) && r.query.get('format') === 'raw').length,
         historyLists: this.fake.count('GET', '/history'),
       },
-      outages,
+      outages: this.outages.active(),
     };
   }
 
   /** Waits for pushes under way, then stops the fake. */
   async stop(): Promise<void> {
     this.fake.onChange = undefined;
+    this.outages.clear();
     await Promise.all(this.pending);
     await this.fake.stop();
   }
 
   /** The fake's onChange: Gmail publishing to the watch's topic, Pub/Sub pushing to the subscription. */
   private notify(email: string, historyId: string): void {
-    const until = this.outages.get(email);
-    if (until !== undefined && until > Date.now()) {
+    const until = this.outages.activeUntil(email);
+    if (until !== undefined) {
       this.pushes.dropped++;
       this.options.report.info(`sandbox gmail: change in ${email} (historyId ${historyId}); push dropped (outage until ${new Date(until).toISOString()})`);
       return;
