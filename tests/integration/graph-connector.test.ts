@@ -293,15 +293,22 @@ describe('sync', () => {
     expect(await tickets()).toHaveLength(2);
   });
 
-  it('keeps at most 4 requests in flight for the mailbox through a 429 storm, and every message arrives', async () => {
+  it('keeps at most 4 requests in flight for the mailbox through a 429 storm with a reply, and every message arrives', async () => {
+    graph.deliver(ADDRESS, mail('before-storm', { subject: 'Order late' }));
+    await drain();
+    const [ticket] = await tickets();
     graph.latencyMs = 20;
     graph.dropNotifications(ADDRESS, true);
     for (let i = 0; i < 20; i++) graph.deliver(ADDRESS, mail(`storm-${i}`));
     graph.dropNotifications(ADDRESS, false);
     graph.injectFaults({ method: 'GET', pathIncludes: '/$value' }, Array.from({ length: 5 }, () => ({ status: 429, retryAfterSeconds: 1 })));
     await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: { now: () => new Date() } }, 'graph', 15);
+    // An agent answers while the worker catches up: the reply shares the mailbox's four slots.
+    const reply = sendGraphReply(world.reply, { tenantId: TENANT, ticketId: ticket!.ticketId, text: 'It ships today.', accessor: { actor: 'agent:1', reason: 'answering' } });
     await drain();
-    expect(await tickets()).toHaveLength(20);
+    expect((await reply).status).toBe('sent');
+    expect(await tickets()).toHaveLength(21);
+    expect(graph.sent(ADDRESS)).toHaveLength(1);
     expect(graph.maxInFlight(ADDRESS)).toBeLessThanOrEqual(4);
     expect(graph.maxInFlight(ADDRESS)).toBeGreaterThan(1);
   }, 60_000);

@@ -4,6 +4,7 @@
 // internetMessageId Graph gave it — on the ticket. The draft's id is stored before sending: a retry
 // finds the draft sent (or gone) and never sends twice.
 import { recordAccess, type Accessor, type AuditDeps } from '../audit.js';
+import { withBackoff } from '../connectors/backoff.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { DomainError, NotFound } from '../errors.js';
 import { ingestMessage, type IngestDeps } from '../ingest.js';
@@ -63,24 +64,26 @@ export async function sendGraphReply(deps: GraphReplyDeps, request: GraphReplyRe
   let intent = await deps.intents.getReplyIntent(tenantId, ticketId, token);
   let status: GraphReplyResult['status'] = 'already_sent';
   if (!intent) {
-    const original = await api.findByInternetMessageId(fields.messageIdHeader);
+    const original = await withBackoff(() => api.findByInternetMessageId(fields.messageIdHeader));
     if (!original) throw new CannotReplyGraph('the customer\'s message is no longer in the mailbox');
     const draftId = await api.createReplyDraft(original.id);
     intent = await deps.intents.putReplyIntent({ tenantId, mailboxId: ticket.mailboxId, ticketId, token, draftId, createdAt: deps.clock.now().toISOString() });
   }
-  const state = await api.getMessageState(intent.draftId);
+  // Reads are retried through a throttle (the mailbox may be busy syncing); the draft's creation and its
+  // sending are not blind retries: the intent and the state check make those safe instead.
+  const state = await withBackoff(() => api.getMessageState(intent.draftId));
   if (state?.isDraft) {
     await api.updateDraft(intent.draftId, { text: request.text, ...(request.html ? { html: request.html } : {}), headers: { [LOOP_HEADER]: 'reply' } });
     await sendOnce(api, intent.draftId);
     status = 'sent';
   }
   // A draft that is no longer a draft (or is gone) was sent by an earlier attempt.
-  const sent = await api.getMessageState(intent.draftId);
+  const sent = await withBackoff(() => api.getMessageState(intent.draftId));
   if (!sent || sent.isDraft || !sent.internetMessageId) {
     if (!sent) return { status, ticketId, messageId: '', internetMessageId: '', providerMessageId: intent.draftId };
     throw new ProviderThrottled('the sent reply has no Message-ID yet');
   }
-  const recorded = await ingestMessage(deps, await api.getMime(intent.draftId), {
+  const recorded = await ingestMessage(deps, await withBackoff(() => api.getMime(intent.draftId)), {
     tenantId,
     mailboxId: ticket.mailboxId,
     providerMessageId: intent.draftId,
