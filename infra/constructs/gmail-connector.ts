@@ -4,7 +4,7 @@
 // history and ingests what arrived. EventBridge Scheduler renews every watch daily and enqueues a
 // safety sync for every connected mailbox every few minutes. The OAuth client lives in a Secrets
 // Manager secret the operator fills in. Least privilege per function, call by call.
-import { Aws, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -18,7 +18,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
+import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor } from './connector-grants.js';
 import { grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { ServiceIndexKey } from './service-index-key.js';
 import type { WebhookApi } from './webhook-api.js';
@@ -27,8 +27,6 @@ import { WorkerFunction } from './worker-function.js';
 export const GMAIL_PUSH_PATH = '/webhooks/gmail';
 /** The issuer of the OIDC tokens Pub/Sub signs for authenticated push subscriptions. */
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
-/** The table index that lists connected mailboxes (GSI1PK = CONNECTED#<provider>). */
-const CONNECTED_INDEX = 'GSI1';
 
 /**
  * The `service` dimension of each function's metrics: the serviceName its composition root gives
@@ -158,7 +156,7 @@ export class GmailConnector extends Construct {
     // never a tenant key.
     this.push.role.addToPolicy(new iam.PolicyStatement({ sid: 'DirectoryRead', actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
     this.push.role.addToPolicy(new iam.PolicyStatement({ sid: 'TableKeyRead', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }));
-    this.grantEnqueue(this.push.role);
+    grantEnqueue(this.push.role, this.syncQueue, this.queueKey);
     props.serviceIndexKey.grantIndex(this.push.role);
     // API Gateway refuses a request whose token Google did not sign for this audience before it
     // costs an invocation; the function also checks the service account and its verified e-mail.
@@ -195,8 +193,8 @@ export class GmailConnector extends Construct {
     grantStores(this.worker.role, props);
     grantTenantKeys(this.worker.role);
     // A throttled job is deferred (ChangeMessageVisibility) or handed to a fresh job (SendMessage).
-    this.grantEnqueue(this.worker.role, ['sqs:SendMessage', 'sqs:ChangeMessageVisibility']);
-    this.grantSecretRead(this.worker.role);
+    grantEnqueue(this.worker.role, this.syncQueue, this.queueKey, ['sqs:SendMessage', 'sqs:ChangeMessageVisibility']);
+    grantSecretRead(this.worker.role, this.oauthClientSecret, this.secretKey, 'OAuthClientSecret');
 
     this.scheduled = new WorkerFunction(this, 'Schedule', {
       entry: 'functions/gmail-schedule/handler.ts',
@@ -206,38 +204,21 @@ export class GmailConnector extends Construct {
       environment: settings,
     });
     const scheduledRole = this.scheduled.role;
-    if (!TABLE_SCHEMA.GlobalSecondaryIndexes.some((index) => index.IndexName === CONNECTED_INDEX)) throw new Error(`TABLE_SCHEMA has no ${CONNECTED_INDEX}`);
-    // Lists connected mailboxes, then updates each one's watch expiry or reauthorization state.
-    scheduledRole.addToPolicy(new iam.PolicyStatement({ sid: 'ConnectedMailboxes', actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${CONNECTED_INDEX}`] }));
-    scheduledRole.addToPolicy(new iam.PolicyStatement({ sid: 'MailboxUpdate', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }));
-    scheduledRole.addToPolicy(
-      new iam.PolicyStatement({ sid: 'TableKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }),
-    );
-    // Opens sealed credentials only: no data key is generated, no index computed.
-    grantTenantKeys(scheduledRole, { dataKeyActions: ['kms:Decrypt'], lookupActions: ['kms:DescribeKey'] });
-    this.grantEnqueue(scheduledRole);
-    this.grantSecretRead(scheduledRole);
+    grantConnectedMailboxes(scheduledRole, table, props.tableKey);
+    grantEnqueue(scheduledRole, this.syncQueue, this.queueKey);
+    grantSecretRead(scheduledRole, this.oauthClientSecret, this.secretKey, 'OAuthClientSecret');
 
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/default/*` },
-        },
-      }),
-    });
-    // Exactly the function, not its versions and aliases (which CDK's grantInvoke adds as `:*`).
-    this.schedulerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeScheduled', actions: ['lambda:InvokeFunction'], resources: [this.scheduled.fn.functionArn] }));
+    this.schedulerRole = schedulerRoleFor(this, this.scheduled.fn);
     this.renewWatches = new scheduler.Schedule(this, 'RenewWatches', {
       description: 'Renews every connected Gmail mailbox watch (Google stops pushing 7 days after the last one)',
       schedule: scheduler.ScheduleExpression.rate(Duration.days(1)),
-      target: this.invokeScheduled(GMAIL_SCHEDULED_TASKS.renewWatches, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 5 }),
+      target: invokeScheduled(this.scheduled.fn, this.schedulerRole, GMAIL_SCHEDULED_TASKS.renewWatches, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 5 }),
     });
     this.safetySync = new scheduler.Schedule(this, 'SafetySync', {
       description: 'Enqueues a sync of every connected Gmail mailbox, catching what a lost push missed',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(safetySyncMinutes)),
       // A late run is worth nothing once the next one is due.
-      target: this.invokeScheduled(GMAIL_SCHEDULED_TASKS.safetySync, { maximumEventAgeInSeconds: safetySyncMinutes * 60, maximumRetryAttempts: 2 }),
+      target: invokeScheduled(this.scheduled.fn, this.schedulerRole, GMAIL_SCHEDULED_TASKS.safetySync, { maximumEventAgeInSeconds: safetySyncMinutes * 60, maximumRetryAttempts: 2 }),
     });
 
     // ── alarms ───────────────────────────────────────────────────────────────
@@ -288,31 +269,6 @@ export class GmailConnector extends Construct {
     };
   }
 
-  /** Producing to the KMS-encrypted queue: the message call, and the queue key to seal it. */
-  private grantEnqueue(role: iam.Role, actions: readonly string[] = ['sqs:SendMessage']): void {
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'SyncQueue', actions: [...actions], resources: [this.syncQueue.queueArn] }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'SyncQueueKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.queueKey.keyArn] }));
-  }
 
-  /** This one secret, and its key only as Secrets Manager uses it for this secret. */
-  private grantSecretRead(role: iam.Role): void {
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'OAuthClientSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.oauthClientSecret.secretArn] }));
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'OAuthClientSecretKey',
-        actions: ['kms:Decrypt'],
-        resources: [this.secretKey.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': this.oauthClientSecret.secretArn },
-        },
-      }),
-    );
-  }
 
-  /** A schedule target invoking the scheduled function with `task`, through the scheduler role. */
-  private invokeScheduled(task: { readonly task: string }, retryPolicy: scheduler.CfnSchedule.RetryPolicyProperty): scheduler.IScheduleTarget {
-    return {
-      bind: () => ({ arn: this.scheduled.fn.functionArn, role: this.schedulerRole, input: scheduler.ScheduleTargetInput.fromObject(task), retryPolicy }),
-    };
-  }
 }

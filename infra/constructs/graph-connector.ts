@@ -6,7 +6,7 @@
 // hours and enqueues a safety sync for every connected mailbox every few minutes. The Entra app's
 // credential lives in a Secrets Manager secret the operator fills in; its certificate's expiry is
 // published by every renewal run and alarmed 30 days ahead. Least privilege per function, call by call.
-import { Aws, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -19,16 +19,14 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
 import { METRIC_NAMESPACE } from './gmail-connector.js';
+import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor } from './connector-grants.js';
 import { grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
 
 export const GRAPH_NOTIFICATION_PATH = '/webhooks/graph';
 export const GRAPH_LIFECYCLE_PATH = '/webhooks/graph/lifecycle';
-/** The table index that lists connected mailboxes (GSI1PK = CONNECTED#<provider>). */
-const CONNECTED_INDEX = 'GSI1';
 
 /**
  * The `service` dimension of each function's metrics: the serviceName its composition root gives
@@ -155,7 +153,7 @@ export class GraphConnector extends Construct {
     // the bucket, never a tenant key, never the secret.
     this.notify.role.addToPolicy(new iam.PolicyStatement({ sid: 'DirectoryRead', actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
     this.notify.role.addToPolicy(new iam.PolicyStatement({ sid: 'TableKeyRead', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }));
-    this.grantEnqueue(this.notify.role);
+    grantEnqueue(this.notify.role, this.syncQueue, this.queueKey);
     // No authorizer: Graph sends no token. The validation handshake proves the URL is ours when the
     // subscription is made; after that an item counts only if it names a subscription we hold and
     // carries its clientState (acknowledged as AwsSolutions-APIG4 in infra/nag.ts).
@@ -193,8 +191,8 @@ export class GraphConnector extends Construct {
     grantStores(this.worker.role, props);
     grantTenantKeys(this.worker.role);
     // A throttled job is deferred (ChangeMessageVisibility) or handed to a fresh job (SendMessage).
-    this.grantEnqueue(this.worker.role, ['sqs:SendMessage', 'sqs:ChangeMessageVisibility']);
-    this.grantSecretRead(this.worker.role);
+    grantEnqueue(this.worker.role, this.syncQueue, this.queueKey, ['sqs:SendMessage', 'sqs:ChangeMessageVisibility']);
+    grantSecretRead(this.worker.role, this.appSecret, this.secretKey, 'GraphAppSecret');
 
     this.scheduled = new WorkerFunction(this, 'Schedule', {
       entry: 'functions/graph-schedule/handler.ts',
@@ -204,38 +202,21 @@ export class GraphConnector extends Construct {
       environment: settings,
     });
     const scheduledRole = this.scheduled.role;
-    if (!TABLE_SCHEMA.GlobalSecondaryIndexes.some((index) => index.IndexName === CONNECTED_INDEX)) throw new Error(`TABLE_SCHEMA has no ${CONNECTED_INDEX}`);
-    // Lists connected mailboxes, then updates each one's subscription expiry or reauthorization state.
-    scheduledRole.addToPolicy(new iam.PolicyStatement({ sid: 'ConnectedMailboxes', actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${CONNECTED_INDEX}`] }));
-    scheduledRole.addToPolicy(new iam.PolicyStatement({ sid: 'MailboxUpdate', actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }));
-    scheduledRole.addToPolicy(
-      new iam.PolicyStatement({ sid: 'TableKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }),
-    );
-    // Opens sealed credentials (the mailbox's Microsoft tenant and user) only: no data key, no index.
-    grantTenantKeys(scheduledRole, { dataKeyActions: ['kms:Decrypt'], lookupActions: ['kms:DescribeKey'] });
-    this.grantEnqueue(scheduledRole);
-    this.grantSecretRead(scheduledRole);
+    grantConnectedMailboxes(scheduledRole, table, props.tableKey);
+    grantEnqueue(scheduledRole, this.syncQueue, this.queueKey);
+    grantSecretRead(scheduledRole, this.appSecret, this.secretKey, 'GraphAppSecret');
 
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/default/*` },
-        },
-      }),
-    });
-    // Exactly the function, not its versions and aliases (which CDK's grantInvoke adds as `:*`).
-    this.schedulerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeScheduled', actions: ['lambda:InvokeFunction'], resources: [this.scheduled.fn.functionArn] }));
+    this.schedulerRole = schedulerRoleFor(this, this.scheduled.fn);
     this.renewSubscriptions = new scheduler.Schedule(this, 'RenewSubscriptions', {
       description: 'Renews Microsoft 365 subscriptions that lapse within two days, and reports the app certificate expiry',
       schedule: scheduler.ScheduleExpression.rate(Duration.hours(6)),
-      target: this.invokeScheduled(GRAPH_SCHEDULED_TASKS.renewSubscriptions, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 5 }),
+      target: invokeScheduled(this.scheduled.fn, this.schedulerRole, GRAPH_SCHEDULED_TASKS.renewSubscriptions, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 5 }),
     });
     this.safetySync = new scheduler.Schedule(this, 'SafetySync', {
       description: 'Enqueues a sync of every connected Microsoft 365 mailbox, catching what a lost notification missed',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(safetySyncMinutes)),
       // A late run is worth nothing once the next one is due.
-      target: this.invokeScheduled(GRAPH_SCHEDULED_TASKS.safetySync, { maximumEventAgeInSeconds: safetySyncMinutes * 60, maximumRetryAttempts: 2 }),
+      target: invokeScheduled(this.scheduled.fn, this.schedulerRole, GRAPH_SCHEDULED_TASKS.safetySync, { maximumEventAgeInSeconds: safetySyncMinutes * 60, maximumRetryAttempts: 2 }),
     });
 
     // ── alarms ───────────────────────────────────────────────────────────────
@@ -296,31 +277,6 @@ export class GraphConnector extends Construct {
     };
   }
 
-  /** Producing to the KMS-encrypted queue: the message call, and the queue key to seal it. */
-  private grantEnqueue(role: iam.Role, actions: readonly string[] = ['sqs:SendMessage']): void {
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'SyncQueue', actions: [...actions], resources: [this.syncQueue.queueArn] }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'SyncQueueKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.queueKey.keyArn] }));
-  }
 
-  /** This one secret, and its key only as Secrets Manager uses it for this secret. */
-  private grantSecretRead(role: iam.Role): void {
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'GraphAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretArn] }));
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'GraphAppSecretKey',
-        actions: ['kms:Decrypt'],
-        resources: [this.secretKey.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': this.appSecret.secretArn },
-        },
-      }),
-    );
-  }
 
-  /** A schedule target invoking the scheduled function with `task`, through the scheduler role. */
-  private invokeScheduled(task: { readonly task: string }, retryPolicy: scheduler.CfnSchedule.RetryPolicyProperty): scheduler.IScheduleTarget {
-    return {
-      bind: () => ({ arn: this.scheduled.fn.functionArn, role: this.schedulerRole, input: scheduler.ScheduleTargetInput.fromObject(task), retryPolicy }),
-    };
-  }
 }
