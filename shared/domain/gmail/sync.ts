@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
 import { openCredentials } from '../connectors/credentials.js';
+import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import type { SyncJob } from '../connectors/sync-job.js';
 import { MailboxDisconnected } from '../errors.js';
 import { ingestMessage, type IngestDeps } from '../ingest.js';
@@ -39,13 +40,13 @@ export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob): Promi
 
   const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report);
   try {
-    run.respectThrottle();
+    assertNotThrottled(mailbox.connection, deps.clock, 'Gmail');
     const api = deps.gmail.open(await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials));
     await run.sync(api, job);
   } catch (error) {
     if (error instanceof ReauthorizationRequired) return run.needsReauthorization();
     if (error instanceof MailboxDisconnected) return { ...report, outcome: 'skipped' };
-    if (error instanceof ProviderThrottled) await run.rememberThrottle(error);
+    if (error instanceof ProviderThrottled) await rememberThrottle(deps, mailbox, error, 'gmail.throttled');
     throw error;
   }
   return report;
@@ -58,20 +59,6 @@ class GmailSyncRun {
     private readonly connection: ProviderConnection,
     private readonly report: GmailSyncReport,
   ) {}
-
-  /** A job arriving while Google's Retry-After still runs goes back without asking Google anything. */
-  respectThrottle(): void {
-    const until = Date.parse(this.connection.throttledUntil ?? '');
-    const remainingMs = until - this.deps.clock.now().getTime();
-    if (remainingMs > 0) throw new ProviderThrottled('Gmail asked us to wait', Math.ceil(remainingMs / 1000));
-  }
-
-  async rememberThrottle(error: ProviderThrottled): Promise<void> {
-    this.deps.metrics.count('gmail.throttled');
-    if (error.retryAfterSeconds === undefined) return;
-    const until = new Date(this.deps.clock.now().getTime() + error.retryAfterSeconds * 1000).toISOString();
-    if (until > (this.connection.throttledUntil ?? '')) await this.deps.repo.updateConnection(this.mailbox.tenantId, this.mailbox.mailboxId, { throttledUntil: until });
-  }
 
   private call<T>(request: () => Promise<T>): Promise<T> {
     return withBackoff(request, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.sleep ?? realSleep);

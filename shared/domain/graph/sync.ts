@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
 import { openCredentials } from '../connectors/credentials.js';
+import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import { runPooled } from '../connectors/pool.js';
 import type { SyncJob } from '../connectors/sync-job.js';
 import { MailboxDisconnected } from '../errors.js';
@@ -47,8 +48,7 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob): Promi
     }
   };
   try {
-    const remainingMs = Date.parse(connection.throttledUntil ?? '') - deps.clock.now().getTime();
-    if (remainingMs > 0) throw new ProviderThrottled('Graph asked us to wait', Math.ceil(remainingMs / 1000));
+    assertNotThrottled(connection, deps.clock, 'Graph');
     const credentials = await openCredentials(deps.keys, mailbox, connection.sealedCredentials);
     if (!credentials.azureTenantId || !credentials.userId) throw new ReauthorizationRequired('the mailbox has no Microsoft tenant or user');
     const api = deps.graph.open({ azureTenantId: credentials.azureTenantId, userId: credentials.userId });
@@ -74,13 +74,7 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob): Promi
       await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { lastIssue: { code: 'auth_failed', at: deps.clock.now().toISOString() } }, 'reauthorization_required');
       return { ...report, outcome: 'reauthorization_required' };
     }
-    if (error instanceof ProviderThrottled) {
-      deps.metrics.count('graph.throttled');
-      if (error.retryAfterSeconds !== undefined) {
-        const until = new Date(deps.clock.now().getTime() + error.retryAfterSeconds * 1000).toISOString();
-        await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { throttledUntil: until });
-      }
-    }
+    if (error instanceof ProviderThrottled) await rememberThrottle(deps, mailbox, error, 'graph.throttled');
     throw error;
   }
 }
