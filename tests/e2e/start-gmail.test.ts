@@ -3,84 +3,19 @@
 // push to the real webhook, a sync job on the local FIFO queue, the sync worker fetching the raw
 // message — and, during a push outage, through the safety sync alone. Forged pushes are refused; a
 // restart reconnects the demo mailbox to the fresh fake without a stale cursor.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NpmStartHarness, ROOT, until } from '../support/npm-start.js';
 import { PubSubPushEmitter } from '../../shared/sandbox/pubsub-push.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/mail2ticket.mjs');
 const DEMO = 'support@sandbox-gmail.example';
 const FIXTURE = join(ROOT, 'tests/fixtures/mail/plain-text.eml');
-let dataDir: string;
+const harness = new NpmStartHarness({ MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '3' });
+const { start, outputOf, healthy, stop, cli, json } = harness;
 let mailDir: string;
-let port: number;
-const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-function start(): ChildProcess {
-  // As `npm start` runs it, with MAIL2TICKET_SANDBOX left for start.ts to default.
-  const { MAIL2TICKET_SANDBOX: _sandbox, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'shared/local/start.ts'], {
-    cwd: ROOT,
-    env: { ...env, MAIL2TICKET_DATA_DIR: dataDir, PORT: String(port), MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '3' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-  Object.defineProperty(child, 'output', { get: () => output });
-  children.push(child);
-  return child;
-}
-
-const outputOf = (child: ChildProcess) => (child as ChildProcess & { output: string }).output;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const healthy = () => until('healthz', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined), 60_000);
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  return exited;
-}
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, MAIL2TICKET_DATA_DIR: dataDir } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function json<T>(...args: string[]): Promise<T> {
-  const result = await cli(...args, '--json');
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
 
 interface Stats {
   gmail: { delivered: number; pushes: { sent: number; byStatus: Record<string, number>; dropped: number }; fake: { rawFetches: number } };
@@ -95,7 +30,7 @@ interface Mailbox {
 
 /** The sandbox's counters, read straight from its control route (the CLI's `sandbox status` prints the same). */
 async function stats(): Promise<Stats> {
-  const response = await fetch(`http://127.0.0.1:${port}/sandbox/stats`, { headers: { 'x-mail2ticket-sandbox': '1' } });
+  const response = await fetch(`http://127.0.0.1:${harness.port}/sandbox/stats`, { headers: { 'x-mail2ticket-sandbox': '1' } });
   expect(response.status).toBe(200);
   return (await response.json()) as Stats;
 }
@@ -110,13 +45,11 @@ async function mail(subject: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'm2t-start-gmail-'));
+  await harness.setup('m2t-start-gmail-');
   mailDir = await mkdtemp(join(tmpdir(), 'm2t-start-gmail-mail-'));
-  port = await freePort();
 });
 afterAll(async () => {
-  for (const child of children) await stop(child);
-  await rm(dataDir, { recursive: true, force: true });
+  await harness.teardown();
   await rm(mailDir, { recursive: true, force: true });
 });
 
@@ -131,7 +64,7 @@ describe('npm start sandbox (Gmail)', () => {
     const first = start();
     await healthy();
     expect(outputOf(first)).toContain(`sandbox send tests/fixtures/mail/plain-text.eml --mailbox ${DEMO}`);
-    const webhook = `http://127.0.0.1:${port}/webhooks/gmail`;
+    const webhook = `http://127.0.0.1:${harness.port}/webhooks/gmail`;
 
     // Mail arrives: the fake pushes, the webhook enqueues, the worker fetches the raw message.
     const sent = await json<{ mailbox: string; providerMessageId: string; threadId: string }>('sandbox', 'send', FIXTURE, '--mailbox', DEMO);
@@ -173,7 +106,7 @@ describe('npm start sandbox (Gmail)', () => {
     expect(await json<Stats>('sandbox', 'status')).toMatchObject({ gmail: { delivered: 2, pushes: { sent: 1, dropped: 1 } } });
 
     expect(await stop(first)).toBe(0);
-    expect(await readdir(dataDir)).not.toContain('stack.json');
+    expect(await readdir(harness.dataDir)).not.toContain('stack.json');
 
     // A restart: the fake is new and empty, its historyIds start low again; the demo mailbox is
     // reconnected from the fresh watch, so new mail syncs by history (no 404, no full sync).

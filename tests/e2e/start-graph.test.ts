@@ -5,83 +5,18 @@
 // Notifications with a wrong clientState enqueue nothing; the validation handshake echoes the decoded
 // token; the CLI syncs and replies through the sandbox's fakes; a restart reconnects the demo mailbox
 // to the fresh fake without the last run's delta link.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NpmStartHarness, ROOT, until } from '../support/npm-start.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/mail2ticket.mjs');
 const DEMO = 'support@sandbox-m365.example';
 const FIXTURE = join(ROOT, 'tests/fixtures/mail/plain-text.eml');
-let dataDir: string;
+const harness = new NpmStartHarness({ MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '3' });
+const { start, outputOf, healthy, stop, cli, json } = harness;
 let mailDir: string;
-let port: number;
-const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-function start(): ChildProcess {
-  // As `npm start` runs it, with MAIL2TICKET_SANDBOX left for start.ts to default.
-  const { MAIL2TICKET_SANDBOX: _sandbox, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'shared/local/start.ts'], {
-    cwd: ROOT,
-    env: { ...env, MAIL2TICKET_DATA_DIR: dataDir, PORT: String(port), MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '3' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-  Object.defineProperty(child, 'output', { get: () => output });
-  children.push(child);
-  return child;
-}
-
-const outputOf = (child: ChildProcess) => (child as ChildProcess & { output: string }).output;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const healthy = () => until('healthz', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined), 60_000);
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  return exited;
-}
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, MAIL2TICKET_DATA_DIR: dataDir } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function json<T>(...args: string[]): Promise<T> {
-  const result = await cli(...args, '--json');
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
 
 interface Stats {
   graph: {
@@ -100,7 +35,7 @@ interface Mailbox {
 
 /** The sandbox's counters, read straight from its control route (the CLI's `sandbox status` prints the same). */
 async function stats(): Promise<Stats> {
-  const response = await fetch(`http://127.0.0.1:${port}/sandbox/stats`, { headers: { 'x-mail2ticket-sandbox': '1' } });
+  const response = await fetch(`http://127.0.0.1:${harness.port}/sandbox/stats`, { headers: { 'x-mail2ticket-sandbox': '1' } });
   expect(response.status).toBe(200);
   return (await response.json()) as Stats;
 }
@@ -117,18 +52,16 @@ async function mail(subject: string): Promise<string> {
 }
 
 async function post(path: string, body: string): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const response = await fetch(`http://127.0.0.1:${harness.port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'm2t-start-graph-'));
+  await harness.setup('m2t-start-graph-');
   mailDir = await mkdtemp(join(tmpdir(), 'm2t-start-graph-mail-'));
-  port = await freePort();
 });
 afterAll(async () => {
-  for (const child of children) await stop(child);
-  await rm(dataDir, { recursive: true, force: true });
+  await harness.teardown();
   await rm(mailDir, { recursive: true, force: true });
 });
 
@@ -196,7 +129,7 @@ describe('npm start sandbox (Microsoft 365)', () => {
     expect(await json('replies', 'send', ticket.ticketId, '--body-file', body)).toMatchObject({ status: 'sent' });
 
     expect(await stop(first)).toBe(0);
-    expect(await readdir(dataDir)).not.toContain('stack.json');
+    expect(await readdir(harness.dataDir)).not.toContain('stack.json');
 
     // A restart: the fake is new and empty on new ports. The demo mailbox is subscribed anew and its
     // delta cursor starts on the new fake: no link into the last run's fake, no delta_expired.
