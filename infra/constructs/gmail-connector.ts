@@ -19,7 +19,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor } from './connector-grants.js';
-import { grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
+import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { ServiceIndexKey } from './service-index-key.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
@@ -107,23 +107,13 @@ export class GmailConnector extends Construct {
     const safetySyncMinutes = props.safetySyncMinutes ?? 15;
 
     // ── the sync queue ───────────────────────────────────────────────────────
-    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'mail2ticket Gmail sync queues', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
-    const queueDefaults = {
-      fifo: true,
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      dataKeyReuse: Duration.hours(1),
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    };
-    this.deadLetterQueue = new sqs.Queue(this, 'SyncDeadLetters', queueDefaults);
-    this.syncQueue = new sqs.Queue(this, 'SyncJobs', {
-      ...queueDefaults,
-      // Jobs carry explicit deduplication ids (the Pub/Sub message id, the schedule slot).
-      contentBasedDeduplication: false,
-      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
-    });
+    // Jobs carry explicit deduplication ids (the Pub/Sub message id, the schedule slot).
+    ({ key: this.queueKey, queue: this.syncQueue, deadLetterQueue: this.deadLetterQueue } = fifoJobQueue(this, {
+      description: 'mail2ticket Gmail sync queues',
+      ids: { queue: 'SyncJobs', deadLetters: 'SyncDeadLetters' },
+      consumerTimeout: workerTimeout,
+      maxReceiveCount,
+    }));
 
     // ── the OAuth client secret ──────────────────────────────────────────────
     this.secretKey = new kms.Key(this, 'SecretKey', { description: 'mail2ticket Google OAuth client secret', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });

@@ -21,7 +21,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from './gmail-connector.js';
 import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor } from './connector-grants.js';
-import { grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
+import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
 
@@ -105,23 +105,13 @@ export class GraphConnector extends Construct {
     const safetySyncMinutes = props.safetySyncMinutes ?? 15;
 
     // ── the sync queue ───────────────────────────────────────────────────────
-    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'mail2ticket Microsoft 365 sync queues', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
-    const queueDefaults = {
-      fifo: true,
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      dataKeyReuse: Duration.hours(1),
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    };
-    this.deadLetterQueue = new sqs.Queue(this, 'SyncDeadLetters', queueDefaults);
-    this.syncQueue = new sqs.Queue(this, 'SyncJobs', {
-      ...queueDefaults,
-      // Jobs carry explicit deduplication ids (a hash of the notification, the schedule slot).
-      contentBasedDeduplication: false,
-      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
-    });
+    // Jobs carry explicit deduplication ids (a hash of the notification, the schedule slot).
+    ({ key: this.queueKey, queue: this.syncQueue, deadLetterQueue: this.deadLetterQueue } = fifoJobQueue(this, {
+      description: 'mail2ticket Microsoft 365 sync queues',
+      ids: { queue: 'SyncJobs', deadLetters: 'SyncDeadLetters' },
+      consumerTimeout: workerTimeout,
+      maxReceiveCount,
+    }));
 
     // ── the app credential ───────────────────────────────────────────────────
     this.secretKey = new kms.Key(this, 'SecretKey', { description: 'mail2ticket Microsoft Entra app credential', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });

@@ -46,24 +46,12 @@ export class MailIngest extends Construct {
   constructor(scope: Construct, id: string, props: MailIngestProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.minutes(2);
-    this.queueKey = new kms.Key(this, 'QueueKey', { description: 'mail2ticket ingest queues', enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
-    const queueDefaults = {
-      fifo: true,
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      dataKeyReuse: Duration.hours(1),
-      enforceSSL: true,
-      // Jobs carry ids only; still, nothing waits longer than the promise allows.
-      retentionPeriod: Duration.days(14),
-    };
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', queueDefaults);
-    this.queue = new sqs.Queue(this, 'Jobs', {
-      ...queueDefaults,
-      contentBasedDeduplication: false,
-      // AWS advises six times the function timeout, so a retry never overlaps a running attempt.
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
-    });
+    ({ key: this.queueKey, queue: this.queue, deadLetterQueue: this.deadLetterQueue } = fifoJobQueue(this, {
+      description: 'mail2ticket ingest queues',
+      ids: { queue: 'Jobs', deadLetters: 'DeadLetters' },
+      consumerTimeout: timeout,
+      maxReceiveCount: props.maxReceiveCount ?? 5,
+    }));
 
     const worker = new WorkerFunction(this, 'Worker', {
       entry: 'functions/ingest/handler.ts',
@@ -160,4 +148,39 @@ export function grantTenantKeys(role: iam.Role, use: TenantKeyUse = {}): void {
   role.addToPolicy(
     new iam.PolicyStatement({ sid: 'TenantKeyLookup', actions: [...(use.lookupActions ?? ['kms:DescribeKey', 'kms:GenerateMac'])], resources: [keys], conditions: viaTenantAlias }),
   );
+}
+
+export interface FifoJobQueueOptions {
+  description: string;
+  /** Construct ids of the two queues (they name the CloudFormation resources). */
+  ids: { queue: string; deadLetters: string };
+  /** The consuming function's timeout: the visibility timeout is six times it. */
+  consumerTimeout: Duration;
+  maxReceiveCount: number;
+}
+
+/**
+ * A FIFO job queue and its FIFO dead-letter queue under their own rotating KMS key (construct id
+ * `QueueKey`), TLS only. Jobs carry explicit deduplication ids and ids only, never content; still,
+ * nothing waits longer than 14 days.
+ */
+export function fifoJobQueue(scope: Construct, options: FifoJobQueueOptions): { key: kms.Key; queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
+  const key = new kms.Key(scope, 'QueueKey', { description: options.description, enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+  const queueDefaults = {
+    fifo: true,
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: key,
+    dataKeyReuse: Duration.hours(1),
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  };
+  const deadLetterQueue = new sqs.Queue(scope, options.ids.deadLetters, queueDefaults);
+  const queue = new sqs.Queue(scope, options.ids.queue, {
+    ...queueDefaults,
+    contentBasedDeduplication: false,
+    // AWS advises six times the function timeout, so a retry never overlaps a running attempt.
+    visibilityTimeout: Duration.seconds(options.consumerTimeout.toSeconds() * 6),
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: options.maxReceiveCount },
+  });
+  return { key, queue, deadLetterQueue };
 }
