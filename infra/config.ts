@@ -64,6 +64,11 @@ export const PUBSUB_TOPIC = /^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/topics\/[A
 export const GOOGLE_SERVICE_ACCOUNT_EXPECTED = 'a Google service account e-mail, e.g. gmail-push@my-project.iam.gserviceaccount.com';
 export const PUBSUB_TOPIC_EXPECTED = 'projects/<project>/topics/<topic>';
 
+/** A lower-case DNS name of at least two labels (no scheme, port, path or trailing dot). */
+export const DOMAIN_NAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An ACM certificate ARN; its region is captured (a regional API Gateway domain needs one of its own region). */
+export const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Every context key the app reads. Later issues add theirs here (see `text` for strings). */
 const CONTEXT = {
   /** Days from disconnect until every item and object of a mailbox is gone (≤ 30: the promise). */
@@ -101,6 +106,14 @@ const CONTEXT = {
   webhookRateLimit: integer({ min: 1, max: 10_000, fallback: 50 }),
   /** Burst the webhook API accepts above the steady rate. */
   webhookBurstLimit: integer({ min: 1, max: 5_000, fallback: 100 }),
+
+  /**
+   * The consent site's own domain (the OAuth callbacks and invite links are built on it), with
+   * `consentCertificateArn`: both or neither. Unset: the API's default endpoint.
+   */
+  consentDomainName: text({ pattern: DOMAIN_NAME, expected: 'a lower-case domain name, e.g. connect.example.com' }),
+  /** The ACM certificate for `consentDomainName`, in the stack's region. */
+  consentCertificateArn: text({ pattern: ACM_CERTIFICATE_ARN, expected: 'an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>' }),
 } satisfies Record<string, ContextValue<unknown>>;
 
 type Spec = Record<string, ContextValue<unknown>>;
@@ -125,5 +138,10 @@ export function readContext<S extends Spec>(node: Node, spec: S): ConfigOf<S> {
 }
 
 export function readInfraConfig(node: Node): InfraConfig {
-  return readContext(node, CONTEXT);
+  const config = readContext(node, CONTEXT);
+  // Keys that only make sense together: each valid on its own, checked as a pair here.
+  if ((config.consentDomainName === undefined) !== (config.consentCertificateArn === undefined)) {
+    throw new ContextError(['CDK context "consentDomainName" and "consentCertificateArn" go together: give both (the consent site under your domain) or neither (the API\'s own endpoint)']);
+  }
+  return config;
 }

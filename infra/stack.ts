@@ -1,8 +1,17 @@
 // The whole pipeline in one stack, one construct per capability.
-import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { GOOGLE_SERVICE_ACCOUNT, GOOGLE_SERVICE_ACCOUNT_EXPECTED, PUBSUB_TOPIC, PUBSUB_TOPIC_EXPECTED, type InfraConfig } from './config.js';
+import {
+  ACM_CERTIFICATE_ARN,
+  ContextError,
+  GOOGLE_SERVICE_ACCOUNT,
+  GOOGLE_SERVICE_ACCOUNT_EXPECTED,
+  PUBSUB_TOPIC,
+  PUBSUB_TOPIC_EXPECTED,
+  type InfraConfig,
+} from './config.js';
 import { AttachmentStore } from './constructs/attachment-store.js';
+import { ConsentSite, type ConsentDomain } from './constructs/consent-site.js';
 import { GmailConnector } from './constructs/gmail-connector.js';
 import { GraphConnector } from './constructs/graph-connector.js';
 import { MailIngest } from './constructs/mail-ingest.js';
@@ -25,6 +34,7 @@ export class Mail2TicketStack extends Stack {
   public readonly serviceIndex: ServiceIndexKey;
   public readonly gmail: GmailConnector;
   public readonly graph: GraphConnector;
+  public readonly consent: ConsentSite;
 
   constructor(scope: Construct, id: string, props: Mail2TicketStackProps) {
     super(scope, id, props);
@@ -41,6 +51,14 @@ export class Mail2TicketStack extends Stack {
     });
     this.webhooks = new WebhookApi(this, 'Webhooks', { rateLimit: config.webhookRateLimit, burstLimit: config.webhookBurstLimit });
     this.serviceIndex = new ServiceIndexKey(this, 'ServiceIndexKey');
+    // The Gmail connector's watches and the consent site's new ones publish to the same topic.
+    const gmailTopic =
+      config.gmailTopic ??
+      new CfnParameter(this, 'GmailTopic', {
+        description: 'The Pub/Sub topic Gmail watches publish to (or synth with -c gmailTopic=…)',
+        allowedPattern: PUBSUB_TOPIC.source,
+        constraintDescription: PUBSUB_TOPIC_EXPECTED,
+      }).valueAsString;
     this.gmail = new GmailConnector(this, 'GmailConnector', {
       ...stores,
       webhooks: this.webhooks,
@@ -54,13 +72,7 @@ export class Mail2TicketStack extends Stack {
           allowedPattern: GOOGLE_SERVICE_ACCOUNT.source,
           constraintDescription: GOOGLE_SERVICE_ACCOUNT_EXPECTED,
         }).valueAsString,
-      topicName:
-        config.gmailTopic ??
-        new CfnParameter(this, 'GmailTopic', {
-          description: 'The Pub/Sub topic Gmail watches publish to (or synth with -c gmailTopic=…)',
-          allowedPattern: PUBSUB_TOPIC.source,
-          constraintDescription: PUBSUB_TOPIC_EXPECTED,
-        }).valueAsString,
+      topicName: gmailTopic,
       ...(config.gmailPushAudience ? { pushAudience: config.gmailPushAudience } : {}),
       fullSyncDays: config.gmailFullSyncDays,
       safetySyncMinutes: config.gmailSafetySyncMinutes,
@@ -72,6 +84,17 @@ export class Mail2TicketStack extends Stack {
       fullSyncDays: config.graphFullSyncDays,
       safetySyncMinutes: config.graphSafetySyncMinutes,
       maxReceiveCount: config.graphSyncMaxReceiveCount,
+    });
+    const consentDomain = this.consentDomainOf(config);
+    this.consent = new ConsentSite(this, 'ConsentSite', {
+      ...stores,
+      webhooks: this.webhooks,
+      serviceIndexKey: this.serviceIndex,
+      gmail: this.gmail,
+      gmailTopic,
+      graph: this.graph,
+      retentionDays: config.retentionDays,
+      ...(consentDomain ? { domain: consentDomain } : {}),
     });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.ingest.queue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.tickets.table.tableName });
@@ -87,6 +110,37 @@ export class Mail2TicketStack extends Stack {
       value: this.graph.appSecret.secretArn,
       description: 'Secret to fill with the Entra app certificate: {"clientId": "…", "thumbprintSha256": "…", "privateKey": "…", "x5c": "…", "notAfter": "…"}',
     });
+    new CfnOutput(this, 'ConsentBaseUrl', { value: this.consent.baseUrl, description: 'Public origin of the consent site: invite links and OAuth callbacks are built on it' });
+    new CfnOutput(this, 'GoogleOAuthCallbackUrl', {
+      value: this.consent.googleCallbackUrl,
+      description: 'Add to the Google OAuth client\'s "Authorized redirect URIs" (Google Cloud console › APIs & Services › Credentials)',
+    });
+    new CfnOutput(this, 'MicrosoftOAuthCallbackUrl', {
+      value: this.consent.microsoftCallbackUrl,
+      description: 'Add to the Entra app registration\'s "Web" redirect URIs (Microsoft Entra admin center › App registrations › Authentication)',
+    });
+    new CfnOutput(this, 'ConsentSigningSecretArn', {
+      value: this.consent.signingSecret.secretArn,
+      description: 'Generated HMAC key of invite links, admin sessions and CSRF tokens (rotate by hand: infra/constructs/consent-site.ts)',
+    });
+    if (this.consent.domainName) {
+      new CfnOutput(this, 'ConsentDomainTarget', {
+        value: this.consent.domainName.regionalDomainName,
+        description: 'Point consentDomainName here: a CNAME record (or a Route 53 alias in the zone ConsentDomainHostedZoneId)',
+      });
+      new CfnOutput(this, 'ConsentDomainHostedZoneId', { value: this.consent.domainName.regionalHostedZoneId, description: 'Hosted zone of ConsentDomainTarget, for a Route 53 alias record' });
+    }
     acknowledgeFindings(this, { objects: this.objects, ingest: this.ingest, retention: this.retention, gmail: this.gmail, graph: this.graph });
+  }
+
+  /** The consent site's domain from context: both keys or neither (readInfraConfig), the certificate in this region. */
+  private consentDomainOf(config: InfraConfig): ConsentDomain | undefined {
+    const { consentDomainName: name, consentCertificateArn: certificateArn } = config;
+    if (name === undefined || certificateArn === undefined) return undefined;
+    const region = ACM_CERTIFICATE_ARN.exec(certificateArn)?.[1];
+    if (!Token.isUnresolved(this.region) && region !== this.region) {
+      throw new ContextError([`CDK context "consentCertificateArn" must be a certificate in the stack's region ${this.region}, as API Gateway's regional domains need (got one in ${region})`]);
+    }
+    return { name, certificateArn };
   }
 }

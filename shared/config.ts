@@ -52,6 +52,11 @@ export function loadRetentionConfig(env: Env = process.env): RetentionConfig {
   return { tableName: required(env, 'TABLE_NAME'), bucket: required(env, 'BUCKET_NAME'), region: required(env, 'AWS_REGION') };
 }
 
+/** Days from a disconnect until the mailbox's data is gone (RETENTION_DAYS, the stack's retentionDays): 1 to 30. */
+export function loadRetentionDays(env: Env = process.env): number {
+  return integer(env, 'RETENTION_DAYS', 30, 1, 30);
+}
+
 export function loadLimits(env: Env): IngestLimits {
   const d = DEFAULT_LIMITS;
   const limits: IngestLimits = {

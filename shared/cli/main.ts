@@ -19,7 +19,7 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   tickets show ID [--json]                a ticket with its messages, attachments and notices
   attachments get ID --out FILE           save a clean attachment (infected/unscanned are refused)
   attachments rescan [--json]             scan held (unscanned) attachments again
-  mailboxes list [--json]                 mailboxes with status, last sync, issues and purge deadline
+  mailboxes list [--tenant T] [--json]    mailboxes with status, last sync, issues and purge deadline
   mailboxes connect-gmail ID --refresh-token-file F   connect a Gmail mailbox (watch its inbox)
   mailboxes connect-graph ID --azure-tenant T --address A   connect a Microsoft 365 mailbox (subscribe to its inbox)
   mailboxes sync ID [--json]              bring a Gmail or Microsoft 365 mailbox up to date now
@@ -29,6 +29,11 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
   purge status [--json]                   purge deadlines
   purge reapply [--json]                  after a table restore: purge again what tombstones say is gone
+  tenants create NAME [--json]            a tenant (a business buying the helpdesk); prints {"id", …}
+  tenants list [--json]                   tenants with their names
+  tenants invite TENANT_ID [--expires 7d] [--json]   a signed, single-use link to the consent page
+                                          for the tenant's admin; prints {"url", …}
+  tenants invite revoke INVITE_ID         the link stops working at once
   tenants close ID                        account closure: disconnect all, destroy the tenant's keys
   tenants erase ID                        delete everything of the tenant at once, destroy its keys
   requesters export EMAIL --request-ref R --out FILE.zip   their data as JSON + files
@@ -41,6 +46,8 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
                                           provider then notifies the webhook
   sandbox outage --mailbox ADDRESS --minutes N   drop that mailbox's notifications for N minutes
                                           (0 ends it): the safety sync still brings its mail in
+  sandbox revoke --mailbox ADDRESS        end a sandbox Gmail mailbox's grant at the fake Google: its next
+                                          sync asks for reconnection on the consent page
   sandbox status [--json]                 deliveries, notifications, fetches and webhook answers so far
 
 Reads take --reason TEXT, recorded in the audit log.

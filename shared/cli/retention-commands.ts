@@ -1,6 +1,7 @@
 // Mailbox lifecycle and retention commands. `purge run --now T` runs, as of T, what the cloud runs
 // on its own: TTL expiry (emulated locally), the stream consumer, and the backstop sweep.
 import { parseArgs } from 'node:util';
+import { tenantConsentCommand } from './tenant-commands.js';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import type { Clock } from '../domain/ports.js';
 import type { MailboxRecord } from '../domain/model.js';
@@ -113,6 +114,7 @@ export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<n
 
 export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise<number> {
   const [sub, id, ...rest] = argv;
+  if (sub === 'create' || sub === 'invite' || sub === 'list') return tenantConsentCommand(stack, argv);
   const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
   if (sub === 'close') {
     const tenantId = safeId('tenant', id);
@@ -128,5 +130,5 @@ export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise
     else process.stdout.write(`tenant ${tenantId} erased: ${result.mailboxes} mailbox(es), ${result.items} item(s) and ${result.objects} object(s) deleted now, keys destroyed (${result.keysDestroyedBy})\n`);
     return 0;
   }
-  throw new UsageError('tenants takes "close ID" or "erase ID"');
+  throw new UsageError('tenants takes "create NAME", "list", "invite TENANT_ID", "invite revoke INVITE_ID", "close ID" or "erase ID"');
 }

@@ -18,7 +18,7 @@ export class SandboxUnavailable extends DomainError {
   readonly retryable = false;
 }
 
-const USAGE = 'sandbox takes "send FILE --mailbox ADDRESS [--json]", "outage --mailbox ADDRESS --minutes N" or "status [--json]"';
+const USAGE = 'sandbox takes "send FILE --mailbox ADDRESS [--json]", "outage --mailbox ADDRESS --minutes N", "revoke --mailbox ADDRESS" or "status [--json]"';
 
 export async function sandboxCommand(config: LocalConfig, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -30,7 +30,19 @@ export async function sandboxCommand(config: LocalConfig, argv: string[]): Promi
   if (sub === 'send') return send(config, positionals, values.mailbox, values.json);
   if (sub === 'outage') return outage(config, values.mailbox, values.minutes, values.json);
   if (sub === 'status') return status(config, values.json);
+  if (sub === 'revoke') return revoke(config, values.mailbox, values.json);
   throw new UsageError(USAGE);
+}
+
+/** `sandbox revoke --mailbox ADDRESS`: a Gmail mailbox's grant ends at the fake Google; its next sync asks for reconnection. */
+async function revoke(config: LocalConfig, mailbox: string | undefined, json: boolean): Promise<number> {
+  if (!mailbox) throw new UsageError('sandbox revoke needs --mailbox ADDRESS (a sandbox Gmail mailbox)');
+  const sandbox = await runningSandbox(config);
+  if (providerOf(sandbox, mailbox) !== 'gmail') throw new UsageError('sandbox revoke takes a Gmail mailbox (Microsoft 365 access is app-only: an admin removes it in Entra)');
+  const result = (await control(sandbox, 'POST', `/gmail/revoke?mailbox=${encodeURIComponent(mailbox)}`)) as { mailbox: string };
+  if (json) printJsonLine({ mailbox: result.mailbox, provider: 'gmail', revoked: true });
+  else process.stdout.write(`${result.mailbox}: its grant is revoked at the fake Google; the next sync marks it "reauthorization required" — reconnect it on the consent page\n`);
+  return 0;
 }
 
 /** `sandbox send FILE --mailbox ADDRESS`: mail arrives in the sandbox mailbox as if over SMTP. */

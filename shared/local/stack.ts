@@ -14,6 +14,9 @@ import type { LocalConfig } from '../config.js';
 import type { IngestDeps } from '../domain/ingest.js';
 import type { AuditLog, MailboxDirectory, ReplyIntentStore, RetentionRepository, Scanner, TenantKeyLifecycle } from '../domain/ports.js';
 import { DynamoDbAuditLog } from '../adapters/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbConsentStore } from '../adapters/dynamodb/dynamodb-consent-store.js';
+import { tenantKeyFile } from '../adapters/crypto/key-file.js';
+import type { ConsentStore } from '../domain/consent/store.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
 import { ensureTable, startDynalite } from './dynalite.js';
@@ -28,6 +31,8 @@ export interface LocalStack {
   /** Replies on their way out through Graph drafts. */
   intents: ReplyIntentStore;
   tenantKeys: TenantKeyLifecycle;
+  /** The consent site's tenants, invites, sessions and states, and the key that signs its links. */
+  consent: { store: ConsentStore; signingKey: Uint8Array };
   /** The raw client and table, for the local TTL emulator (dynalite has no TTL). */
   dynamo: { client: DynamoDBClient; tableName: string };
   /** Every AWS SDK request the stack's clients sent (benchmarks and tests read it). */
@@ -120,7 +125,10 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
     const scanner = options.scanner ?? (clamd ? new ClamdScanner({ socketPath: clamd.socketPath }) : new UnavailableScanner());
     const repo = new DynamoDbTicketRepository(dynamoClient, config.tableName);
     const keys = new LocalKeyService({ keyDir: join(dataDir, 'keys') });
+    // Beside the tenant keys, not among them: a tenant may not be named like it.
+    const signingKey = await tenantKeyFile(join(dataDir, 'consent', 'signing.key'), true);
     return {
+      consent: { store: new DynamoDbConsentStore(dynamoClient, config.tableName), signingKey },
       retention: repo,
       directory: repo,
       intents: repo,

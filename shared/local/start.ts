@@ -42,6 +42,13 @@ import type { SandboxMailbox } from './sandbox/endpoints.js';
 import { GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from './sandbox/gmail-sandbox.js';
 import { GraphSandbox } from './sandbox/graph-sandbox.js';
 import { openLocalStack, type LocalStack } from './stack.js';
+import { ensureDemoTenant, localConsentSite, serveConsent } from './consent-site.js';
+import { createInvite } from '../domain/consent/invites.js';
+import { releaseGmailMailbox } from '../domain/gmail/lifecycle.js';
+import { releaseGraphMailbox } from '../domain/graph/lifecycle.js';
+import type { ConsentSite } from '../web/consent-router.js';
+import { normalizeProviderAddress } from '../domain/connectors/credentials.js';
+import { openCredentials } from '../domain/connectors/credentials.js';
 
 const POLL_MS = 500;
 const SETTLE_MS = 1000;
@@ -62,6 +69,9 @@ interface Running {
   graph?: LocalGraphRuntime;
   graphSandbox?: GraphSandbox;
   control?: SandboxControl;
+  consent?: ConsentSite;
+  /** The link the banner prints: a fresh invite for the demo tenant's admin. */
+  inviteUrl?: string;
   ready: boolean;
 }
 
@@ -149,9 +159,11 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
   });
   await sandbox.connectMailboxes(running.gmail.lifecycle);
 
+  const consentBase = `http://127.0.0.1:${port}`;
   const graphSandbox = await GraphSandbox.start({
     notificationUrl: settings.graph.notificationUrl,
     lifecycleNotificationUrl: settings.graph.lifecycleNotificationUrl,
+    consentRedirectUri: `${consentBase}/connect/microsoft/callback`,
     report: consoleReporter,
   });
   running.graphSandbox = graphSandbox;
@@ -175,6 +187,39 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
   });
   gmail.startSchedules();
   graph.startSchedules();
+
+  // The consent page: an admin of the demo tenant connects more sandbox mailboxes through the fakes' screens.
+  await ensureDemoTenant(stack, TENANT);
+  const publishSandbox = () =>
+    stack.publish({ sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints(), graph: graphSandbox.endpoints() } });
+  running.consent = localConsentSite(stack, {
+    baseUrl: consentBase,
+    retention: {
+      repo: stack.deps.repo,
+      retention: stack.retention,
+      blobs: stack.deps.blobs,
+      clock: stack.deps.clock,
+      releaseProvider: async (mailbox) => {
+        if (mailbox.provider === 'gmail') await releaseGmailMailbox(gmail.lifecycle, mailbox);
+        if (mailbox.provider === 'graph') await releaseGraphMailbox(graph.lifecycle, mailbox);
+      },
+    },
+    providers: {
+      google: { ...sandbox.consentAuthorization(`${consentBase}/connect/google/callback`), lifecycle: gmail.lifecycle },
+      microsoft: { ...graphSandbox.consentAuthorization(), lifecycle: graph.lifecycle },
+    },
+    onConnected: (mailbox) => {
+      void (async () => {
+        const credentials = await openCredentials(stack.deps.keys, mailbox, mailbox.connection?.sealedCredentials);
+        const adopted = { tenantId: mailbox.tenantId, mailboxId: mailbox.mailboxId, address: normalizeProviderAddress(credentials.address) };
+        if (mailbox.provider === 'gmail') sandbox.adopt(adopted);
+        if (mailbox.provider === 'graph') graphSandbox.adopt(adopted);
+        await publishSandbox();
+      })().catch((error: unknown) => consoleReporter.warn(`consent: could not adopt mailbox ${mailbox.mailboxId} (${(error as Error).name})`));
+    },
+    report: (line) => consoleReporter.warn(line),
+  });
+  running.inviteUrl = (await createInvite({ ...running.consent.deps }, TENANT)).url;
 }
 
 /** Stops what runs, the webhook first and the stack last; a part that fails to stop does not keep the others running. */
@@ -257,6 +302,10 @@ async function route(running: Running, req: IncomingMessage, res: ServerResponse
     const query = toQueryStringParameters(url);
     return writeResult(res, await running.graph.webhook({ rawPath: url.pathname, body: body.toString('utf8'), isBase64Encoded: false, ...(query ? { queryStringParameters: query } : {}) }));
   }
+  if (url.pathname === '/connect' || url.pathname.startsWith('/connect/')) {
+    if (!running.consent) return writeJson(res, running.sandboxEnabled ? 503 : 404, { error: running.sandboxEnabled ? 'starting' : 'the consent page runs with the sandbox (MAIL2TICKET_SANDBOX=1)' });
+    return serveConsent(running.consent, req, res, url);
+  }
   if (url.pathname.startsWith('/sandbox/') && running.control && running.ready) return running.control(req, res, url);
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
 }
@@ -296,6 +345,13 @@ function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConf
       `  webhooks: ${endpoints.notificationUrl} and ${endpoints.lifecycleNotificationUrl} (the fake's change and lifecycle notifications, checked by clientState)`,
       `  queue:    ${GRAPH_SYNC_QUEUE.name}.fifo on local SQS ${graph.queue.endpoint}, worked by the graph-sync handler`,
       `  schedule: safety sync every ${every} (MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS), subscription renewal every ${GRAPH_RENEWAL_PERIOD_MS / 3_600_000} h`,
+    );
+  }
+  if (running.inviteUrl) {
+    lines.push(
+      'Consent page (connect more sandbox mailboxes as the demo tenant\'s admin; single-use link, new each start):',
+      `  ${running.inviteUrl}`,
+      '  (Google: sales@sandbox-gmail.example; Microsoft 365: sign in as admin@sandbox-m365.example, then name sales@sandbox-m365.example)',
     );
   }
   if (sandbox || graphSandbox) lines.push('');

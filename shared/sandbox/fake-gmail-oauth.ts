@@ -2,9 +2,13 @@
 // POST /token (form-encoded refresh_token and authorization_code grants, PKCE) and POST /revoke?token=.
 // Errors are RFC 6749 §5.2 bodies with Google's descriptions, e.g. a revoked grant answers
 // 400 {"error":"invalid_grant","error_description":"Token has been expired or revoked."}.
+// Google's rules for what an exchange answers: a refresh_token only for access_type=offline, an
+// id_token whenever the granted scope includes openid. Access tokens carry their grant's scope, and the
+// Gmail API refuses a method the scope does not cover (403 insufficientPermissions).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OAuthErrorBody } from './google-errors.js';
 import type { Mailbox } from './fake-gmail-store.js';
+import type { IdTokenRequest } from './fake-google-authorize.js';
 
 export const ACCESS_TOKEN_SECONDS = 3599;
 
@@ -13,6 +17,32 @@ export interface AuthorizationCodeOptions {
   redirectUri: string;
   /** Google accepts S256 and plain; S256 unless told otherwise. */
   codeChallengeMethod?: 'S256' | 'plain';
+  /** Space-separated scopes the code grants; the mailbox's Gmail scope unless told. */
+  scope?: string;
+  /** OpenID Connect nonce, echoed in the id token when the scope includes openid. */
+  nonce?: string;
+  /** access_type=offline: the exchange answers a refresh token. True unless told otherwise. */
+  offline?: boolean;
+}
+
+/** What a code remembers from the authorization request and the user's consent. */
+export interface CodeGrant {
+  /** The client the code was issued to; only that client may redeem it. */
+  clientId?: string;
+  redirectUri: string;
+  /** Absent when the request carried no PKCE challenge (then no verifier is checked). */
+  codeChallenge?: string;
+  codeChallengeMethod: 'S256' | 'plain';
+  /** Space-separated granted scopes. */
+  scope: string;
+  nonce?: string;
+  offline: boolean;
+  /** Seconds since the epoch at which the user signed in and consented. */
+  authTime: number;
+}
+
+export interface IdTokenIssuer {
+  idToken(request: IdTokenRequest): Promise<string>;
 }
 
 export interface OAuthReply {
@@ -22,11 +52,13 @@ export interface OAuthReply {
 
 interface AccessGrant {
   email: string;
-  refreshToken: string;
+  /** The refresh token it was minted from; absent for an online grant. */
+  refreshToken: string | undefined;
+  scope: string;
   expiresAt: number;
 }
 
-interface PendingCode extends AuthorizationCodeOptions {
+interface PendingCode extends CodeGrant {
   email: string;
   used: boolean;
 }
@@ -41,23 +73,41 @@ const token = (prefix: string) => `${prefix}${randomBytes(32).toString('base64ur
 export class FakeOAuth {
   private readonly accessTokens = new Map<string, AccessGrant>();
   private readonly codes = new Map<string, PendingCode>();
+  /** The scope of refresh tokens issued by a code grant (others have their mailbox's scope). */
+  private readonly refreshScopes = new Map<string, string>();
 
   constructor(
     private readonly mailboxes: ReadonlyMap<string, Mailbox>,
     private readonly client: { clientId?: string; clientSecret?: string },
+    private readonly idTokens: IdTokenIssuer,
   ) {}
 
-  /** The mailbox an API call's `Authorization: Bearer` header belongs to, if the token is live. */
-  authenticate(authorization: string | undefined): string | undefined {
+  /** The mailbox and scope an API call's `Authorization: Bearer` header carries, if the token is live. */
+  authenticate(authorization: string | undefined): { email: string; scope: string } | undefined {
     const bearer = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
     const grant = bearer ? this.accessTokens.get(bearer) : undefined;
     if (!grant || grant.expiresAt <= Date.now()) return undefined;
-    return grant.email;
+    return { email: grant.email, scope: grant.scope };
   }
 
+  /** A code issued without the authorization endpoint: offline, with the mailbox's Gmail scope unless told. */
   issueAuthorizationCode(email: string, options: AuthorizationCodeOptions): string {
+    const mailbox = this.mailboxes.get(email);
+    return this.issueCode(email, {
+      redirectUri: options.redirectUri,
+      codeChallenge: options.codeChallenge,
+      codeChallengeMethod: options.codeChallengeMethod ?? 'S256',
+      scope: options.scope ?? mailbox?.scope ?? '',
+      ...(options.nonce !== undefined ? { nonce: options.nonce } : {}),
+      offline: options.offline ?? true,
+      authTime: Math.floor(Date.now() / 1000),
+    });
+  }
+
+  /** A single-use code for the authorization_code grant (the authorization endpoint issues through here). */
+  issueCode(email: string, grant: CodeGrant): string {
     const code = token('4/0');
-    this.codes.set(code, { ...options, email, used: false });
+    this.codes.set(code, { ...grant, email, used: false });
     return code;
   }
 
@@ -72,67 +122,106 @@ export class FakeOAuth {
     for (const grant of this.accessTokens.values()) if (grant.email === email) grant.expiresAt = 0;
   }
 
-  token(form: URLSearchParams, authorization: string | undefined): OAuthReply {
-    const clientError = this.checkClient(form, authorization);
-    if (clientError) return clientError;
+  async token(form: URLSearchParams, authorization: string | undefined): Promise<OAuthReply> {
+    const client = this.checkClient(form, authorization);
+    if ('status' in client) return client;
     const grantType = form.get('grant_type') ?? '';
-    if (grantType === 'refresh_token') return this.refreshGrant(form);
-    if (grantType === 'authorization_code') return this.codeGrant(form);
+    if (grantType === 'refresh_token') return this.refreshGrant(form, client.id);
+    if (grantType === 'authorization_code') return this.codeGrant(form, client.id);
     return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType}`);
   }
 
   /** Google revokes the whole grant whether given the refresh token or one of its access tokens. */
   revoke(tokenValue: string | null): OAuthReply {
+    const online = tokenValue ? this.accessTokens.get(tokenValue) : undefined;
+    if (tokenValue && online && online.refreshToken === undefined) {
+      // An online grant (no refresh token) is just its access token.
+      this.accessTokens.delete(tokenValue);
+      return { status: 200, body: {} };
+    }
     const refreshToken = tokenValue && (this.accessTokens.get(tokenValue)?.refreshToken ?? tokenValue);
     const mailbox = refreshToken ? [...this.mailboxes.values()].find((m) => m.refreshTokens.has(refreshToken)) : undefined;
     if (!refreshToken || !mailbox) return oauthError(400, 'invalid_token', 'Token expired or revoked');
     mailbox.refreshTokens.delete(refreshToken);
+    this.refreshScopes.delete(refreshToken);
     for (const [accessToken, grant] of this.accessTokens) if (grant.refreshToken === refreshToken) this.accessTokens.delete(accessToken);
     return { status: 200, body: {} };
   }
 
-  private refreshGrant(form: URLSearchParams): OAuthReply {
+  private async refreshGrant(form: URLSearchParams, clientId: string | undefined): Promise<OAuthReply> {
     const refreshToken = form.get('refresh_token');
     if (!refreshToken) return oauthError(400, 'invalid_request', 'Missing required parameter: refresh_token');
     const mailbox = [...this.mailboxes.values()].find((m) => m.refreshTokens.has(refreshToken));
     if (!mailbox) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
-    return { status: 200, body: this.mint(mailbox, refreshToken, false) };
+    const scope = this.refreshScopes.get(refreshToken) ?? mailbox.scope;
+    return { status: 200, body: await this.mint(mailbox, { scope, refreshToken, includeRefreshToken: false, clientId, authTime: Math.floor(Date.now() / 1000) }) };
   }
 
-  private codeGrant(form: URLSearchParams): OAuthReply {
+  private async codeGrant(form: URLSearchParams, clientId: string | undefined): Promise<OAuthReply> {
     const code = form.get('code');
     if (!code) return oauthError(400, 'invalid_request', 'Missing required parameter: code');
     const pending = this.codes.get(code);
     if (!pending) return oauthError(400, 'invalid_grant', 'Malformed auth code.');
     if (pending.used) return oauthError(400, 'invalid_grant', 'Bad Request');
+    if (pending.clientId !== undefined && clientId !== pending.clientId) return oauthError(400, 'invalid_grant', 'Bad Request');
     if (form.get('redirect_uri') !== pending.redirectUri) return oauthError(400, 'redirect_uri_mismatch', 'Bad Request');
-    const verifier = form.get('code_verifier');
-    if (!verifier) return oauthError(400, 'invalid_grant', 'Missing code verifier.');
-    const derived = pending.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
-    if (!sameText(derived, pending.codeChallenge)) return oauthError(400, 'invalid_grant', 'Invalid code verifier.');
+    if (pending.codeChallenge !== undefined) {
+      const verifier = form.get('code_verifier');
+      if (!verifier) return oauthError(400, 'invalid_grant', 'Missing code verifier.');
+      const derived = pending.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
+      if (!sameText(derived, pending.codeChallenge)) return oauthError(400, 'invalid_grant', 'Invalid code verifier.');
+    }
     const mailbox = this.mailboxes.get(pending.email);
     if (!mailbox) return oauthError(400, 'invalid_grant', 'Bad Request');
     pending.used = true;
-    const refreshToken = token('1//0');
-    mailbox.refreshTokens.add(refreshToken);
-    return { status: 200, body: this.mint(mailbox, refreshToken, true) };
+    let refreshToken: string | undefined;
+    if (pending.offline) {
+      refreshToken = token('1//0');
+      mailbox.refreshTokens.add(refreshToken);
+      this.refreshScopes.set(refreshToken, pending.scope);
+    }
+    const body = await this.mint(mailbox, {
+      scope: pending.scope,
+      refreshToken,
+      includeRefreshToken: pending.offline,
+      clientId: pending.clientId ?? clientId,
+      authTime: pending.authTime,
+      ...(pending.nonce !== undefined ? { nonce: pending.nonce } : {}),
+    });
+    return { status: 200, body };
   }
 
-  private mint(mailbox: Mailbox, refreshToken: string, includeRefreshToken: boolean) {
+  private async mint(
+    mailbox: Mailbox,
+    grant: { scope: string; refreshToken: string | undefined; includeRefreshToken: boolean; clientId: string | undefined; authTime: number; nonce?: string },
+  ) {
     const accessToken = token('ya29.');
-    this.accessTokens.set(accessToken, { email: mailbox.email, refreshToken, expiresAt: Date.now() + ACCESS_TOKEN_SECONDS * 1000 });
+    this.accessTokens.set(accessToken, { email: mailbox.email, refreshToken: grant.refreshToken, scope: grant.scope, expiresAt: Date.now() + ACCESS_TOKEN_SECONDS * 1000 });
+    const openid = grant.scope.split(' ').includes('openid');
+    const idToken = openid
+      ? await this.idTokens.idToken({
+          clientId: grant.clientId ?? this.client.clientId ?? '',
+          email: mailbox.email,
+          authTime: grant.authTime,
+          accessToken,
+          ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}),
+        })
+      : undefined;
     return {
       access_token: accessToken,
       expires_in: ACCESS_TOKEN_SECONDS,
-      ...(includeRefreshToken ? { refresh_token: refreshToken } : {}),
-      scope: mailbox.scope,
+      ...(grant.includeRefreshToken && grant.refreshToken ? { refresh_token: grant.refreshToken } : {}),
+      scope: grant.scope,
       token_type: 'Bearer',
+      ...(idToken ? { id_token: idToken } : {}),
     };
   }
 
-  /** Only when the fake was given client credentials: a client_secret_post or client_secret_basic check. */
-  private checkClient(form: URLSearchParams, authorization: string | undefined): OAuthReply | undefined {
-    if (this.client.clientId === undefined) return undefined;
+  /**
+   * The calling client's id (client_secret_post or client_secret_basic). Only when the fake was given
+   * client credentials are they checked, like Google does.
+   */
+  private checkClient(form: URLSearchParams, authorization: string | undefined): OAuthReply | { id: string | undefined } {
     let id = form.get('client_id');
     let secret = form.get('client_secret');
     const basic = /^Basic\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
@@ -142,9 +231,10 @@ export class FakeOAuth {
       id = decodeURIComponent(decoded.slice(0, colon));
       secret = decodeURIComponent(decoded.slice(colon + 1));
     }
+    if (this.client.clientId === undefined) return { id: id ?? undefined };
     if (id !== this.client.clientId) return oauthError(401, 'invalid_client', 'The OAuth client was not found.');
     if (this.client.clientSecret !== undefined && secret !== this.client.clientSecret) return oauthError(401, 'invalid_client', 'Unauthorized');
-    return undefined;
+    return { id };
   }
 }
 
@@ -152,4 +242,32 @@ function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const GMAIL_FULL = 'https://mail.google.com/';
+const GMAIL_SCOPE = 'https://www.googleapis.com/auth/gmail.';
+const scopes = (...names: string[]) => new Set([GMAIL_FULL, ...names.map((n) => `${GMAIL_SCOPE}${n}`)]);
+/** The Gmail API reference's "Authorization scopes" of each method the fake serves. */
+const READ_SCOPES = scopes('modify', 'readonly', 'metadata');
+const BODY_SCOPES = scopes('modify', 'readonly');
+const PROFILE_SCOPES = scopes('modify', 'compose', 'readonly', 'metadata');
+const SEND_SCOPES = scopes('modify', 'compose', 'send');
+const IMPORT_SCOPES = scopes('modify', 'insert');
+const WRITE_SCOPES = scopes('modify');
+
+/**
+ * Whether an access token's scope covers a Gmail API call (segments after /users/{userId}/).
+ * gmail.metadata reads labels and headers only: no `q` search, no raw or full message.
+ */
+export function gmailScopeAllows(scope: string, method: string, segments: readonly string[], query: URLSearchParams): boolean {
+  const [resource, id, sub] = segments;
+  let accepted = WRITE_SCOPES;
+  if (resource === 'profile') accepted = PROFILE_SCOPES;
+  else if (resource === 'history' || resource === 'watch' || resource === 'stop') accepted = READ_SCOPES;
+  else if (resource === 'messages' && method === 'POST' && id === 'send') accepted = SEND_SCOPES;
+  else if (resource === 'messages' && method === 'POST' && id === 'import') accepted = IMPORT_SCOPES;
+  else if (resource === 'messages' && method === 'GET' && sub === 'attachments') accepted = BODY_SCOPES;
+  else if (resource === 'messages' && method === 'GET' && id === undefined) accepted = query.has('q') ? BODY_SCOPES : READ_SCOPES;
+  else if (resource === 'messages' && method === 'GET') accepted = ['metadata', 'minimal'].includes(query.get('format') ?? '') ? READ_SCOPES : BODY_SCOPES;
+  return scope.split(' ').some((s) => accepted.has(s));
 }

@@ -1,17 +1,32 @@
 // A Gmail API and Google OAuth server on loopback, speaking Google's documented REST wire format so
 // the real @googleapis/gmail and google-auth-library run unchanged against it (rootUrl = `${url}/`,
-// OAuth2Client endpoints = tokenUrl / revokeUrl). Tests and the local sandbox drive the mailbox side
+// OAuth2Client endpoints = authorizeUrl / tokenUrl / revokeUrl / certsUrl). Its authorization endpoint
+// renders a consent screen a browser (or a test's fetch) can click through; the codes it issues carry
+// scope, nonce and access_type into the token response (id_token, refresh_token) like Google's.
+// Tests and the local sandbox drive the mailbox side
 // (deliver, label changes, deletions, expired history, revoked grants) and inject faults (429/5xx with
 // Retry-After, connection resets, late answers). Every request is recorded with its arrival time.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { googleError, faultError, unauthenticated, UNAUTHENTICATED_HEADERS } from './google-errors.js';
-import { FakeOAuth, type AuthorizationCodeOptions } from './fake-gmail-oauth.js';
+import { FakeOAuth, gmailScopeAllows, type AuthorizationCodeOptions } from './fake-gmail-oauth.js';
 import { routeApi, type Reply } from './fake-gmail-routes.js';
+import {
+  AUTHORIZE_PATH,
+  DECISION_PATH,
+  FakeGoogleAuthorize,
+  FakeGoogleKeys,
+  JWK_CERTS_PATH,
+  PEM_CERTS_PATH,
+  type IdTokenTamper,
+  type PageReply,
+} from './fake-google-authorize.js';
 import { Mailbox, type SentMessage, type StoredMessage, type Watch } from './fake-gmail-store.js';
 
 export type { AuthorizationCodeOptions } from './fake-gmail-oauth.js';
+export type { IdTokenClaims, IdTokenTamper } from './fake-google-authorize.js';
+export { googleSubject } from './fake-google-authorize.js';
 export type { SentMessage, Watch } from './fake-gmail-store.js';
 
 export interface FakeGmailOptions {
@@ -20,6 +35,10 @@ export interface FakeGmailOptions {
   /** When set, the token endpoint checks client_id (and client_secret when given), like Google does. */
   clientId?: string;
   clientSecret?: string;
+  /** The client's authorized redirect URIs (more with registerRedirectUri). */
+  redirectUris?: string[];
+  /** The app name on the consent screen (default "mail2ticket"). */
+  appName?: string;
   /** Called after each change while a watch covers it (the sandbox emits Pub/Sub pushes from here). */
   onChange?: (email: string, historyId: string) => void;
 }
@@ -49,6 +68,8 @@ export interface DeliverOptions {
 /** Past this size a request is dropped unanswered (Gmail's own limit for a sent message is 35 MB). */
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const DEFAULT_SCOPE = 'https://www.googleapis.com/auth/gmail.modify';
+/** Google's signing keys change every few hours; clients cache the certs for max-age. */
+const CERTS_CACHE_CONTROL = 'public, max-age=3600, must-revalidate, no-transform';
 
 export class FakeGmail {
   readonly requests: RecordedRequest[] = [];
@@ -59,6 +80,8 @@ export class FakeGmail {
 
   private readonly mailboxes = new Map<string, Mailbox>();
   private readonly oauth: FakeOAuth;
+  private readonly keys = new FakeGoogleKeys();
+  private readonly authorization: FakeGoogleAuthorize;
   private readonly faults: Array<{ match: FaultMatch; queue: Fault[] }> = [];
   /** Held-back answers (delay faults), released at stop() so no handler outlives the server. */
   private readonly delays = new Map<NodeJS.Timeout, () => void>();
@@ -70,7 +93,33 @@ export class FakeGmail {
   constructor(options: FakeGmailOptions = {}) {
     this.replaceMessageIdOnSend = options.replaceMessageIdOnSend ?? false;
     this.onChange = options.onChange;
-    this.oauth = new FakeOAuth(this.mailboxes, { ...(options.clientId !== undefined ? { clientId: options.clientId } : {}), ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}) });
+    this.oauth = new FakeOAuth(
+      this.mailboxes,
+      { ...(options.clientId !== undefined ? { clientId: options.clientId } : {}), ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}) },
+      this.keys,
+    );
+    this.authorization = new FakeGoogleAuthorize({
+      clientId: options.clientId,
+      appName: options.appName ?? 'mail2ticket',
+      accounts: () => [...this.mailboxes.keys()],
+      issueCode: (email, grant) => this.oauth.issueCode(email, grant),
+    });
+    for (const uri of options.redirectUris ?? []) this.authorization.registerRedirectUri(uri);
+  }
+
+  /** Google's authorization endpoint (accounts.google.com/o/oauth2/v2/auth): OAuth2Client's oauth2AuthBaseUrl. */
+  get authorizeUrl(): string {
+    return `${this.url}${AUTHORIZE_PATH}`;
+  }
+
+  /** The id token keys as `{kid: PEM}` (www.googleapis.com/oauth2/v1/certs): OAuth2Client's oauth2FederatedSignonPemCertsUrl. */
+  get certsUrl(): string {
+    return `${this.url}${PEM_CERTS_PATH}`;
+  }
+
+  /** The id token keys as a JWK set (www.googleapis.com/oauth2/v3/certs). */
+  get jwksUrl(): string {
+    return `${this.url}${JWK_CERTS_PATH}`;
   }
 
   get tokenUrl(): string {
@@ -82,6 +131,7 @@ export class FakeGmail {
   }
 
   async start(): Promise<void> {
+    await this.keys.start();
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         this.errors.push(error);
@@ -170,6 +220,31 @@ export class FakeGmail {
     return this.oauth.issueAuthorizationCode(this.mailbox(email).email, options);
   }
 
+  // ---- the authorization endpoint -------------------------------------------------------------
+
+  /** An authorized redirect URI of the OAuth client (exact string match at /auth, as Google does). */
+  registerRedirectUri(uri: string): void {
+    this.authorization.registerRedirectUri(uri);
+  }
+
+  /** Every request to the authorization endpoint, with its query, in arrival order. */
+  get authorizeRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === AUTHORIZE_PATH);
+  }
+
+  /** From now on the user unticks these scopes on Google's granular consent screen (sign-in scopes stay granted). */
+  declineScopesAtConsent(scopes: readonly string[]): void {
+    this.authorization.declineScopesAtConsent(scopes);
+  }
+
+  /**
+   * Test-only: the next id token the token endpoint issues has its claims rewritten and/or is signed
+   * with a key the certs URLs do not publish, so a test can prove a client really verifies it.
+   */
+  tamperNextIdTokenForTest(tamper: IdTokenTamper): void {
+    this.keys.tamperNext(tamper);
+  }
+
   historyId(email: string): string {
     return String(this.mailbox(email).historyId);
   }
@@ -222,7 +297,7 @@ export class FakeGmail {
 
     let reply: Reply;
     try {
-      reply = this.route(method, url, req, body);
+      reply = await this.route(method, url, req, body);
     } catch (error) {
       this.errors.push(error);
       reply = { status: 500, json: faultError(500) };
@@ -231,9 +306,13 @@ export class FakeGmail {
     await writeReply(res, reply);
   }
 
-  private route(method: string, url: URL, req: IncomingMessage, body: Buffer): Reply {
+  private async route(method: string, url: URL, req: IncomingMessage, body: Buffer): Promise<Reply> {
+    if (method === 'GET' && url.pathname === AUTHORIZE_PATH) return pageReply(this.authorization.authorize(url.searchParams));
+    if (method === 'POST' && url.pathname === DECISION_PATH) return pageReply(this.authorization.decide(new URLSearchParams(body.toString('utf8'))));
+    if (method === 'GET' && url.pathname === PEM_CERTS_PATH) return { status: 200, headers: { 'cache-control': CERTS_CACHE_CONTROL }, json: this.keys.pemCerts() };
+    if (method === 'GET' && url.pathname === JWK_CERTS_PATH) return { status: 200, headers: { 'cache-control': CERTS_CACHE_CONTROL }, json: await this.keys.jwks() };
     if (method === 'POST' && url.pathname === '/token') {
-      const { status, body: json } = this.oauth.token(new URLSearchParams(body.toString('utf8')), req.headers.authorization);
+      const { status, body: json } = await this.oauth.token(new URLSearchParams(body.toString('utf8')), req.headers.authorization);
       return { status, json };
     }
     if (method === 'POST' && url.pathname === '/revoke') {
@@ -243,11 +322,15 @@ export class FakeGmail {
     const api = /^\/(upload\/)?gmail\/v1\/users\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (!api) return { status: 404, json: googleError(404, 'Not Found', 'notFound') };
 
-    const email = this.oauth.authenticate(req.headers.authorization);
-    if (!email) return { status: 401, headers: UNAUTHENTICATED_HEADERS, json: unauthenticated() };
+    const grant = this.oauth.authenticate(req.headers.authorization);
+    if (!grant) return { status: 401, headers: UNAUTHENTICATED_HEADERS, json: unauthenticated() };
+    const { email } = grant;
     const [userId, ...segments] = [api[2] as string, ...(api[3] as string).split('/')].map(decodePathSegment);
     if (userId === undefined || segments.some((s) => s === undefined)) return { status: 400, json: googleError(400, 'Invalid path', 'badRequest') };
     if (userId.toLowerCase() !== 'me' && userId.toLowerCase() !== email) return { status: 403, json: googleError(403, `Delegation denied for ${email}`, 'forbidden') };
+    if (!gmailScopeAllows(grant.scope, method, segments as string[], url.searchParams)) {
+      return { status: 403, json: googleError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions') };
+    }
     return routeApi(
       {
         mailbox: this.mailbox(email),
@@ -350,6 +433,17 @@ async function writeReply(res: ServerResponse, reply: Reply): Promise<void> {
   res.setHeader('content-type', 'application/json; charset=UTF-8');
   res.setHeader('content-length', Buffer.byteLength(text));
   res.end(text);
+}
+
+/** An HTML page or a redirect of the authorization endpoint, written as is. */
+function pageReply(page: PageReply): Reply {
+  const html = page.html;
+  if (html === undefined) return { status: page.status, headers: page.headers };
+  return {
+    status: page.status,
+    headers: { ...page.headers, 'content-length': String(Buffer.byteLength(html)) },
+    stream: async (res) => void res.end(html),
+  };
 }
 
 /** A refresh token shaped like Google's, for tests that need a fresh one. */

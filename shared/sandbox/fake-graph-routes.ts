@@ -1,11 +1,13 @@
 // The mailbox half of the fake Graph: /users/{id}/messages, /mailFolders/{id}/messages(/delta),
-// $value, createReply(All), PATCH of drafts, send, move, delete. Each route returns a Reply or a
-// Failure; the server writes Graph's error JSON around failures.
+// $value, createReply(All), PATCH of drafts, send, move, delete; and GET /organization (the token's
+// directory and its verified domains). Each route returns a Reply or a Failure; the server writes
+// Graph's error JSON around failures.
 import { deltaPage, parseDeltaOptions } from './fake-graph-delta.js';
 import { fail, folderJson, isFailure, itemNotFound, messageJson, removedJson, unknownProperty, type Failure, type Outcome } from './fake-graph-json.js';
 import { buildSentMime, type Recipient } from './fake-graph-mime.js';
 import { newInternetMessageId, type Folder, type Mailbox, type StoredMessage } from './fake-graph-store.js';
 import { applyPatch, validatePatch } from './fake-graph-patch.js';
+import type { AccessTokenClaims, OrganizationRecord } from './fake-identity.js';
 
 export interface MailRequest {
   mailbox: Mailbox;
@@ -352,6 +354,41 @@ function is(token: string | undefined, name: string): boolean {
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export interface OrganizationRequest {
+  method: string;
+  /** The key after /organization, if any. */
+  id: string | undefined;
+  rest: string[];
+  query: URLSearchParams;
+  claims: AccessTokenClaims;
+  organization: OrganizationRecord | undefined;
+  root: string;
+}
+
+/** Delegated: User.Read is the least; application: Organization.Read.All (Graph's permissions reference). */
+const ORGANIZATION_SCOPES = ['User.Read', 'Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
+const ORGANIZATION_ROLES = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const ORGANIZATION_PROPERTIES = ['id', 'displayName', 'verifiedDomains'];
+
+/** GET /organization (a collection of the token's own directory) and /organization/{id}; `$select` of id, displayName, verifiedDomains. */
+export function routeOrganization(req: OrganizationRequest): Outcome {
+  if (req.method !== 'GET') return fail(405, 'Request_BadRequest', `The HTTP method '${req.method}' is not allowed on this resource.`);
+  const allowed = req.claims.delegated ? req.claims.scopes.some((s) => ORGANIZATION_SCOPES.includes(s)) : req.claims.roles.some((r) => ORGANIZATION_ROLES.includes(r));
+  if (!allowed) return fail(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  if (req.rest.length > 0) return fail(400, 'Request_BadRequest', `Resource not found for the segment '${req.rest[0] ?? ''}'.`);
+  const select = selectOf(req.query);
+  const unknown = select?.find((p) => !ORGANIZATION_PROPERTIES.some((known) => known.toLowerCase() === p.toLowerCase()));
+  if (unknown) return fail(400, 'Request_BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.organization'.`);
+  const org = req.organization;
+  if (!org || (req.id !== undefined && req.id.toLowerCase() !== org.id)) return fail(404, 'Request_ResourceNotFound', `Resource '${req.id ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+  const all: Record<string, unknown> = { id: org.id, displayName: org.displayName, verifiedDomains: org.verifiedDomains.map((d) => ({ ...d })) };
+  // Directory objects answer exactly the selected properties.
+  const json = select ? Object.fromEntries(ORGANIZATION_PROPERTIES.filter((p) => select.some((s) => s.toLowerCase() === p.toLowerCase())).map((p) => [p, all[p]])) : all;
+  const projection = select ? `(${select.join(',')})` : '';
+  if (req.id !== undefined) return { status: 200, json: { '@odata.context': `${req.root}/$metadata#organization${projection}/$entity`, ...json } };
+  return { status: 200, json: { '@odata.context': `${req.root}/$metadata#organization${projection}`, value: [json] } };
 }
 
 /**

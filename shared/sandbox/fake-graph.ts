@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { FakeIdentity } from './fake-identity.js';
 import { bearer, drained, errorBody, faultFailure, headerString, JSON_TYPE, parsePrefer, readBody, safeDecode, sendText, unauthorized } from './fake-graph-http.js';
 import { fail, isFailure, type Outcome } from './fake-graph-json.js';
-import { pathTokens, routeMail } from './fake-graph-routes.js';
+import { pathTokens, routeMail, routeOrganization } from './fake-graph-routes.js';
 import { Mailbox, newUserId, type MailboxChange, type StoredMessage } from './fake-graph-store.js';
 import { Subscriptions, type NotificationRecord, type Subscription, type ValidationRecord } from './fake-graph-subscriptions.js';
 import type { Delivery, LifecycleEvent } from './graph-notifier.js';
@@ -322,6 +322,9 @@ export class FakeGraph {
     if ('rejected' in claims) return unauthorized(claims.rejected);
     const prefer = parsePrefer(headerString(req.headers.prefer));
     const immutable = prefer.idType === 'immutableid';
+    if (collection?.toLowerCase() === 'organization') {
+      return routeOrganization({ method, id: userRef, rest, query: url.searchParams, claims, organization: this.identity.organization(claims.tenantId), root: this.url });
+    }
     if (collection?.toLowerCase() === 'me') return fail(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
     if (collection?.toLowerCase() === 'subscriptions') {
       return this.subscriptionStore.route({ method, tokens: pathTokens(segments.slice(2)), body, tenantId: claims.tenantId, clientId: claims.clientId, roles: claims.roles, immutable, root: this.url });

@@ -4,7 +4,10 @@
 // x5t#S256 as msal-node 7 signs it), answering `{ token_type, expires_in, ext_expires_in,
 // access_token }` or the AADSTS error JSON. The access tokens are RS256 JWTs shaped like Entra's v1
 // app-only tokens for Microsoft Graph (aud, iss sts.windows.net/{tid}/, tid, appid, roles) and
-// FakeGraph verifies them with verifyAccessToken().
+// FakeGraph verifies them with verifyAccessToken(). The interactive endpoints — a directory of users
+// and verified domains, the v2.0 authorize endpoint, the authorization-code grant and the v2.0
+// admin-consent endpoint, with small HTML screens — live in fake-identity-interactive.ts; this file
+// routes to them, and verifyAccessToken() also takes their delegated Graph tokens (`scp`, no roles).
 //
 // Trust: the server certificate comes from a throwaway CA made at start(). Child processes trust it
 // with NODE_EXTRA_CA_CERTS=caCertPath (read once at process start). In-process, msal-node takes
@@ -18,6 +21,32 @@ import tls from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { decodeProtectedHeader, exportJWK, jwtVerify, SignJWT } from 'jose';
 import { createTestPki, type TestPki } from './fake-graph-tls.js';
+import {
+  Directory,
+  failure,
+  InteractiveEndpoints,
+  oauthError,
+  sendJson,
+  type DirectoryUser,
+  type DirectoryUserInput,
+  type GroupMembershipClaims,
+  type InteractiveApp,
+  type InteractiveRequestRecord,
+  type OAuthFailure,
+  type OrganizationRecord,
+} from './fake-identity-interactive.js';
+
+export {
+  CLOUD_APPLICATION_ADMINISTRATOR,
+  GLOBAL_ADMINISTRATOR,
+  PRIVILEGED_ROLE_ADMINISTRATOR,
+  type DirectoryUser,
+  type DirectoryUserInput,
+  type GroupMembershipClaims,
+  type InteractiveRequestRecord,
+  type OrganizationRecord,
+  type VerifiedDomain,
+} from './fake-identity-interactive.js';
 
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 /** Microsoft Graph's app id, which Entra also accepts as its audience. */
@@ -34,18 +63,34 @@ export interface AppRegistration {
   roles?: string[];
   /** Tenants whose admin consented (the app has a service principal there). */
   tenants?: string[];
+  /** Web redirect URIs, matched exactly by the authorize and admin-consent endpoints. */
+  redirectUris?: string[];
+  /** Shown on the sign-in and consent screens. */
+  displayName?: string;
+  /** The manifest's groupMembershipClaims: id tokens carry `wids` only with DirectoryRole or All (default None). */
+  groupMembershipClaims?: GroupMembershipClaims;
+  /** The manifest's optional id token claims; `auth_time` is the one modelled. */
+  optionalIdTokenClaims?: string[];
 }
 
 export interface AccessTokenClaims {
   tenantId: string;
   clientId: string;
+  /** Application permissions (app-only tokens); empty in delegated ones. */
   roles: string[];
   audience: string;
   expiresAt: Date;
+  /** A user's token from the authorization-code grant (`scp`), not an app-only one. */
+  delegated: boolean;
+  /** Delegated permissions (`scp`); empty in app-only tokens. */
+  scopes: string[];
+  /** The signed-in user's object id (delegated tokens). */
+  objectId?: string;
 }
 
 export interface TokenRequestRecord {
   tenant: string;
+  grantType: string | undefined;
   clientId: string | undefined;
   credential: 'client_secret' | 'client_assertion' | 'none';
   /** `issued`, or the OAuth error code answered. */
@@ -55,20 +100,13 @@ export interface TokenRequestRecord {
 
 export type TokenRejection = 'missing' | 'malformed' | 'signature' | 'expired' | 'audience' | 'revoked';
 
-interface App {
-  clientId: string;
+interface App extends InteractiveApp {
   secrets: Set<string>;
   certificates: X509Certificate[];
-  roles: string[];
   tenants: Set<string>;
+  /** Tenants where a user signed in (delegated grant); revokeConsent clears them too. */
+  signedInTenants: Set<string>;
   servicePrincipalId: string;
-}
-
-interface OAuthFailure {
-  status: number;
-  error: string;
-  code: number;
-  description: string;
 }
 
 export class FakeIdentity {
@@ -83,11 +121,39 @@ export class FakeIdentity {
   private readonly signingKey: KeyObject;
   private readonly verifyKey: KeyObject;
   private readonly keyId = randomBytes(20).toString('base64url');
+  private readonly directory = new Directory();
+  private readonly interactive: InteractiveEndpoints;
 
   constructor(private readonly options: { tokenLifetimeSeconds?: number } = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.signingKey = privateKey;
     this.verifyKey = publicKey;
+    this.interactive = new InteractiveEndpoints(
+      {
+        baseUrl: () => this.url,
+        tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
+        app: (clientId) => this.apps.get(clientId.toLowerCase()),
+        authenticateClient: async (clientId, tenant, form) => {
+          const app = this.apps.get(clientId.toLowerCase());
+          return app ? this.checkCredential(app, tenant, form) : failure(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'.`);
+        },
+        grantConsent: (tenantId, clientId) => this.grantConsent(tenantId, clientId),
+        signedIn: (tenantId, clientId) => this.apps.get(clientId.toLowerCase())?.signedInTenants.add(tenantId.toLowerCase()),
+        sign: (claims, { x5t }) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.keyId, ...(x5t ? { x5t: this.keyId } : {}) }).sign(this.signingKey),
+      },
+      this.directory,
+      (tenantId) => this.tenants.has(tenantId.toLowerCase()),
+    );
+  }
+
+  /** Every GET of the authorize endpoint, with its query and what came of it. */
+  get authorizeRequests(): readonly InteractiveRequestRecord[] {
+    return this.interactive.authorizeRequests;
+  }
+
+  /** Every GET of the v2.0 admin-consent endpoint, with its query and what came of it. */
+  get adminConsentRequests(): readonly InteractiveRequestRecord[] {
+    return this.interactive.adminConsentRequests;
   }
 
   /** host:port, for msal's knownAuthorities. */
@@ -140,17 +206,49 @@ export class FakeIdentity {
 
   // ---- directory side ---------------------------------------------------------------------------
 
-  addTenant(tenantId: string): void {
+  addTenant(tenantId: string, options: { displayName?: string } = {}): void {
     this.tenants.add(tenantId.toLowerCase());
+    if (options.displayName !== undefined) this.directory.setDisplayName(tenantId, options.displayName);
+  }
+
+  /** A user of a directory; `roles` are directory role template ids (the `wids` claim). */
+  addUser(input: DirectoryUserInput): DirectoryUser {
+    this.addTenant(input.tenantId);
+    return this.directory.addUser(input);
+  }
+
+  users(tenantId?: string): DirectoryUser[] {
+    return this.directory.usersOf(tenantId);
+  }
+
+  /** The directory's verified domains, the initial `*.onmicrosoft.com` one included (Graph's /organization). */
+  setVerifiedDomains(tenantId: string, domains: string[]): void {
+    this.addTenant(tenantId);
+    this.directory.setVerifiedDomains(tenantId, domains);
+  }
+
+  /** Graph's organization resource for a known tenant. */
+  organization(tenantId: string): OrganizationRecord | undefined {
+    return this.tenants.has(tenantId.toLowerCase()) ? this.directory.organization(tenantId) : undefined;
+  }
+
+  /** Whether the tenant's admin consented to the app (it has a service principal there). */
+  hasConsent(tenantId: string, clientId: string): boolean {
+    return this.apps.get(clientId.toLowerCase())?.tenants.has(tenantId.toLowerCase()) ?? false;
   }
 
   registerApp(registration: AppRegistration): void {
     const app: App = {
       clientId: registration.clientId,
+      displayName: registration.displayName ?? registration.clientId,
       secrets: new Set(registration.clientSecret ? [registration.clientSecret] : []),
       certificates: (registration.certificates ?? []).map((pem) => new X509Certificate(pem)),
       roles: registration.roles ?? ['Mail.ReadWrite', 'Mail.Send'],
+      redirectUris: [...(registration.redirectUris ?? [])],
+      groupMembershipClaims: registration.groupMembershipClaims ?? 'None',
+      optionalIdTokenClaims: [...(registration.optionalIdTokenClaims ?? [])],
       tenants: new Set(),
+      signedInTenants: new Set(),
       servicePrincipalId: randomUUID(),
     };
     this.apps.set(registration.clientId.toLowerCase(), app);
@@ -169,7 +267,10 @@ export class FakeIdentity {
    * (Graph would otherwise honour them until they expire; the fake models the revocation as immediate).
    */
   revokeConsent(tenantId: string, clientId?: string): void {
-    for (const app of this.appsFor(clientId)) app.tenants.delete(tenantId.toLowerCase());
+    for (const app of this.appsFor(clientId)) {
+      app.tenants.delete(tenantId.toLowerCase());
+      app.signedInTenants.delete(tenantId.toLowerCase());
+    }
   }
 
   setRoles(clientId: string, roles: string[]): void {
@@ -243,9 +344,15 @@ export class FakeIdentity {
     if (audience !== GRAPH_RESOURCE && audience !== `${GRAPH_RESOURCE}/` && audience !== GRAPH_APP_ID) return { rejected: 'audience' };
     const tenantId = String(payload.tid);
     const clientId = String(payload.appid);
-    if (!this.apps.get(clientId.toLowerCase())?.tenants.has(tenantId)) return { rejected: 'revoked' };
-    const roles = Array.isArray(payload.roles) ? payload.roles.map(String) : [];
-    return { tenantId, clientId, roles, audience, expiresAt: new Date(Number(payload.exp) * 1000) };
+    const delegated = typeof payload.scp === 'string';
+    const app = this.apps.get(clientId.toLowerCase());
+    // App-only tokens need admin consent in the tenant; a user's token, that user's sign-in there.
+    const consented = app?.tenants.has(tenantId) ?? false;
+    if (!consented && !(delegated && app?.signedInTenants.has(tenantId))) return { rejected: 'revoked' };
+    const roles = !delegated && Array.isArray(payload.roles) ? payload.roles.map(String) : [];
+    const scopes = delegated ? String(payload.scp).split(' ').filter(Boolean) : [];
+    const expiresAt = new Date(Number(payload.exp) * 1000);
+    return { tenantId, clientId, roles, audience, expiresAt, delegated, scopes, ...(delegated ? { objectId: String(payload.oid) } : {}) };
   }
 
   countTokenRequests(filter: { tenant?: string; outcome?: string } = {}): number {
@@ -261,6 +368,7 @@ export class FakeIdentity {
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const [tenant, ...rest] = segments;
     const route = rest.join('/');
+    if (tenant && (await this.interactive.route(req.method ?? 'GET', tenant, route, url.searchParams, body, res))) return;
     if (req.method === 'POST' && tenant && route === 'oauth2/v2.0/token') {
       return this.token(tenant, new URLSearchParams(body.toString('utf8')), res);
     }
@@ -281,8 +389,14 @@ export class FakeIdentity {
     const tenant = tenantRef.toLowerCase();
     const clientId = form.get('client_id') ?? undefined;
     const credential = form.has('client_assertion') ? 'client_assertion' : form.has('client_secret') ? 'client_secret' : 'none';
-    const record: TokenRequestRecord = { tenant, clientId, credential, outcome: 'issued', at: Date.now() };
+    const grantType = form.get('grant_type') ?? undefined;
+    const record: TokenRequestRecord = { tenant, grantType, clientId, credential, outcome: 'issued', at: Date.now() };
     this.tokenRequests.push(record);
+    if (grantType === 'authorization_code') {
+      const reply = await this.interactive.redeemCode(tenant, form);
+      record.outcome = reply.outcome;
+      return sendJson(res, reply.status, reply.json);
+    }
     const result = await this.checkTokenRequest(tenant, form);
     if ('failure' in result) {
       record.outcome = result.failure.error;
@@ -356,6 +470,8 @@ export class FakeIdentity {
 
   private openIdConfiguration(tenant: string): Record<string, unknown> {
     const base = `${this.url}/${tenant}`;
+    // Multi-tenant authorities advertise a template issuer; each id token names its own tenant.
+    const issuer = ['organizations', 'common'].includes(tenant.toLowerCase()) ? `${this.url}/{tenantid}/v2.0` : `${base}/v2.0`;
     return {
       token_endpoint: `${base}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
@@ -365,7 +481,7 @@ export class FakeIdentity {
       id_token_signing_alg_values_supported: ['RS256'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-      issuer: `${base}/v2.0`,
+      issuer,
       request_uri_parameter_supported: false,
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
       device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
@@ -397,34 +513,8 @@ export class FakeIdentity {
   }
 }
 
-function failure(status: number, error: string, code: number, description: string): OAuthFailure {
-  return { status, error, code, description };
-}
-
 function fail(status: number, error: string, code: number, description: string): { failure: OAuthFailure } {
   return { failure: failure(status, error, code, description) };
-}
-
-/** Entra's error body: the AADSTS code leads error_description, which ends with trace and time. */
-function oauthError(f: OAuthFailure): Record<string, unknown> {
-  const traceId = randomUUID();
-  const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  return {
-    error: f.error,
-    error_description: `AADSTS${f.code}: ${f.description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
-    error_codes: [f.code],
-    timestamp,
-    trace_id: traceId,
-    correlation_id: correlationId,
-    error_uri: `https://login.microsoftonline.com/error?code=${f.code}`,
-  };
-}
-
-function sendJson(res: ServerResponse, status: number, json: unknown): void {
-  const text = JSON.stringify(json);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

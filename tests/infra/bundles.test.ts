@@ -39,8 +39,13 @@ const OPERATOR_GRAPH_APP = JSON.stringify({
   x5c: '-----BEGIN CERTIFICATE-----\nMIIDBTCCAe2gAwIBAgIQ\n-----END CERTIFICATE-----\n',
   notAfter: '2027-06-30T23:59:59Z',
 });
-/** The secret a reader names: the stack's stand-in for its ARN. */
-const secretOf = (bundle: Bundle): string => String(bundle.env.GOOGLE_OAUTH_SECRET_ARN ?? bundle.env.GRAPH_APP_SECRET_ARN);
+/** The consent site reads its signing key and both provider clients when it starts. */
+const CONSENT = 'mail2ticket-consent';
+/** A key as CloudFormation generates it (64 characters, no punctuation). */
+const SIGNING_KEY = 'Jx3vQ9kLm2Rt7Yp4Wn8Zc6Hb1Fd5Gs0Ae3Ku9Mi7Oq2Tr4Vw6Xy8Bz1Cn5Dl3Ej';
+/** The secrets a reader names: the stack's stand-ins for their ARNs. */
+const secretsOf = (bundle: Bundle): string[] =>
+  [bundle.env.CONSENT_SIGNING_SECRET_ARN, bundle.env.GOOGLE_OAUTH_SECRET_ARN, bundle.env.GRAPH_APP_SECRET_ARN].filter((arn): arn is string => arn !== undefined);
 
 beforeAll(async () => {
   secrets = await startFakeSecretsManager();
@@ -56,7 +61,9 @@ beforeAll(async () => {
     const hash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
     // References (table and bucket names, queue URLs, the secret's ARN, deploy-time parameters)
     // resolve only at deploy: stand-ins of the same shape.
-    const env = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [name, typeof value === 'string' ? value : `m2t-${name.toLowerCase()}`]));
+    const env = Object.fromEntries(
+      Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [name, typeof value === 'string' ? value : name.endsWith('_URL') ? `https://m2t-${name.toLowerCase().replaceAll('_', '-')}.example` : `m2t-${name.toLowerCase()}`]),
+    );
     expect(fn.Properties.Handler).toBe('index.handler');
     return { service: String(env.POWERTOOLS_SERVICE_NAME), file: join(outdir, `asset.${hash}`, 'index.mjs'), env };
   });
@@ -105,16 +112,18 @@ describe('function bundles', () => {
     for (const bundle of bundles) {
       if (bundle.env.GOOGLE_OAUTH_SECRET_ARN) secrets.put(bundle.env.GOOGLE_OAUTH_SECRET_ARN, OPERATOR_CLIENT);
       if (bundle.env.GRAPH_APP_SECRET_ARN) secrets.put(bundle.env.GRAPH_APP_SECRET_ARN, OPERATOR_GRAPH_APP);
+      if (bundle.env.CONSENT_SIGNING_SECRET_ARN) secrets.put(bundle.env.CONSENT_SIGNING_SECRET_ARN, SIGNING_KEY);
     }
     const readsBefore = secrets.reads.length;
     for (const bundle of bundles) {
       const result = await start(bundle);
       expect(result.outcome === 'started' ? 'started' : result.error, bundle.service).toBe('started');
     }
-    // Those that need one read the secret the stack names them, once each, at cold start.
-    const readers = bundles.filter((b) => [...READS_OAUTH_CLIENT, ...READS_GRAPH_APP].includes(b.service));
-    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length + READS_GRAPH_APP.length);
-    expect(secrets.reads.slice(readsBefore)).toEqual(readers.map(secretOf));
+    // Those that need them read the secrets the stack names them, once each, at cold start (the
+    // consent site its three at once, in any order).
+    const readers = bundles.filter((b) => [...READS_OAUTH_CLIENT, ...READS_GRAPH_APP, CONSENT].includes(b.service));
+    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length + READS_GRAPH_APP.length + 1);
+    expect([...secrets.reads.slice(readsBefore)].sort()).toEqual(readers.flatMap(secretsOf).sort());
   });
 
   it("refuse to start while the OAuth client secret still holds the stack's placeholder, saying what it must hold", async () => {

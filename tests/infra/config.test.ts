@@ -21,6 +21,8 @@ describe('infra context', () => {
     graphSyncMaxReceiveCount: 8,
     webhookRateLimit: 50,
     webhookBurstLimit: 100,
+    consentDomainName: undefined,
+    consentCertificateArn: undefined,
   };
 
   it('defaults to the promises: 30-day retention, 365-day backups, 5 receives', () => {

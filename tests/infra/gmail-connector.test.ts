@@ -355,13 +355,14 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets no other role read the OAuth client secret', () => {
+  it('lets no other role than the worker, the scheduled jobs and the consent site read the OAuth client secret', () => {
     const readers = ofType(base, 'AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(JSON.stringify({ Ref: secret() })))
       .flatMap(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref))
       .sort();
     const roleOf = (service: string) => (fn(base, service).props.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-    expect(readers).toEqual([roleOf(WORKER), roleOf(SCHEDULE)].sort());
+    // The consent site connects mailboxes (consent-site.test.ts).
+    expect(readers).toEqual([roleOf(WORKER), roleOf(SCHEDULE), roleOf('mail2ticket-consent')].sort());
   });
 });
 

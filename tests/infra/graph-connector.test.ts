@@ -139,7 +139,9 @@ describe('the Graph webhooks', () => {
       expect(Object.keys(acks), route.node.path).toEqual(['AwsSolutions::AwsSolutions-APIG4']);
       expect(acks['AwsSolutions::AwsSolutions-APIG4']).toMatch(/without any token.*validation handshake.*clientState.*constant time/s);
     }
-    const elsewhere = stack.node.findAll().filter((c) => c !== notifications && c !== lifecycle && Object.keys(acknowledgedOn(c)).some((id) => id.includes('APIG4')));
+    // The consent site's routes carry their own (consent-site.test.ts).
+    const consentRoutes: readonly IConstruct[] = stack.consent.routes;
+    const elsewhere = stack.node.findAll().filter((c) => c !== notifications && c !== lifecycle && !consentRoutes.includes(c) && Object.keys(acknowledgedOn(c)).some((id) => id.includes('APIG4')));
     expect(elsewhere.map((c) => c.node.path)).toEqual([]);
     // The Gmail route keeps its JWT authorizer and needs no such acknowledgement.
     const gmail = ofType(base, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === 'POST /webhooks/gmail');
@@ -315,13 +317,14 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets only the worker and the scheduled jobs read the app secret, and neither Graph role read Gmail’s', () => {
+  it('lets only the worker, the scheduled jobs and the consent site read the app secret, and neither Graph role read Gmail’s', () => {
     const readersOf = (secretId: string) =>
       ofType(base, 'AWS::IAM::Policy')
         .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(JSON.stringify({ Ref: secretId })))
         .flatMap(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref))
         .sort();
-    expect(readersOf(secret())).toEqual([roleOf(base, WORKER), roleOf(base, SCHEDULE)].sort());
+    // The consent site connects mailboxes (consent-site.test.ts).
+    expect(readersOf(secret())).toEqual([roleOf(base, WORKER), roleOf(base, SCHEDULE), roleOf(base, 'mail2ticket-consent')].sort());
     const gmailReaders = readersOf(idOf(base, 'AWS::SecretsManager::Secret', 'GmailConnectorOAuthClient'));
     for (const service of [NOTIFY, WORKER, SCHEDULE]) expect(gmailReaders, service).not.toContain(roleOf(base, service));
   });

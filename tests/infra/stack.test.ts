@@ -237,8 +237,9 @@ describe('IAM', () => {
   it('lets tenant keys be used only through tenant aliases and with exactly our encryption context', () => {
     const statements = identityStatements();
     const dataKeys = statements.filter((s) => s.Sid === 'TenantDataKeys');
-    // The ingest worker, and each connector's sync worker and scheduled jobs (Gmail, Microsoft 365).
-    expect(dataKeys).toHaveLength(5);
+    // The ingest worker, each connector's sync worker and scheduled jobs (Gmail, Microsoft 365), and
+    // the consent site (sealing a new mailbox's credentials, opening them to release one).
+    expect(dataKeys).toHaveLength(6);
     for (const statement of dataKeys) {
       expect(['kms:Decrypt', 'kms:GenerateDataKey']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({
@@ -248,7 +249,7 @@ describe('IAM', () => {
       });
     }
     const lookups = statements.filter((s) => s.Sid === 'TenantKeyLookup');
-    expect(lookups).toHaveLength(5);
+    expect(lookups).toHaveLength(6);
     for (const statement of lookups) {
       expect(['kms:DescribeKey', 'kms:GenerateMac']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' } });

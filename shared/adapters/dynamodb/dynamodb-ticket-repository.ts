@@ -464,7 +464,7 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
 
   async deleteTenantRecords(tenantId: string): Promise<number> {
     let deleted = 0;
-    for (const PK of [k.restrictionsPk(tenantId), k.auditPk(tenantId)]) {
+    for (const PK of [k.restrictionsPk(tenantId), k.auditPk(tenantId), k.consentPk(tenantId)]) {
       const items = await this.queryRaw({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: PK } }, ProjectionExpression: 'PK, SK' });
       await this.deleteItems(items.map((item) => ({ ref: JSON.stringify([item.PK?.S, item.SK?.S]) })));
       deleted += items.length;

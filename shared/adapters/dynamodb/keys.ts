@@ -49,3 +49,13 @@ export const connectedOf = (provider: string) => `CONNECTED#${provider}`;
 export const replyIntentSk = (token: string) => `R#${assertSafeId('reply', token)}`;
 /** The tenant's access log (hash-chained records and the chain head). */
 export const auditPk = (t: string) => `${tenantPk(t)}#AUDIT`;
+/** The consent site's records of a tenant: the tenant itself (SK TENANT) and its invites (SK INV#id). */
+export const consentPk = (t: string) => `${tenantPk(t)}#CONSENT`;
+export const TENANT_SK = 'TENANT';
+export const inviteSk = (inviteId: string) => `INV#${assertSafeId('invite', inviteId)}`;
+/** GSI1 partitions: every tenant (operators list them), and an invite by id alone (revocation). */
+export const TENANTS = 'TENANTS';
+export const inviteLookup = (inviteId: string) => `INVITE#${assertSafeId('invite', inviteId)}`;
+/** Admin sessions and one-time states, service-wide by the digest of the secret the browser holds. */
+export const sessionPk = (hash: string) => `SESSION#${hash}`;
+export const statePk = (hash: string) => `STATE#${hash}`;

@@ -3,6 +3,7 @@
 //   GET  /sandbox/stats                            what the sandboxes and the connectors counted
 //   POST /sandbox/{gmail|graph}/messages?mailbox=ADDR   deliver the RFC 822 body (message/rfc822) into a mailbox
 //   POST /sandbox/{gmail|graph}/outage             {"mailbox","minutes"}: drop that mailbox's notifications for a while
+//   POST /sandbox/gmail/revoke?mailbox=ADDR        end the mailbox's grants at the fake Google (reconnect demo)
 // Local callers only: the server binds 127.0.0.1, each request must name it in Host (no DNS rebinding)
 // and carry the x-mail2ticket-sandbox header, which a browser would only send after a CORS preflight
 // this server never grants.
@@ -52,6 +53,13 @@ export function sandboxControl(options: SandboxControlOptions): SandboxControl {
     if (route === 'GET /sandbox/stats') {
       const { connector, graphConnector } = options.connectorStats();
       return writeJson(res, 200, { gmail: options.gmail.stats(), connector, graph: options.graph.stats(), graphConnector });
+    }
+    if (route === 'POST /sandbox/gmail/revoke') {
+      const address = url.searchParams.get('mailbox') ?? '';
+      const mailbox = options.gmail.mailbox(address);
+      if (!mailbox) return writeJson(res, 404, { error: `no sandbox Gmail mailbox ${JSON.stringify(address)}` });
+      options.gmail.revoke(mailbox.address);
+      return writeJson(res, 200, { mailbox: mailbox.address, provider: 'gmail', revoked: true });
     }
     const match = /^POST \/sandbox\/(gmail|graph)\/(messages|outage)$/.exec(route);
     if (!match) return writeJson(res, 404, { error: `no sandbox route ${route}` });

@@ -15,6 +15,7 @@ import { gmail } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
 import type { JSONWebKeySet } from 'jose';
 import type { GoogleGmailOptions } from '../../adapters/gmail/google-gmail-connector.js';
+import { GoogleOAuthAuthorization } from '../../adapters/oauth/google-authorization.js';
 import { connectGmailMailbox, type GmailLifecycleDeps } from '../../domain/gmail/lifecycle.js';
 import { FakeGmail } from '../../sandbox/fake-gmail.js';
 import { PubSubPushEmitter } from '../../sandbox/pubsub-push.js';
@@ -26,6 +27,8 @@ import { Outages } from './outages.js';
 export const SANDBOX_PUSH_SERVICE_ACCOUNT = 'gmail-push@mail2ticket-sandbox.iam.gserviceaccount.com';
 
 export const DEMO_GMAIL_MAILBOX: SandboxMailbox = Object.freeze({ tenantId: 'default', mailboxId: 'gmail-demo', address: 'support@sandbox-gmail.example' });
+/** Mailboxes of the fake that nothing connects at start: an admin connects them on the consent page. */
+export const SPARE_GMAIL_ADDRESSES = Object.freeze(['sales@sandbox-gmail.example']);
 
 /** Where the authorization code is "sent back to" (a loopback redirect, as for an installed app); nothing listens. */
 const REDIRECT_URI = 'http://127.0.0.1/oauth2/callback';
@@ -70,6 +73,7 @@ export class GmailSandbox {
     await fake.start();
     const mailboxes = (options.mailboxes ?? [DEMO_GMAIL_MAILBOX]).map((m) => ({ ...m, address: m.address.toLowerCase() }));
     for (const mailbox of mailboxes) fake.addMailbox(mailbox.address);
+    for (const address of SPARE_GMAIL_ADDRESSES) if (!mailboxes.some((m) => m.address === address)) fake.addMailbox(address);
     const sandbox = new GmailSandbox(fake, emitter, { ...options, mailboxes });
     fake.onChange = (email, historyId) => sandbox.notify(email, historyId);
     return sandbox;
@@ -117,13 +121,35 @@ export class GmailSandbox {
     }
   }
 
+  /**
+   * The consent page's Google: the fake's authorization endpoint (its consent screen lists the fake's
+   * mailboxes), token endpoint and signing keys, with npm start's callback registered as the client's
+   * redirect URI — exactly, as Google matches it.
+   */
+  consentAuthorization(redirectUri: string): { authorization: GoogleOAuthAuthorization; origin: string } {
+    this.fake.registerRedirectUri(redirectUri);
+    const authorization = new GoogleOAuthAuthorization({
+      ...SANDBOX_GOOGLE_CLIENT,
+      authBaseUrl: this.fake.authorizeUrl,
+      tokenUrl: this.fake.tokenUrl,
+      certsUrl: this.fake.certsUrl,
+      revokeUrl: this.fake.revokeUrl,
+    });
+    return { authorization, origin: new URL(this.fake.url).origin };
+  }
+
+  /** A mailbox an admin connected on the consent page: the sandbox's schedules and CLI treat it as their own from now on. */
+  adopt(mailbox: SandboxMailbox): void {
+    if (!this.isSandboxMailbox(mailbox)) this.connected.push(mailbox);
+  }
+
   isSandboxMailbox(owner: { tenantId: string; mailboxId: string }): boolean {
     return this.connected.some((m) => m.tenantId === owner.tenantId && m.mailboxId === owner.mailboxId);
   }
 
   mailbox(address: string): SandboxMailbox | undefined {
     const wanted = address.trim().toLowerCase();
-    return this.options.mailboxes.find((m) => m.address === wanted);
+    return [...this.options.mailboxes, ...this.connected].find((m) => m.address === wanted);
   }
 
   /** Mail arriving from outside: users.messages.import into the inbox, then Gmail's notification. */
@@ -144,6 +170,16 @@ export class GmailSandbox {
       // One grant per delivery, gone right after: the sync worker's own grant is the only lasting one.
       await auth.revokeCredentials().catch((error: unknown) => this.options.report.warn(`sandbox gmail: could not revoke a delivery grant (${(error as Error).name})`));
     }
+  }
+
+  /**
+   * The mailbox's grants end at Google, as when an app in "Testing" status reaches its 7 days or the
+   * user removes its access: the next sync meets invalid_grant and the mailbox asks for reconnection.
+   */
+  revoke(address: string): void {
+    const mailbox = this.mailbox(address);
+    if (!mailbox) throw new RangeError(`${address} is not a sandbox mailbox`);
+    this.fake.revokeRefreshToken(mailbox.address);
   }
 
   /** Drops the mailbox's pushes for `minutes` (0 ends an outage); resolves with when it ends, if on. */
@@ -199,8 +235,8 @@ export class GmailSandbox {
 
   /**
    * A grant for the mailbox through the fake's authorization-code flow with PKCE, exchanged by
-   * google-auth-library at the fake's token endpoint. The user's consent is implied: the fake has no
-   * consent screen, so the code is issued directly.
+   * google-auth-library at the fake's token endpoint. The user's consent is implied: the code is
+   * issued directly, past the fake's consent screen (which the consent page's admins click through).
    */
   private async grant(address: string): Promise<{ auth: OAuth2Client; refreshToken: string }> {
     const auth = new OAuth2Client({ ...SANDBOX_GOOGLE_CLIENT, redirectUri: REDIRECT_URI, endpoints: { oauth2TokenUrl: this.fake.tokenUrl, oauth2RevokeUrl: this.fake.revokeUrl } });

@@ -15,11 +15,19 @@ import { connectGraphMailbox, type GraphLifecycleDeps } from '../../domain/graph
 import type { GraphDeltaPage } from '../../domain/graph/ports.js';
 import { FakeGraph, type NotificationRecord } from '../../sandbox/fake-graph.js';
 import { CaTrustingNetworkModule, FakeIdentity, trustCaInProcess } from '../../sandbox/fake-identity.js';
+import { GLOBAL_ADMINISTRATOR } from '../../sandbox/fake-identity-interactive.js';
+import { MsalMicrosoftAuthorization } from '../../adapters/oauth/microsoft-authorization.js';
 import type { Reporter } from '../reporter.js';
 import { SANDBOX_GRAPH_APP, type GraphSandboxEndpoints, type SandboxMailbox } from './endpoints.js';
 import { Outages } from './outages.js';
 
 export const DEMO_GRAPH_MAILBOX: SandboxMailbox = Object.freeze({ tenantId: 'default', mailboxId: 'm365-demo', address: 'support@sandbox-m365.example' });
+/** The sandbox directory's people for the consent page: a Global Administrator, and a user who is not one. */
+export const SANDBOX_M365_ADMIN = 'admin@sandbox-m365.example';
+export const SANDBOX_M365_USER = 'agent@sandbox-m365.example';
+/** A mailbox of the fake that nothing connects at start: an admin connects it on the consent page. */
+export const SPARE_GRAPH_ADDRESSES = Object.freeze(['sales@sandbox-m365.example']);
+export const SANDBOX_M365_DOMAINS = Object.freeze(['sandbox-m365.example', 'sandboxm365.onmicrosoft.com']);
 
 /** A delta round on the fresh, empty fake is one page; more means something else is wrong. */
 const MAX_FRESH_DELTA_PAGES = 100;
@@ -42,6 +50,8 @@ export interface GraphSandboxOptions {
   /** npm start's webhooks: what subscriptions name as notificationUrl and lifecycleNotificationUrl. */
   notificationUrl: string;
   lifecycleNotificationUrl: string;
+  /** npm start's consent page callback: the sandbox app's one Web redirect URI. */
+  consentRedirectUri?: string;
   mailboxes?: SandboxMailbox[];
   report: Reporter;
 }
@@ -66,13 +76,26 @@ export class GraphSandbox {
     await identity.start();
     try {
       const { clientId, clientSecret, azureTenantId } = SANDBOX_GRAPH_APP;
-      identity.registerApp({ clientId, clientSecret });
+      identity.registerApp({
+        clientId,
+        clientSecret,
+        displayName: 'mail2ticket (sandbox)',
+        ...(options.consentRedirectUri ? { redirectUris: [options.consentRedirectUri] } : {}),
+        // As the README asks of a real registration: directory roles in the id token (`wids`), and auth_time.
+        groupMembershipClaims: 'DirectoryRole',
+        optionalIdTokenClaims: ['auth_time'],
+      });
+      identity.addTenant(azureTenantId, { displayName: 'Sandbox M365' });
+      identity.setVerifiedDomains(azureTenantId, [...SANDBOX_M365_DOMAINS]);
+      identity.addUser({ tenantId: azureTenantId, userPrincipalName: SANDBOX_M365_ADMIN, displayName: 'Sandbox Admin', roles: [GLOBAL_ADMINISTRATOR] });
+      identity.addUser({ tenantId: azureTenantId, userPrincipalName: SANDBOX_M365_USER, displayName: 'Sandbox Agent' });
       // The tenant admin's consent: the app gets its service principal (and Mail.ReadWrite, Mail.Send) there.
       identity.grantConsent(azureTenantId, clientId);
       const fake = new FakeGraph({ identity, tenantId: azureTenantId });
       await fake.start();
       const mailboxes = (options.mailboxes ?? [DEMO_GRAPH_MAILBOX]).map((m) => ({ ...m, address: m.address.toLowerCase() }));
       for (const mailbox of mailboxes) fake.addMailbox(mailbox.address, { displayName: 'Sandbox Support' });
+      for (const address of SPARE_GRAPH_ADDRESSES) if (!mailboxes.some((m) => m.address === address)) fake.addMailbox(address, { displayName: 'Sandbox Sales' });
       // The Graph client sends through global fetch, which takes no CA option: this process trusts the
       // test CA for good (additively; Node's roots stay). Its key is gone, so the one loopback
       // certificate it signed is all it can vouch for. msal gets a network module trusting it instead.
@@ -97,6 +120,26 @@ export class GraphSandbox {
       cloudDiscoveryMetadata: this.identity.cloudDiscoveryMetadata(azureTenantId),
       networkClient: new CaTrustingNetworkModule(this.identity.caCertPem),
     };
+  }
+
+  /** The consent page's Microsoft: the fake identity platform's sign-in and admin-consent screens, and the fake Graph's /organization. */
+  consentAuthorization(): { authorization: MsalMicrosoftAuthorization; origin: string } {
+    const { clientId, clientSecret } = SANDBOX_GRAPH_APP;
+    const authorization = new MsalMicrosoftAuthorization({
+      clientId,
+      credential: { clientSecret },
+      authorityHost: this.identity.url,
+      graphBaseUrl: this.fake.origin,
+      networkClient: new CaTrustingNetworkModule(this.identity.caCertPem),
+      authorityMetadata: this.identity.authorityMetadata('organizations'),
+      cloudDiscoveryMetadata: this.identity.cloudDiscoveryMetadata('organizations'),
+    });
+    return { authorization, origin: new URL(this.identity.url).origin };
+  }
+
+  /** A mailbox an admin connected on the consent page: the sandbox's schedules and CLI treat it as their own from now on. */
+  adopt(mailbox: SandboxMailbox): void {
+    if (!this.isSandboxMailbox(mailbox)) this.connected.push(mailbox);
   }
 
   endpoints(): GraphSandboxEndpoints {
@@ -150,7 +193,7 @@ export class GraphSandbox {
 
   mailbox(address: string): SandboxMailbox | undefined {
     const wanted = address.trim().toLowerCase();
-    return this.options.mailboxes.find((m) => m.address === wanted);
+    return [...this.options.mailboxes, ...this.connected].find((m) => m.address === wanted);
   }
 
   /** Mail arriving from outside: into the inbox, then Graph's change notification (unless in an outage). */
