@@ -36,7 +36,7 @@ export async function tenantConsentCommand(stack: LocalStack, argv: string[]): P
   }
   if (sub === 'list') {
     const tenants = await deps.store.listTenants();
-    if (values.json) for (const t of tenants) printJsonLine({ id: t.tenantId, name: t.name, createdAt: t.createdAt });
+    if (values.json) printJsonLine(tenants.map((t) => ({ id: t.tenantId, name: t.name, createdAt: t.createdAt })));
     else printTable(['TENANT', 'NAME', 'CREATED'], tenants.map((t) => [t.tenantId, t.name, t.createdAt]));
     return 0;
   }

@@ -248,6 +248,22 @@ describe('consent page in Chromium', () => {
     await context.close();
   }, 120_000);
 
+  it('creates a tenant and invites its admin from the CLI, with the contract\'s JSON', async () => {
+    const tenant = await json<{ id: string; name: string }>('tenants', 'create', 'Acme Support AB');
+    expect(tenant).toMatchObject({ id: expect.stringMatching(/^t-[0-9a-z]{26}$/), name: 'Acme Support AB' });
+    const issued = await json<{ url: string; id: string; tenantId: string; expiresAt: string }>('tenants', 'invite', tenant.id, '--expires', '2d');
+    expect(issued.url.startsWith(`${base()}/connect?invite=${tenant.id}.`)).toBe(true);
+    expect(Math.abs(Date.parse(issued.expiresAt) - Date.now() - 2 * 86_400_000)).toBeLessThan(60_000);
+    const { context, page } = await freshPage();
+    await page.goto(issued.url);
+    await expect.poll(() => page.locator('h1').textContent()).toContain('Acme Support AB');
+    await context.close();
+    expect((await json<Array<{ id: string }>>('tenants', 'list')).map((t) => t.id)).toContain(tenant.id);
+    const unknown = await cli('tenants', 'invite', 't-nosuchtenant');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no tenant t-nosuchtenant');
+  }, 60_000);
+
   it('refuses tampered, expired, used and revoked invites, a state without a stored verifier, and a POST without CSRF token', async () => {
     const { context, page } = await freshPage();
     const link = await invite();

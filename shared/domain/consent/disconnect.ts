@@ -13,6 +13,9 @@ import type { MicrosoftCallbackResult } from './microsoft.js';
 import { issueState, takeState } from './states.js';
 import { googleRedirectUri, microsoftRedirectUri, type ConsentDeps } from './deps.js';
 
+/** How old the provider's authentication of the admin may be for a disconnect: the round trip itself, with slack for clocks. */
+const FRESH_SIGN_IN_SECONDS = 10 * 60;
+
 /** Where the admin signs in afresh before the confirmation. */
 export async function beginDisconnect(deps: ConsentDeps, session: AdminSession, mailboxId: string | undefined): Promise<string> {
   const mailbox = await liveMailbox(deps, session, mailboxId);
@@ -43,6 +46,9 @@ export async function confirmationFor(
 ): Promise<DisconnectConfirmation> {
   const mailbox = await liveMailbox(deps, session, result.state.mailboxId);
   const credentials = await credentialsOf(deps, mailbox);
+  // A fresh sign-in, not a remembered one: when the provider says when the admin authenticated, it was just now.
+  const authTime = 'identity' in result ? result.identity.authTime : result.signIn.authTime;
+  if (authTime !== undefined && deps.clock.now().getTime() / 1000 - authTime > FRESH_SIGN_IN_SECONDS) throw new ConsentRefused('wrong_account');
   if ('identity' in result) {
     const signedIn = normalizeProviderAddress(result.identity.email);
     if (!result.identity.emailVerified || !credentials || signedIn !== normalizeProviderAddress(credentials.address)) throw new ConsentRefused('wrong_account');
