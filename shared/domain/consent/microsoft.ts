@@ -1,4 +1,4 @@
-// Connecting Microsoft 365 mailboxes. Graph application permissions (Mail.Read, Mail.Send) always need
+// Connecting Microsoft 365 mailboxes. Graph application permissions (Mail.ReadWrite, Mail.Send) always need
 // an administrator's consent, so: an OpenID Connect sign-in of that admin (which directory — the id
 // token's tid — and whether they hold an admin role), then the admin-consent endpoint for exactly that
 // directory, then the admin names the mailboxes, each under a verified domain of the directory. The

@@ -51,7 +51,7 @@ export const en = {
   'access.google.limit': 'Neither permission lets us change or delete anything in the mailbox.',
   'access.microsoft.intro':
     'An administrator of your Microsoft Entra directory grants two Microsoft Graph application permissions to the helpdesk:',
-  'access.microsoft.read': 'Mail.Read: read the mail of the mailboxes you name.',
+  'access.microsoft.read': 'Mail.ReadWrite: read the mail of the mailboxes you name, and write the drafts through which your team’s replies are sent. We do not change or delete your mail.',
   'access.microsoft.send': 'Mail.Send: send replies as those mailboxes.',
   'access.microsoft.limit':
     'Microsoft grants these permissions for the whole directory. We use them only for the mailboxes you name in the next step, and your Exchange administrator can also restrict the app to those mailboxes.',

@@ -54,7 +54,7 @@ export const fr: Catalog = {
   'access.google.send': 'Envoyer des réponses depuis la boîte aux lettres (champ d’application Gmail d’envoi, gmail.send).',
   'access.google.limit': 'Aucune de ces autorisations ne nous permet de modifier ou de supprimer quoi que ce soit dans la boîte aux lettres.',
   'access.microsoft.intro': 'Un administrateur de votre annuaire Microsoft Entra accorde à l’outil d’assistance deux autorisations d’application Microsoft Graph\u00a0:',
-  'access.microsoft.read': 'Mail.Read\u00a0: lire les e-mails des boîtes aux lettres que vous indiquez.',
+  'access.microsoft.read': 'Mail.ReadWrite\u00a0: lire les e-mails des boîtes aux lettres que vous indiquez et rédiger les brouillons par lesquels partent les réponses de votre équipe. Nous ne modifions ni ne supprimons vos e-mails.',
   'access.microsoft.send': 'Mail.Send\u00a0: envoyer des réponses depuis ces boîtes aux lettres.',
   'access.microsoft.limit':
     'Microsoft accorde ces autorisations pour l’ensemble de l’annuaire. Nous ne les utilisons que pour les boîtes aux lettres que vous indiquerez à l’étape suivante, et votre administrateur Exchange peut en outre limiter l’application à ces seules boîtes aux lettres.',

@@ -53,7 +53,7 @@ export const nl: Catalog = {
   'access.google.send': 'Antwoorden versturen als de mailbox (het Gmail-bereik voor verzenden, gmail.send).',
   'access.google.limit': 'Met geen van beide machtigingen kunnen wij iets in de mailbox wijzigen of verwijderen.',
   'access.microsoft.intro': 'Een beheerder van uw Microsoft Entra-tenant verleent de helpdesk twee toepassingsmachtigingen van Microsoft Graph:',
-  'access.microsoft.read': 'Mail.Read: de e-mail lezen van de mailboxen die u opgeeft.',
+  'access.microsoft.read': 'Mail.ReadWrite: de e-mail lezen van de mailboxen die u opgeeft en de concepten schrijven waarmee de antwoorden van uw team worden verzonden. Wij wijzigen of verwijderen uw e-mail niet.',
   'access.microsoft.send': 'Mail.Send: antwoorden versturen als die mailboxen.',
   'access.microsoft.limit':
     'Microsoft verleent deze machtigingen voor de hele tenant. Wij gebruiken ze alleen voor de mailboxen die u in de volgende stap opgeeft, en uw Exchange-beheerder kan de app bovendien tot die mailboxen beperken.',

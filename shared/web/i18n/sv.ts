@@ -53,7 +53,7 @@ export const sv: Catalog = {
   'access.google.send': 'Skicka svar som postlådan (Gmails omfång för att skicka, gmail.send).',
   'access.google.limit': 'Ingen av behörigheterna låter oss ändra eller radera något i postlådan.',
   'access.microsoft.intro': 'En administratör för er Microsoft Entra-katalog ger helpdesken två programbehörigheter i Microsoft Graph:',
-  'access.microsoft.read': 'Mail.Read: läsa e-posten i de postlådor du anger.',
+  'access.microsoft.read': 'Mail.ReadWrite: läsa e-posten i de postlådor du anger och skriva de utkast som ditt teams svar skickas genom. Vi ändrar eller raderar inte din e-post.',
   'access.microsoft.send': 'Mail.Send: skicka svar som de postlådorna.',
   'access.microsoft.limit':
     'Microsoft ger behörigheterna för hela katalogen. Vi använder dem bara för de postlådor du anger i nästa steg, och er Exchange-administratör kan dessutom begränsa appen till just de postlådorna.',
