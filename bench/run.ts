@@ -1,5 +1,6 @@
-// `npm run bench [-- --json] [-- --only ingest|gmail|graph]`: every benchmark (or one suite's), one
+// `npm run bench [-- --json] [-- --only ingest|gmail|graph|e2e]`: every benchmark (or one suite's), one
 // {"metric","value","unit"} JSON line per metric with --json, otherwise a table beside the targets.
+import { runE2eBenchmarks } from './e2e.js';
 import { runGmailBenchmarks } from './gmail.js';
 import { runGraphBenchmarks } from './graph.js';
 import { runIngestBenchmarks, type Metric } from './ingest.js';
@@ -16,12 +17,15 @@ export const TARGETS: Record<string, string> = {
   'graph.webhook_bundle_kb': '≤ 300',
   'graph.webhook_cold_init_ratio': '≤ 1.3',
   'graph.webhook_p99_ms': '< 50',
+  'e2e.push_to_ticket_p50_ms': '-',
+  'e2e.push_to_ticket_p95_ms': '< 1000',
 };
 
 const SUITES: Record<string, () => Promise<Metric[]>> = {
   ingest: runIngestBenchmarks,
   gmail: runGmailBenchmarks,
   graph: runGraphBenchmarks,
+  e2e: runE2eBenchmarks,
 };
 
 /** `--only gmail`, `--only=gmail` or `--only ingest,gmail`; every suite without it. */

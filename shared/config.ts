@@ -185,6 +185,11 @@ export interface SandboxConfig {
    * minute (the deployed schedules' default is 15 minutes).
    */
   safetySyncSeconds: number;
+  /**
+   * Demo mailboxes per provider (MAIL2TICKET_SANDBOX_MAILBOXES, 1–20, default 1): support@… is the first,
+   * support2@…, support3@… the others (the e2e benchmark runs ten mailboxes at once).
+   */
+  mailboxesPerProvider: number;
 }
 
 const SANDBOX_SAFETY_SYNC_SECONDS = 60;
@@ -194,7 +199,11 @@ export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
   if (flag !== '0' && flag !== '1') throw new ConfigError(`MAIL2TICKET_SANDBOX must be 1 (on) or 0 (off) (got "${flag}")`);
   const seconds = integer(env, 'MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS', 0, 1, 86_400);
   const minutes = env.GMAIL_SAFETY_SYNC_MINUTES?.trim() ? loadGmailSettings(env).safetySyncMinutes : undefined;
-  return { enabled: flag === '1', safetySyncSeconds: seconds || (minutes ? minutes * 60 : SANDBOX_SAFETY_SYNC_SECONDS) };
+  return {
+    enabled: flag === '1',
+    safetySyncSeconds: seconds || (minutes ? minutes * 60 : SANDBOX_SAFETY_SYNC_SECONDS),
+    mailboxesPerProvider: integer(env, 'MAIL2TICKET_SANDBOX_MAILBOXES', 1, 1, 20),
+  };
 }
 
 export interface GraphWorkerSettings {

@@ -151,3 +151,6 @@ export function repeat(periodMs: number, immediately: boolean, task: () => Promi
 export function describe(error: unknown): string {
   return error instanceof Error ? error.name : 'unknown error';
 }
+
+/** Concurrent sync invocations npm start runs per connector (FIFO keeps each mailbox's jobs in order). */
+export const SYNC_POLLERS = 4;

@@ -1,7 +1,11 @@
 // dynalite: a DynamoDB-compatible server on loopback, persisted in the data dir. It has no
 // TransactWriteItems, TTL deletion or streams; the code needs none of them (see the README).
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLE_SCHEMA } from '../adapters/dynamodb/table-schema.js';
@@ -24,6 +28,55 @@ export async function startDynalite(options: { dir?: string } = {}): Promise<Run
     endpoint: `http://127.0.0.1:${port}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+const CHILD = `
+const { module, path } = JSON.parse(process.env.M2T_DYNALITE);
+const dynalite = (await import(module)).default;
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path });
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n'));
+let closing = false;
+const shutdown = () => {
+  if (closing) return;
+  closing = true;
+  server.close(() => process.exit(0));
+};
+process.on('SIGTERM', shutdown);
+process.stdin.on('end', shutdown).on('error', shutdown).resume();
+`;
+
+/**
+ * dynalite in a process of its own, as DynamoDB is a service of its own for a Lambda: npm start's
+ * event loop then carries the pipeline, not the table's LevelDB work, and the two use both cores.
+ * It stops with its parent (its stdin closes).
+ */
+export async function startDynaliteProcess(options: { dir: string }): Promise<RunningDynalite> {
+  await mkdir(options.dir, { recursive: true });
+  const module = pathToFileURL(createRequire(import.meta.url).resolve('dynalite')).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
+    env: { ...process.env, M2T_DYNALITE: JSON.stringify({ module, path: options.dir }) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout });
+      lines.once('line', (line) => {
+        lines.close();
+        resolve((JSON.parse(line) as { port: number }).port);
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`dynalite exited before it listened (code ${code})`)));
+    });
+    return { endpoint: `http://127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -18,7 +18,7 @@ import { enqueueSafetySyncs, renewGmailWatches, type GmailLifecycleDeps } from '
 import type { PushVerifier } from '../domain/gmail/ports.js';
 import type { GmailPushDeps } from '../domain/gmail/push.js';
 import type { MailboxOwner } from '../domain/ports.js';
-import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, reportingSyncHandler, scopedDirectory, type Repeater } from './connector-runtime.js';
+import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, reportingSyncHandler, scopedDirectory, SYNC_POLLERS, type Repeater } from './connector-runtime.js';
 import type { HttpApiRequest } from './http.js';
 import type { LocalQueues } from './queues.js';
 import type { Reporter } from './reporter.js';
@@ -94,6 +94,9 @@ export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions):
     client: queues.client,
     queueUrl,
     functionName: 'gmail-sync',
+    // Lambda scales a FIFO event source by message group (one mailbox's jobs never run at once, other
+    // mailboxes' do); a few pollers stand in for those concurrent invocations.
+    concurrency: SYNC_POLLERS,
     handler: reportingSyncHandler({
       name: 'gmail sync',
       handler: makeSyncHandler(syncDeps, quietPowertoolsMetrics()),

@@ -20,7 +20,7 @@ import { enqueueSafetySyncs } from '../domain/gmail/lifecycle.js';
 import { renewGraphSubscriptions, type GraphLifecycleDeps } from '../domain/graph/lifecycle.js';
 import type { GraphNotifyDeps } from '../domain/graph/notify.js';
 import type { MailboxOwner } from '../domain/ports.js';
-import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, reportingSyncHandler, scopedDirectory, type Repeater } from './connector-runtime.js';
+import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, reportingSyncHandler, scopedDirectory, SYNC_POLLERS, type Repeater } from './connector-runtime.js';
 import type { LocalQueues } from './queues.js';
 import type { Reporter } from './reporter.js';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.js';
@@ -98,6 +98,9 @@ export async function startLocalGraphRuntime(options: LocalGraphRuntimeOptions):
     client: queues.client,
     queueUrl,
     functionName: 'graph-sync',
+    // Lambda scales a FIFO event source by message group (one mailbox's jobs never run at once, other
+    // mailboxes' do); a few pollers stand in for those concurrent invocations.
+    concurrency: SYNC_POLLERS,
     handler: reportingSyncHandler({
       name: 'graph sync',
       handler: makeSyncHandler(syncDeps, quietPowertoolsMetrics()),

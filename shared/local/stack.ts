@@ -19,7 +19,7 @@ import { tenantKeyFile } from '../adapters/crypto/key-file.js';
 import type { ConsentStore } from '../domain/consent/store.js';
 import { UnavailableScanner } from '../adapters/system/draining-scanners.js';
 import { startClamd } from './clamd.js';
-import { ensureTable, startDynalite } from './dynalite.js';
+import { ensureTable, startDynalite, startDynaliteProcess } from './dynalite.js';
 import { startS3rver } from './s3rver.js';
 import type { SandboxEndpoints } from './sandbox/endpoints.js';
 
@@ -87,7 +87,8 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
       endpoints = running;
     } else {
       const [dynamo, s3, clamd] = await Promise.all([
-        startDynalite({ dir: join(dataDir, 'dynamodb') }),
+        // npm start (which publishes) runs it beside itself; a one-off CLI run keeps it in-process.
+        options.publish ? startDynaliteProcess({ dir: join(dataDir, 'dynamodb') }) : startDynalite({ dir: join(dataDir, 'dynamodb') }),
         startS3rver({ dir: join(dataDir, 's3'), bucket: config.bucket }),
         options.scanner ? Promise.resolve(null) : startClamd({ dir: join(dataDir, 'clamd'), maxAttachmentBytes: config.limits.maxAttachmentBytes }),
       ]);

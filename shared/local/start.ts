@@ -39,8 +39,8 @@ import { startLocalQueues, type LocalQueues } from './queues.js';
 import { consoleReporter } from './reporter.js';
 import { sandboxControl, type SandboxControl } from './sandbox/control.js';
 import type { SandboxMailbox } from './sandbox/endpoints.js';
-import { GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from './sandbox/gmail-sandbox.js';
-import { GraphSandbox } from './sandbox/graph-sandbox.js';
+import { DEMO_GMAIL_MAILBOX, GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from './sandbox/gmail-sandbox.js';
+import { DEMO_GRAPH_MAILBOX, GraphSandbox } from './sandbox/graph-sandbox.js';
 import { openLocalStack, type LocalStack } from './stack.js';
 import { ensureDemoTenant, localConsentSite, serveConsent } from './consent-site.js';
 import { createInvite } from '../domain/consent/invites.js';
@@ -143,7 +143,7 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
   const queues = running.queues;
 
   const webhookUrl = `http://127.0.0.1:${port}/webhooks/gmail`;
-  const sandbox = await GmailSandbox.start({ webhookUrl, report: consoleReporter });
+  const sandbox = await GmailSandbox.start({ webhookUrl, mailboxes: demoMailboxes(DEMO_GMAIL_MAILBOX, config.mailboxesPerProvider), report: consoleReporter });
   running.sandbox = sandbox;
   running.gmail = await startLocalGmailRuntime({
     stack,
@@ -164,6 +164,7 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
     notificationUrl: settings.graph.notificationUrl,
     lifecycleNotificationUrl: settings.graph.lifecycleNotificationUrl,
     consentRedirectUri: `${consentBase}/connect/microsoft/callback`,
+    mailboxes: demoMailboxes(DEMO_GRAPH_MAILBOX, config.mailboxesPerProvider),
     report: consoleReporter,
   });
   running.graphSandbox = graphSandbox;
@@ -220,6 +221,12 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
     report: (line) => consoleReporter.warn(line),
   });
   running.inviteUrl = (await createInvite({ ...running.consent.deps }, TENANT)).url;
+}
+
+/** The demo mailbox, then support2@…, support3@… as mailboxes gmail-demo-2… (MAIL2TICKET_SANDBOX_MAILBOXES). */
+function demoMailboxes(demo: SandboxMailbox, count: number): SandboxMailbox[] {
+  const [local, domain] = demo.address.split('@') as [string, string];
+  return [demo, ...Array.from({ length: count - 1 }, (_, i) => ({ tenantId: demo.tenantId, mailboxId: `${demo.mailboxId}-${i + 2}`, address: `${local}${i + 2}@${domain}` }))];
 }
 
 /** Stops what runs, the webhook first and the stack last; a part that fails to stop does not keep the others running. */
