@@ -43,6 +43,7 @@ import { DEMO_GMAIL_MAILBOX, GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from '
 import { DEMO_GRAPH_MAILBOX, GraphSandbox } from './sandbox/graph-sandbox.js';
 import { openLocalStack, type LocalStack } from './stack.js';
 import { ensureDemoTenant, localConsentSite, serveConsent } from './consent-site.js';
+import { createTicketViewer, type TicketViewer } from './ticket-viewer.js';
 import { createInvite } from '../domain/consent/invites.js';
 import { releaseGmailMailbox } from '../domain/gmail/lifecycle.js';
 import { releaseGraphMailbox } from '../domain/graph/lifecycle.js';
@@ -70,6 +71,8 @@ interface Running {
   graphSandbox?: GraphSandbox;
   control?: SandboxControl;
   consent?: ConsentSite;
+  /** The demo tenant's ticket viewer (/tickets…); the banner prints its one-time sign-in link. */
+  viewer?: TicketViewer;
   /** The link the banner prints: a fresh invite for the demo tenant's admin. */
   inviteUrl?: string;
   ready: boolean;
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
   try {
     running.server = await listen(running, config.port);
     running.stack = await openLocalStack(config, { publish: true });
+    running.viewer = createTicketViewer(running.stack, { tenantId: TENANT, port: config.port });
     await running.stack.publish({ server: `http://127.0.0.1:${config.port}` });
     if (settings) await startSandbox(running, running.stack, sandboxConfig, settings);
   } catch (error) {
@@ -309,6 +313,10 @@ async function route(running: Running, req: IncomingMessage, res: ServerResponse
     const query = toQueryStringParameters(url);
     return writeResult(res, await running.graph.webhook({ rawPath: url.pathname, body: body.toString('utf8'), isBase64Encoded: false, ...(query ? { queryStringParameters: query } : {}) }));
   }
+  if (url.pathname === '/tickets' || url.pathname.startsWith('/tickets/')) {
+    if (!running.viewer) return writeJson(res, 503, { error: 'starting' }, { 'retry-after': '1' });
+    return running.viewer.serve(req, res, url);
+  }
   if (url.pathname === '/connect' || url.pathname.startsWith('/connect/')) {
     if (!running.consent) return writeJson(res, running.sandboxEnabled ? 503 : 404, { error: running.sandboxEnabled ? 'starting' : 'the consent page runs with the sandbox (MAIL2TICKET_SANDBOX=1)' });
     return serveConsent(running.consent, req, res, url);
@@ -323,6 +331,7 @@ function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConf
     'mail2ticket is running on embedded parts (no cloud, no Docker).',
     `  data:     ${config.dataDir}`,
     `  health:   http://127.0.0.1:${config.port}/healthz`,
+    ...(running.viewer ? [`  tickets:  ${running.viewer.loginUrl}`, '            (ticket viewer, read-only: signs one browser in, once, for 8 hours; new link each start)'] : []),
     `  scanner:  ${stack?.scannerAvailable ? 'clamd (local test signatures)' : 'ClamAV not installed: attachments are held unscanned'}`,
     `  inbox:    drop .eml files into ${join(inbox, '<mailbox>')}/ (e.g. ${join(inbox, 'default')}/)`,
     '',

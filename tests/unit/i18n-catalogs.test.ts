@@ -65,7 +65,7 @@ describe('catalogs', () => {
       expect(t(lang, 'promises.isolation'), lang).toContain('Amazon Web Services (AWS)');
       expect(t(lang, 'access.google.read'), lang).toContain('gmail.readonly');
       expect(t(lang, 'access.google.send'), lang).toContain('gmail.send');
-      expect(t(lang, 'access.microsoft.read'), lang).toMatch(/^Mail\.Read\b/);
+      expect(t(lang, 'access.microsoft.read'), lang).toMatch(/^Mail\.ReadWrite\b/);
       expect(t(lang, 'access.microsoft.send'), lang).toMatch(/^Mail\.Send\b/);
       expect(t(lang, 'googleNotice.testing'), lang).toMatch(/\b7\b/);
       expect(t(lang, 'landing.once'), lang).toMatch(/\b8\b/);

@@ -173,4 +173,106 @@ export const fr: Catalog = {
   'error.not_found.text': 'Aucune page n’existe à cette adresse. Vérifiez le lien que vous avez suivi.',
   'error.bad_request.title': 'La demande n’a pas pu être traitée',
   'error.bad_request.text': 'Un élément de la demande manquait ou n’était pas valide. Revenez en arrière et réessayez.',
+
+  // La consultation des tickets de npm start (/tickets).
+  'viewer.site.name': 'Consultation des tickets',
+  'viewer.site.readOnly': 'Lecture seule, pour l’opérateur de cette machine. Chaque consultation est consignée dans le journal des accès.',
+  'viewer.back': 'Retour à tous les tickets',
+  'viewer.noSubject': '(sans objet)',
+
+  'viewer.col.subject': 'Objet',
+  'viewer.col.requester': 'Demandeur',
+  'viewer.col.mailbox': 'Boîte aux lettres',
+  'viewer.col.lastActivity': 'Dernière activité',
+  'viewer.col.messages': 'Nombre de messages',
+
+  'viewer.list.title': 'Tous les tickets',
+  'viewer.list.heading': 'Tickets de l’organisation {tenant}',
+  'viewer.list.intro': 'Activité la plus récente en premier. Ouvrez un ticket pour lire la conversation et les pièces jointes.',
+  'viewer.list.caption': 'Tickets, activité la plus récente en premier',
+  'viewer.list.range': 'Tickets {from} à {to} sur {total}',
+  'viewer.list.empty':
+    'Il n’y a encore aucun ticket. Déposez un fichier .eml dans le dossier de réception indiqué par npm start, ou envoyez un e-mail à une boîte aux lettres du bac à sable.',
+  'viewer.list.pages': 'Autres tickets',
+  'viewer.list.newer': 'Tickets plus récents',
+  'viewer.list.older': 'Tickets plus anciens',
+
+  'viewer.ticket.opened': 'Ouverture',
+  'viewer.ticket.logged': 'L’ouverture de ce ticket a été consignée dans le journal des accès.',
+  'viewer.ticket.thread': 'Messages ({count}), du plus ancien au plus récent',
+
+  'viewer.message.heading': 'Message {number} sur {total}',
+  'viewer.message.outbound': 'Envoyé par le service d’assistance',
+  'viewer.message.from': 'De',
+  'viewer.message.to': 'À',
+  'viewer.message.cc': 'Copie à',
+  'viewer.message.sent': 'Envoyé',
+  'viewer.message.received': 'Reçu',
+  'viewer.message.noDate': 'Aucune date dans le message',
+  'viewer.message.nobody': 'Aucun destinataire',
+
+  'viewer.notices.heading': 'Avertissements',
+
+  'viewer.notice.unparsed': 'Le message n’a pas pu être lu entièrement. L’original est conservé pour l’opérateur.',
+  'viewer.notice.message_truncated': 'Le message dépassait la taille maximale. Tout ce qui suivait la limite a été supprimé.',
+  'viewer.notice.header_too_large': 'Un bloc d’en-têtes dépassait la limite. La lecture s’est arrêtée là.',
+  'viewer.notice.too_many_parts': 'Le message compte plus de parties que la limite. Les parties suivantes ont été ignorées.',
+  'viewer.notice.nesting_too_deep': 'Le message est imbriqué trop profondément. Les parties les plus internes ont été ignorées.',
+  'viewer.notice.attachment_too_large': 'Une pièce jointe dépassait la taille maximale et n’a pas été conservée.',
+  'viewer.notice.too_many_attachments': 'Le message comptait plus de pièces jointes que la limite. Les autres n’ont pas été conservées.',
+  'viewer.notice.attachment_infected':
+    'Une pièce jointe contient un logiciel malveillant. Elle n’a pas été conservée et n’est jamais proposée au téléchargement.',
+  'viewer.notice.attachment_unscanned':
+    'Une pièce jointe n’a pas encore passé d’analyse antivirus. Elle est retenue jusqu’à ce qu’une analyse réussisse.',
+  'viewer.notice.message_id_synthesized': 'Le message n’avait pas de Message-ID. Un identifiant a été créé à partir de son contenu.',
+  'viewer.notice.new_participant': 'Une nouvelle personne a rejoint la conversation.',
+  'viewer.notice.unknown': 'Un point de ce message demande votre attention.',
+
+  'viewer.body.heading': 'Contenu du message {number}',
+  'viewer.body.frameTitle': 'Message {number}, version HTML',
+  'viewer.body.isolated':
+    'Affiché dans un cadre isolé : scripts, formulaires, styles et images distantes ont été retirés, et les liens ne peuvent pas être ouverts d’ici.',
+  'viewer.body.plainText': 'Version en texte brut',
+  'viewer.body.empty': 'Ce message ne contient aucun texte.',
+
+  'viewer.attachments.caption': 'Pièces jointes du message {number}',
+  'viewer.attachments.col.filename': 'Nom du fichier',
+  'viewer.attachments.col.type': 'Type de fichier',
+  'viewer.attachments.col.size': 'Taille',
+  'viewer.attachments.col.scan': 'Analyse antivirus',
+  'viewer.attachments.col.download': 'Télécharger',
+  'viewer.attachments.download': 'Télécharger',
+  'viewer.attachments.inline': 'Intégrée au message',
+
+  'viewer.scan.clean': 'Saine',
+  'viewer.scan.infected': 'Infectée',
+  'viewer.scan.infectedWith': 'Infectée ({signature})',
+  'viewer.scan.unscanned': 'Non analysée',
+  'viewer.scan.pending': 'Analyse en cours',
+
+  'viewer.blocked.infected': 'Indisponible : le fichier est infecté et n’a pas été conservé.',
+  'viewer.blocked.unscanned': 'Indisponible tant qu’elle n’a pas passé d’analyse antivirus.',
+  'viewer.blocked.pending': 'Indisponible pendant l’analyse antivirus.',
+  'viewer.blocked.too_large': 'Indisponible : le fichier dépassait la taille maximale et n’a pas été conservé.',
+  'viewer.blocked.not_kept': 'Indisponible : le fichier n’a pas été conservé.',
+
+  'viewer.error.unauthorized.title': 'Connectez-vous avec le lien de npm start',
+  'viewer.error.unauthorized.text':
+    'La consultation des tickets est réservée à l’opérateur de cette machine. Ouvrez le lien de connexion que npm start a affiché dans son terminal. Une session dure 8 heures.',
+  'viewer.error.link_invalid.title': 'Ce lien de connexion ne peut pas être utilisé',
+  'viewer.error.link_invalid.text':
+    'Chaque lien de connexion ne fonctionne qu’une fois, dans un seul navigateur, jusqu’à l’arrêt de npm start. Ouvrez le lien affiché dans le terminal où npm start tourne actuellement, ou redémarrez npm start pour en obtenir un nouveau.',
+  'viewer.error.not_found.title': 'Introuvable',
+  'viewer.error.not_found.text':
+    'Il n’y a aucun ticket ni aucune pièce jointe à cette adresse, ou ils ne sont plus affichés (la boîte aux lettres a peut-être été déconnectée, ou le demandeur a demandé la limitation du traitement).',
+  'viewer.error.not_servable.title': 'Cette pièce jointe ne peut pas être téléchargée',
+  'viewer.error.not_servable.text': 'Seules les pièces jointes qui ont passé l’analyse antivirus et ont été conservées peuvent être téléchargées.',
+  'viewer.error.misdirected.title': 'Ouvrez la consultation à son adresse locale',
+  'viewer.error.misdirected.text':
+    'La consultation des tickets ne répond qu’à 127.0.0.1 ou localhost, sur le port affiché par npm start. Ouvrez le lien depuis son terminal.',
+  'viewer.error.read_only.title': 'La consultation des tickets est en lecture seule',
+  'viewer.error.read_only.text': 'Elle affiche les tickets et ne peut rien modifier. Revenez en arrière et rouvrez la page.',
+  'viewer.error.internal.title': 'La page n’a pas pu être affichée',
+  'viewer.error.internal.text':
+    'Une erreur s’est produite sur cette machine. Réessayez ; si cela se reproduit, consultez le terminal où npm start tourne.',
 };

@@ -168,4 +168,104 @@ export const nl: Catalog = {
   'error.not_found.text': 'Op dit adres staat geen pagina. Controleer de link die u hebt gevolgd.',
   'error.bad_request.title': 'Het verzoek kon niet worden verwerkt',
   'error.bad_request.text': 'Er ontbrak iets in het verzoek of iets was ongeldig. Ga terug en probeer het opnieuw.',
+
+  // De ticketweergave van npm start (/tickets).
+  'viewer.site.name': 'Ticketweergave',
+  'viewer.site.readOnly': 'Alleen-lezen, voor de beheerder van deze computer. Elke weergave wordt vastgelegd in het toegangslogboek.',
+  'viewer.back': 'Terug naar alle tickets',
+  'viewer.noSubject': '(geen onderwerp)',
+
+  'viewer.col.subject': 'Onderwerp',
+  'viewer.col.requester': 'Aanvrager',
+  'viewer.col.mailbox': 'Postvak',
+  'viewer.col.lastActivity': 'Laatste activiteit',
+  'viewer.col.messages': 'Berichten',
+
+  'viewer.list.title': 'Alle tickets',
+  'viewer.list.heading': 'Tickets van tenant {tenant}',
+  'viewer.list.intro': 'Meest recente activiteit eerst. Open een ticket om het gesprek en de bijlagen te lezen.',
+  'viewer.list.caption': 'Tickets, meest recente activiteit eerst',
+  'viewer.list.range': 'Tickets {from} tot en met {to} van {total}',
+  'viewer.list.empty':
+    'Er zijn nog geen tickets. Zet een .eml-bestand in de inboxmap die npm start heeft getoond, of stuur een e-mail naar een sandboxpostvak.',
+  'viewer.list.pages': 'Meer tickets',
+  'viewer.list.newer': 'Nieuwere tickets',
+  'viewer.list.older': 'Oudere tickets',
+
+  'viewer.ticket.opened': 'Geopend',
+  'viewer.ticket.logged': 'Het openen van dit ticket is vastgelegd in het toegangslogboek.',
+  'viewer.ticket.thread': 'Berichten ({count}), oudste eerst',
+
+  'viewer.message.heading': 'Bericht {number} van {total}',
+  'viewer.message.outbound': 'Verzonden door de helpdesk',
+  'viewer.message.from': 'Van',
+  'viewer.message.to': 'Aan',
+  'viewer.message.cc': 'Kopie aan',
+  'viewer.message.sent': 'Verzonden',
+  'viewer.message.received': 'Ontvangen',
+  'viewer.message.noDate': 'Geen datum in het bericht',
+  'viewer.message.nobody': 'Geen ontvangers',
+
+  'viewer.notices.heading': 'Meldingen',
+
+  'viewer.notice.unparsed': 'Het bericht kon niet volledig worden gelezen. Het origineel wordt bewaard voor de beheerder.',
+  'viewer.notice.message_truncated': 'Het bericht was groter dan de limiet. Alles na de limiet is weggelaten.',
+  'viewer.notice.header_too_large': 'Een headerblok was groter dan de limiet. Het lezen is daar gestopt.',
+  'viewer.notice.too_many_parts': 'Het bericht heeft meer delen dan de limiet. De delen daarna zijn overgeslagen.',
+  'viewer.notice.nesting_too_deep': 'Het bericht is te diep genest. De binnenste delen zijn overgeslagen.',
+  'viewer.notice.attachment_too_large': 'Een bijlage was groter dan de limiet en is niet bewaard.',
+  'viewer.notice.too_many_attachments': 'Het bericht had meer bijlagen dan de limiet. De rest is niet bewaard.',
+  'viewer.notice.attachment_infected': 'Een bijlage bevat malware. Ze is niet bewaard en wordt nooit aangeboden om te downloaden.',
+  'viewer.notice.attachment_unscanned': 'Een bijlage is nog niet door een virusscan gekomen. Ze wordt vastgehouden tot een scan slaagt.',
+  'viewer.notice.message_id_synthesized': 'Het bericht had geen Message-ID. Er is er een gemaakt op basis van de inhoud.',
+  'viewer.notice.new_participant': 'Iemand nieuw neemt deel aan het gesprek.',
+  'viewer.notice.unknown': 'Er is iets met dit bericht dat aandacht nodig heeft.',
+
+  'viewer.body.heading': 'Inhoud van bericht {number}',
+  'viewer.body.frameTitle': 'Bericht {number}, HTML-versie',
+  'viewer.body.isolated':
+    'Getoond in een afgeschermd kader: scripts, formulieren, opmaak en externe afbeeldingen zijn verwijderd, en links kunnen hier niet worden geopend.',
+  'viewer.body.plainText': 'Versie als platte tekst',
+  'viewer.body.empty': 'Dit bericht bevat geen tekst.',
+
+  'viewer.attachments.caption': 'Bijlagen bij bericht {number}',
+  'viewer.attachments.col.filename': 'Bestandsnaam',
+  'viewer.attachments.col.type': 'Bestandstype',
+  'viewer.attachments.col.size': 'Grootte',
+  'viewer.attachments.col.scan': 'Virusscan',
+  'viewer.attachments.col.download': 'Downloaden',
+  'viewer.attachments.download': 'Downloaden',
+  'viewer.attachments.inline': 'Ingesloten in het bericht',
+
+  'viewer.scan.clean': 'Schoon',
+  'viewer.scan.infected': 'Besmet',
+  'viewer.scan.infectedWith': 'Besmet ({signature})',
+  'viewer.scan.unscanned': 'Niet gescand',
+  'viewer.scan.pending': 'Scan loopt',
+
+  'viewer.blocked.infected': 'Niet beschikbaar: het bestand is besmet en niet bewaard.',
+  'viewer.blocked.unscanned': 'Niet beschikbaar tot het een virusscan heeft doorstaan.',
+  'viewer.blocked.pending': 'Niet beschikbaar zolang de virusscan loopt.',
+  'viewer.blocked.too_large': 'Niet beschikbaar: het bestand was groter dan de limiet en is niet bewaard.',
+  'viewer.blocked.not_kept': 'Niet beschikbaar: het bestand is niet bewaard.',
+
+  'viewer.error.unauthorized.title': 'Meld u aan met de link van npm start',
+  'viewer.error.unauthorized.text':
+    'De ticketweergave is alleen bedoeld voor de beheerder van deze computer. Open de aanmeldlink die npm start in de terminal heeft getoond. Een sessie duurt 8 uur.',
+  'viewer.error.link_invalid.title': 'Deze aanmeldlink kan niet worden gebruikt',
+  'viewer.error.link_invalid.text':
+    'Elke aanmeldlink werkt één keer, in één browser, tot npm start stopt. Open de link uit de terminal waarin npm start nu draait, of start npm start opnieuw voor een nieuwe link.',
+  'viewer.error.not_found.title': 'Niet gevonden',
+  'viewer.error.not_found.text':
+    'Er is geen ticket of bijlage op dit adres, of het wordt niet meer getoond (het postvak is misschien ontkoppeld, of de aanvrager heeft om beperking gevraagd).',
+  'viewer.error.not_servable.title': 'Deze bijlage kan niet worden gedownload',
+  'viewer.error.not_servable.text': 'Alleen bijlagen die de virusscan hebben doorstaan en zijn bewaard, kunnen worden gedownload.',
+  'viewer.error.misdirected.title': 'Open de ticketweergave op het lokale adres',
+  'viewer.error.misdirected.text':
+    'De ticketweergave antwoordt alleen op 127.0.0.1 of localhost, op de poort die npm start heeft getoond. Open de link uit de terminal.',
+  'viewer.error.read_only.title': 'De ticketweergave is alleen-lezen',
+  'viewer.error.read_only.text': 'Ze toont tickets en kan niets wijzigen. Ga terug en open de pagina opnieuw.',
+  'viewer.error.internal.title': 'De pagina kon niet worden getoond',
+  'viewer.error.internal.text':
+    'Er is iets misgegaan op deze computer. Probeer het opnieuw; gebeurt het vaker, kijk dan in de terminal waarin npm start draait.',
 };

@@ -168,4 +168,103 @@ export const sv: Catalog = {
   'error.not_found.text': 'Det finns ingen sida på den här adressen. Kontrollera länken du följde.',
   'error.bad_request.title': 'Begäran kunde inte behandlas',
   'error.bad_request.text': 'Något i begäran saknades eller var ogiltigt. Gå tillbaka och försök igen.',
+
+  // Ärendevisningen i npm start (/tickets).
+  'viewer.site.name': 'Ärendevisning',
+  'viewer.site.readOnly': 'Endast läsning, för operatören av den här datorn. Varje visning registreras i åtkomstloggen.',
+  'viewer.back': 'Tillbaka till alla ärenden',
+  'viewer.noSubject': '(inget ämne)',
+
+  'viewer.col.subject': 'Ämne',
+  'viewer.col.requester': 'Beställare',
+  'viewer.col.mailbox': 'Postlåda',
+  'viewer.col.lastActivity': 'Senaste aktivitet',
+  'viewer.col.messages': 'Meddelanden',
+
+  'viewer.list.title': 'Alla ärenden',
+  'viewer.list.heading': 'Ärenden för organisationen {tenant}',
+  'viewer.list.intro': 'Senaste aktivitet först. Öppna ett ärende för att läsa konversationen och bilagorna.',
+  'viewer.list.caption': 'Ärenden, senaste aktivitet först',
+  'viewer.list.range': 'Ärende {from} till {to} av {total}',
+  'viewer.list.empty':
+    'Det finns inga ärenden ännu. Lägg en .eml-fil i inkorgsmappen som npm start skrev ut, eller skicka e-post till en postlåda i sandlådan.',
+  'viewer.list.pages': 'Fler ärenden',
+  'viewer.list.newer': 'Nyare ärenden',
+  'viewer.list.older': 'Äldre ärenden',
+
+  'viewer.ticket.opened': 'Öppnat',
+  'viewer.ticket.logged': 'Att du öppnade det här ärendet har registrerats i åtkomstloggen.',
+  'viewer.ticket.thread': 'Meddelanden ({count}), äldsta först',
+
+  'viewer.message.heading': 'Meddelande {number} av {total}',
+  'viewer.message.outbound': 'Skickat av helpdesken',
+  'viewer.message.from': 'Från',
+  'viewer.message.to': 'Till',
+  'viewer.message.cc': 'Kopia till',
+  'viewer.message.sent': 'Skickat',
+  'viewer.message.received': 'Mottaget',
+  'viewer.message.noDate': 'Meddelandet saknar datum',
+  'viewer.message.nobody': 'Inga mottagare',
+
+  'viewer.notices.heading': 'Anmärkningar',
+
+  'viewer.notice.unparsed': 'Meddelandet kunde inte läsas helt. Originalet sparas åt operatören.',
+  'viewer.notice.message_truncated': 'Meddelandet var större än storleksgränsen. Allt efter gränsen har tagits bort.',
+  'viewer.notice.header_too_large': 'Ett rubrikblock var större än gränsen. Läsningen avbröts där.',
+  'viewer.notice.too_many_parts': 'Meddelandet har fler delar än gränsen tillåter. Delarna efter gränsen hoppades över.',
+  'viewer.notice.nesting_too_deep': 'Meddelandet är för djupt nästlat. De innersta delarna hoppades över.',
+  'viewer.notice.attachment_too_large': 'En bilaga var större än gränsen och sparades inte.',
+  'viewer.notice.too_many_attachments': 'Meddelandet hade fler bilagor än gränsen tillåter. Resten sparades inte.',
+  'viewer.notice.attachment_infected': 'En bilaga innehåller skadlig kod. Den sparades inte och erbjuds aldrig för nedladdning.',
+  'viewer.notice.attachment_unscanned': 'En bilaga har inte klarat någon virussökning. Den hålls kvar tills en sökning godkänner den.',
+  'viewer.notice.message_id_synthesized': 'Meddelandet saknade Message-ID. Ett skapades utifrån innehållet.',
+  'viewer.notice.new_participant': 'En ny person har anslutit till konversationen.',
+  'viewer.notice.unknown': 'Något i det här meddelandet behöver uppmärksamhet.',
+
+  'viewer.body.heading': 'Innehåll i meddelande {number}',
+  'viewer.body.frameTitle': 'Meddelande {number}, HTML-version',
+  'viewer.body.isolated':
+    'Visas i en isolerad ram: skript, formulär, stilar och externa bilder har tagits bort, och länkar kan inte öppnas härifrån.',
+  'viewer.body.plainText': 'Textversion',
+  'viewer.body.empty': 'Meddelandet innehåller ingen text.',
+
+  'viewer.attachments.caption': 'Bilagor till meddelande {number}',
+  'viewer.attachments.col.filename': 'Filnamn',
+  'viewer.attachments.col.type': 'Filtyp',
+  'viewer.attachments.col.size': 'Storlek',
+  'viewer.attachments.col.scan': 'Virussökning',
+  'viewer.attachments.col.download': 'Ladda ned',
+  'viewer.attachments.download': 'Ladda ned',
+  'viewer.attachments.inline': 'Inbäddad i meddelandet',
+
+  'viewer.scan.clean': 'Ren',
+  'viewer.scan.infected': 'Infekterad',
+  'viewer.scan.infectedWith': 'Infekterad ({signature})',
+  'viewer.scan.unscanned': 'Inte genomsökt',
+  'viewer.scan.pending': 'Sökning pågår',
+
+  'viewer.blocked.infected': 'Inte tillgänglig: filen är infekterad och sparades inte.',
+  'viewer.blocked.unscanned': 'Inte tillgänglig förrän den har klarat en virussökning.',
+  'viewer.blocked.pending': 'Inte tillgänglig medan virussökningen pågår.',
+  'viewer.blocked.too_large': 'Inte tillgänglig: filen var större än storleksgränsen och sparades inte.',
+  'viewer.blocked.not_kept': 'Inte tillgänglig: filen sparades inte.',
+
+  'viewer.error.unauthorized.title': 'Logga in med länken från npm start',
+  'viewer.error.unauthorized.text':
+    'Ärendevisningen är bara till för operatören av den här datorn. Öppna inloggningslänken som npm start skrev ut i sin terminal. En session varar i 8 timmar.',
+  'viewer.error.link_invalid.title': 'Den här inloggningslänken kan inte användas',
+  'viewer.error.link_invalid.text':
+    'Varje inloggningslänk fungerar en gång, i en webbläsare, tills npm start stoppas. Öppna länken från terminalen där npm start körs nu, eller starta om npm start för att få en ny.',
+  'viewer.error.not_found.title': 'Hittades inte',
+  'viewer.error.not_found.text':
+    'Det finns inget ärende och ingen bilaga på den här adressen, eller så visas de inte längre (postlådan kan ha kopplats från, eller beställaren kan ha begärt begränsning).',
+  'viewer.error.not_servable.title': 'Bilagan kan inte laddas ned',
+  'viewer.error.not_servable.text': 'Bara bilagor som har klarat virussökningen och sparats kan laddas ned.',
+  'viewer.error.misdirected.title': 'Öppna ärendevisningen på dess lokala adress',
+  'viewer.error.misdirected.text':
+    'Ärendevisningen svarar bara på 127.0.0.1 eller localhost, på porten som npm start skrev ut. Öppna länken från dess terminal.',
+  'viewer.error.read_only.title': 'Ärendevisningen är skrivskyddad',
+  'viewer.error.read_only.text': 'Den visar ärenden och kan inte ändra något. Gå tillbaka och öppna sidan igen.',
+  'viewer.error.internal.title': 'Sidan kunde inte visas',
+  'viewer.error.internal.text': 'Något gick fel på den här datorn. Försök igen; om det fortsätter, titta i terminalen där npm start körs.',
 };

@@ -1,11 +1,11 @@
-// The consent page clicked through in Chromium against `npm start` (a child process, as the README
-// runs it): an invited admin connects a Gmail mailbox through Google's authorization-code flow with
+// npm start (a child process, as the README runs it) in Chromium. The consent page clicked through:
+// an invited admin connects a Gmail mailbox through Google's authorization-code flow with
 // PKCE and Microsoft 365 mailboxes through an admin sign-in and admin consent — at the sandbox's fake
 // authorization servers, with the real google-auth-library and msal-node — sees them in the status
 // view, and disconnects one after a fresh sign-in. Every page state passes axe (no serious or
 // critical violation) under its real CSP; every forged, replayed, tampered or stale request is refused
 // with a localized page.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,8 @@ import { NpmStartHarness, ROOT, until } from '../support/npm-start.js';
 import { expectAccessible, launchChromium } from '../support/browser.js';
 
 const harness = new NpmStartHarness({ MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '5' });
-const { start, healthy, cli, json } = harness;
+const { start, healthy, cli, json, outputOf } = harness;
+let npmStart: ReturnType<typeof start>;
 let browser: Browser;
 const base = () => `http://127.0.0.1:${harness.port}`;
 
@@ -45,7 +46,7 @@ async function freshPage(): Promise<{ context: BrowserContext; page: Page; probl
 
 beforeAll(async () => {
   await harness.setup('m2t-consent-');
-  start();
+  npmStart = start();
   await healthy();
   browser = await launchChromium();
 }, 120_000);
@@ -327,4 +328,57 @@ describe('consent page in Chromium', () => {
     expect(page.url()).not.toContain(session);
     await context.close();
   }, 60_000);
+});
+
+interface SandboxStats {
+  gmail: { pushes: { sent: number; byStatus: Record<string, number> }; fake: { rawFetches: number } };
+  graph: { notifications: { posted: number; byStatus: Record<string, number> }; fake: { valueFetches: number } };
+}
+
+async function sandboxStats(): Promise<SandboxStats> {
+  const response = await fetch(`${base()}/sandbox/stats`, { headers: { 'x-mail2ticket-sandbox': '1' } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as SandboxStats;
+}
+
+describe('ticket viewer of npm start in Chromium', () => {
+  it('shows mail sent to both sandbox mailboxes, each having come through a push and a raw fetch at the fake', async () => {
+    const before = await sandboxStats();
+    const subjects = { gmail: `Viewer check Gmail ${Date.now()}`, graph: `Viewer check M365 ${Date.now()}` };
+    for (const [provider, address] of [['gmail', 'support@sandbox-gmail.example'], ['graph', 'support@sandbox-m365.example']] as const) {
+      const file = join(harness.dataDir, `${provider}.eml`);
+      await writeFile(file, [`From: Dana <dana@customer.example>`, `To: ${address}`, `Subject: ${subjects[provider]}`, `Message-ID: <${provider}-${Date.now()}@customer.example>`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', '<p>Hello <b>viewer</b><img src="https://tracker.example/pixel.gif" width="1" height="1"></p>', ''].join('\r\n'));
+      expect((await cli('sandbox', 'send', file, '--mailbox', address)).code).toBe(0);
+    }
+    const tickets = await until('both tickets', async () => {
+      const listed = await json<Array<{ ticketId: string; subject: string }>>('tickets', 'list');
+      return Object.values(subjects).every((subject) => listed.some((t) => t.subject === subject)) ? listed : undefined;
+    }, 60_000);
+    // No shortcut past the webhook: the fakes notified (answered 2xx) and served the raw message.
+    const after = await sandboxStats();
+    expect(after.gmail.pushes.sent).toBeGreaterThan(before.gmail.pushes.sent);
+    expect(after.gmail.pushes.byStatus['204'] ?? 0).toBeGreaterThan(before.gmail.pushes.byStatus['204'] ?? 0);
+    expect(after.gmail.fake.rawFetches).toBeGreaterThan(before.gmail.fake.rawFetches);
+    expect(after.graph.notifications.posted).toBeGreaterThan(before.graph.notifications.posted);
+    expect(after.graph.fake.valueFetches).toBeGreaterThan(before.graph.fake.valueFetches);
+
+    const loginUrl = /tickets: +(http:\/\/127\.0\.0\.1:\d+\/tickets\/login\?token=\S+)/.exec(outputOf(npmStart))?.[1];
+    expect(loginUrl).toBeDefined();
+    const { context, page, problems } = await freshPage();
+    const outside: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(base()) && !request.url().startsWith('data:') && request.url() !== 'about:srcdoc') outside.push(request.url());
+    });
+    await page.goto(loginUrl as string);
+    await page.waitForURL(`${base()}/tickets`);
+    for (const subject of Object.values(subjects)) await expect.poll(() => page.getByRole('link', { name: subject }).count()).toBe(1);
+    await expectAccessible(page, 'ticket list');
+    await page.getByRole('link', { name: subjects.graph }).click();
+    await page.waitForURL(new RegExp(`/tickets/${tickets.find((t) => t.subject === subjects.graph)?.ticketId}`));
+    await expect.poll(() => page.frameLocator('iframe').locator('body').innerText()).toContain('Hello viewer');
+    await expectAccessible(page, 'ticket');
+    expect(outside).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
