@@ -44,6 +44,9 @@ import { DEMO_GRAPH_MAILBOX, GraphSandbox } from './sandbox/graph-sandbox.js';
 import { openLocalStack, type LocalStack } from './stack.js';
 import { ensureDemoTenant, localConsentSite, serveConsent } from './consent-site.js';
 import { createTicketViewer, type TicketViewer } from './ticket-viewer.js';
+import { startRetentionTimers, TTL_EMULATOR_SECONDS } from './retention-runtime.js';
+import type { Repeater } from './connector-runtime.js';
+import type { RetentionDeps } from '../domain/retention.js';
 import { createInvite } from '../domain/consent/invites.js';
 import { releaseGmailMailbox } from '../domain/gmail/lifecycle.js';
 import { releaseGraphMailbox } from '../domain/graph/lifecycle.js';
@@ -73,6 +76,8 @@ interface Running {
   consent?: ConsentSite;
   /** The demo tenant's ticket viewer (/tickets…); the banner prints its one-time sign-in link. */
   viewer?: TicketViewer;
+  /** The TTL emulator and the backstop sweep on their timers. */
+  retention?: Repeater;
   /** The link the banner prints: a fresh invite for the demo tenant's admin. */
   inviteUrl?: string;
   ready: boolean;
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
     running.viewer = createTicketViewer(running.stack, { tenantId: TENANT, port: config.port });
     await running.stack.publish({ server: `http://127.0.0.1:${config.port}` });
     if (settings) await startSandbox(running, running.stack, sandboxConfig, settings);
+    running.retention = startRetentionTimers(running.stack, retentionDepsOf(running, running.stack), consoleReporter);
   } catch (error) {
     process.stderr.write(`mail2ticket: could not start: ${startFailure(error, config.port)}\n`);
     if (process.env.MAIL2TICKET_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
@@ -199,16 +205,7 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
     stack.publish({ sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints(), graph: graphSandbox.endpoints() } });
   running.consent = localConsentSite(stack, {
     baseUrl: consentBase,
-    retention: {
-      repo: stack.deps.repo,
-      retention: stack.retention,
-      blobs: stack.deps.blobs,
-      clock: stack.deps.clock,
-      releaseProvider: async (mailbox) => {
-        if (mailbox.provider === 'gmail') await releaseGmailMailbox(gmail.lifecycle, mailbox);
-        if (mailbox.provider === 'graph') await releaseGraphMailbox(graph.lifecycle, mailbox);
-      },
-    },
+    retention: retentionDepsOf(running, stack),
     providers: {
       google: { ...sandbox.consentAuthorization(`${consentBase}/connect/google/callback`), lifecycle: gmail.lifecycle },
       microsoft: { ...graphSandbox.consentAuthorization(), lifecycle: graph.lifecycle },
@@ -227,6 +224,20 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
   running.inviteUrl = (await createInvite({ ...running.consent.deps }, TENANT)).url;
 }
 
+/** What disconnects and the purge run on: the stack, and the running connectors to release a provider mailbox. */
+function retentionDepsOf(running: Running, stack: LocalStack): RetentionDeps {
+  return {
+    repo: stack.deps.repo,
+    retention: stack.retention,
+    blobs: stack.deps.blobs,
+    clock: stack.deps.clock,
+    releaseProvider: async (mailbox) => {
+      if (mailbox.provider === 'gmail' && running.gmail) await releaseGmailMailbox(running.gmail.lifecycle, mailbox);
+      if (mailbox.provider === 'graph' && running.graph) await releaseGraphMailbox(running.graph.lifecycle, mailbox);
+    },
+  };
+}
+
 /** The demo mailbox, then support2@…, support3@… as mailboxes gmail-demo-2… (MAIL2TICKET_SANDBOX_MAILBOXES). */
 function demoMailboxes(demo: SandboxMailbox, count: number): SandboxMailbox[] {
   const [local, domain] = demo.address.split('@') as [string, string];
@@ -241,6 +252,7 @@ async function stopAll(running: Running): Promise<void> {
     ['graph connector', running.graph && (() => (running.graph as LocalGraphRuntime).stop())],
     ['gmail sandbox', running.sandbox && (() => (running.sandbox as GmailSandbox).stop())],
     ['microsoft 365 sandbox', running.graphSandbox && (() => (running.graphSandbox as GraphSandbox).stop())],
+    ['retention timers', running.retention && (() => (running.retention as Repeater).stop())],
     ['local SQS', running.queues && (() => (running.queues as LocalQueues).stop())],
     ['stack', running.stack && (() => (running.stack as LocalStack).stop())],
   ];
@@ -333,6 +345,7 @@ function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConf
     `  health:   http://127.0.0.1:${config.port}/healthz`,
     ...(running.viewer ? [`  tickets:  ${running.viewer.loginUrl}`, '            (ticket viewer, read-only: signs one browser in, once, for 8 hours; new link each start)'] : []),
     `  scanner:  ${stack?.scannerAvailable ? 'clamd (local test signatures)' : 'ClamAV not installed: attachments are held unscanned'}`,
+    `  purge:    TTL emulator every ${TTL_EMULATOR_SECONDS} s, backstop sweep hourly (disconnected mailboxes' data goes by its deadline)`,
     `  inbox:    drop .eml files into ${join(inbox, '<mailbox>')}/ (e.g. ${join(inbox, 'default')}/)`,
     '',
   ];
