@@ -201,6 +201,10 @@ async function decideAndWrite(
   };
 
   if (claim.status === 'suppressed') {
+    // A suppressed message keeps its raw only: attachments stored while it streamed (the robot was
+    // not yet recognised) are referenced by nothing, so they go before the record is written.
+    const attachmentKeys = received.attachments.flatMap((a) => (a.blobKey ? [a.blobKey] : []));
+    if (attachmentKeys.length) await deps.blobs.delete(attachmentKeys);
     const fields: SuppressedFields = { subject: mail.subject, from: mail.from, rawSha256: received.rawSha256 };
     await repo.writeSuppressed(
       {

@@ -1,7 +1,8 @@
 // Sits between the raw stream and mailparser and enforces the structural limits mailparser lacks or
 // enforces too bluntly: multipart nesting depth and part count (the parser's input ends there, so it
 // still delivers everything before it, text included), and over-long header lines (cut, so one
-// 1 MB line does not cost the whole header block). Only the parser's view changes; the stored raw
+// 1 MB line does not cost the whole header block; a folded header counts as one line, so its folds
+// past the limit are dropped). Only the parser's view changes; the stored raw
 // message keeps every byte. Body bytes pass through untouched; only lines that may be boundaries
 // are looked at.
 import { Transform, type TransformCallback } from 'node:stream';
@@ -15,6 +16,8 @@ export interface MimeGuardLimits {
 }
 
 const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
 const NEWLINE = Buffer.from('\n');
 const LF_DASH_DASH = Buffer.from('\n--');
 
@@ -30,6 +33,11 @@ export class MimeGuard extends Transform {
   /** The carried bytes continue a line that began in an earlier chunk. */
   private carryIsContinuation = false;
   private headerLineBytes = 0;
+  /** Bytes of the header being read, its folds included. */
+  private logicalHeaderBytes = 0;
+  private logicalHeaderCut = false;
+  /** The rest of the current physical line is a dropped fold. */
+  private droppingFold = false;
   private contentType = '';
   private collectingContentType = false;
   private readonly boundaries: string[] = [];
@@ -91,6 +99,11 @@ export class MimeGuard extends Transform {
 
   private holdPartialLine(rest: Buffer): void {
     if (this.inHeaders) {
+      if (this.carryIsContinuation ? this.droppingFold : this.headerLineBytes === 0 && this.isDroppedFold(rest)) {
+        this.droppingFold = true;
+        this.carryIsContinuation = true;
+        return;
+      }
       if (this.carryIsContinuation || this.headerLineBytes > 0) {
         // The rest of a line already cut: drop it.
         this.emitHeaderPiece(rest, Math.max(0, this.limits.maxHeaderLineBytes - this.headerLineBytes));
@@ -124,19 +137,38 @@ export class MimeGuard extends Transform {
     this.headerLineBytes = this.limits.maxHeaderLineBytes + 1;
   }
 
+  /** A fold (a line starting with white space) of a header already at the limit: never parsed. */
+  private isDroppedFold(line: Buffer): boolean {
+    if ((line[0] !== SP && line[0] !== HT) || this.logicalHeaderBytes < this.limits.maxHeaderLineBytes) return false;
+    if (!this.logicalHeaderCut) this.truncatedHeaderLines++;
+    this.logicalHeaderCut = true;
+    return true;
+  }
+
   private headerLine(line: Buffer, continuation: boolean): void {
-    if (!continuation) this.headerLineBytes = 0;
     const endsLine = line[line.length - 1] === LF;
+    if (continuation ? this.droppingFold : this.isDroppedFold(line)) {
+      // Neither the fold nor its newline reaches the parser: a bare newline would end the headers.
+      this.droppingFold = !endsLine;
+      return;
+    }
+    if (!continuation) {
+      this.headerLineBytes = 0;
+      if (line[0] !== SP && line[0] !== HT) {
+        this.logicalHeaderBytes = 0;
+        this.logicalHeaderCut = false;
+      }
+    }
     const body = endsLine ? line.subarray(0, line.length - 1) : line;
     const room = Math.max(0, this.limits.maxHeaderLineBytes - this.headerLineBytes);
     const wasCut = this.headerLineBytes > this.limits.maxHeaderLineBytes || body.length > room;
     this.emitHeaderPiece(body, room);
-    if (endsLine) this.output(NEWLINE);
-    if (continuation || wasCut) {
-      if (endsLine) this.headerLineBytes = 0;
-      return;
+    if (endsLine) {
+      this.output(NEWLINE);
+      this.logicalHeaderBytes += this.headerLineBytes;
+      this.headerLineBytes = 0;
     }
-    if (endsLine) this.headerLineBytes = 0;
+    if (continuation || wasCut) return;
     const text = body.toString('latin1').replace(/\r$/, '');
     if (text === '') return this.endOfHeaders();
     if (/^[ \t]/.test(text)) {
@@ -149,6 +181,8 @@ export class MimeGuard extends Transform {
 
   private endOfHeaders(): void {
     this.inHeaders = false;
+    this.logicalHeaderBytes = 0;
+    this.logicalHeaderCut = false;
     this.collectingContentType = false;
     const match = /^\s*multipart\/[^;]*;(?:.*;)?\s*boundary\s*=\s*(?:"([^"]+)"|([^\s;]+))/is.exec(this.contentType);
     this.contentType = '';

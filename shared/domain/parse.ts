@@ -66,10 +66,14 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
 
   const result = new Promise<ParsedMail>((resolve) => {
     let settled = false;
+    // mailparser can end while the last attachment handed out is still being consumed (when that
+    // attachment is the whole message, say); what is read must include every one of them.
+    const inFlight = new Map<Promise<void>, Readable>();
+    let failed = false;
     const finish = () => {
       if (settled) return;
       settled = true;
-      resolve(mail);
+      void Promise.all(inFlight.keys()).then(() => resolve(mail));
     };
     parser.on('headers', (headers: Map<string, HeaderValue>) => {
       readHeaders(mail, headers);
@@ -80,6 +84,7 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
         const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
         mail.rawHeaders.set(key, [...(mail.rawHeaders.get(key) ?? []), value]);
       }
+      mail.date = parseDate(mail.rawHeaders.get('date')?.[0]);
     });
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') {
@@ -95,16 +100,29 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
         contentId: attachment.cid ?? null,
         digest: () => ({ sha256: String(attachment.checksum ?? ''), size: attachment.size ?? 0 }),
       };
-      hooks
+      const handled = hooks
         .onAttachment(part)
-        .catch((error: unknown) => parser.destroy(error instanceof Error ? error : new Error(String(error))))
-        .finally(() => attachment.release?.());
+        .catch((error: unknown) => {
+          if (!failed) parser.destroy(error instanceof Error ? error : new Error(String(error)));
+        })
+        .finally(() => {
+          attachment.release?.();
+          inFlight.delete(handled);
+        });
+      inFlight.set(handled, attachment.content);
     });
     parser.on('error', (error: Error) => {
+      if (failed) return;
+      failed = true;
       mail.notices.push(noticeForParserError(error, limits));
       // Keep the writer flowing so the raw copy and the hash still see every byte.
       parser.removeAllListeners('data');
       parser.resume();
+      // An attachment whose part the parser never finished will not end by itself: it is cut off
+      // (its consumer sees the error and keeps nothing of it), so the result does not wait forever.
+      for (const content of inFlight.values()) {
+        if (!(content as Readable & { writableEnded?: boolean }).writableEnded) content.destroy(new Error(`attachment cut off: ${error.message}`));
+      }
       finish();
     });
     parser.on('end', finish);
@@ -143,8 +161,9 @@ function readHeaders(mail: ParsedMail, headers: Map<string, HeaderValue>): void 
   mail.to = addresses(headers.get('to'));
   mail.cc = addresses(headers.get('cc'));
   mail.replyTo = addresses(headers.get('reply-to'));
-  const date = headers.get('date');
-  mail.date = date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  // Not headers.get('date'): for a Date it cannot read, mailparser substitutes the wall-clock time,
+  // which would make the same bytes a different message on every delivery. The raw header line
+  // (read in 'headerLines', right after this) is parsed instead.
   const messageId = stringHeader(headers.get('message-id'));
   mail.messageId = messageId ? normalizeMessageId(messageId) : null;
   mail.inReplyTo = extractMessageIds(stringHeader(headers.get('in-reply-to')));
@@ -160,6 +179,13 @@ function readText(mail: ParsedMail, data: MessageText): void {
   for (const part of [data.text, data.html]) {
     if (typeof part === 'string' && part !== '') mail.bodyPartHashes.push(createHash('sha256').update(part).digest('hex'));
   }
+}
+
+/** The Date header as ISO 8601, or null when absent or unreadable (never "now"). */
+function parseDate(value: string | undefined): string | null {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 function stringHeader(value: HeaderValue | undefined): string {

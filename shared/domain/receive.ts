@@ -136,10 +136,24 @@ async function storeAttachment(
   const encrypt = deps.keys.encryptStream({ tenantId: scope.tenantId, mailboxId: scope.mailboxId, purpose: 'attachment' });
   const stored = deps.blobs.put(blobKey, encrypt);
   const scanInput = new PassThrough();
+  // If the part is cut off, the Tee destroys this copy with the cause, which tee.run() rejects
+  // with below; a scanner that does not listen for errors must not crash the process over it.
+  scanInput.on('error', () => undefined);
   const verdict = deps.scanner.scan(scanInput);
 
   const tee = new Tee(part.content, deps.limits.maxAttachmentBytes).attach(encrypt).attach(scanInput);
-  const { totalBytes, deliveredBytes } = await tee.run();
+  let teeResult;
+  try {
+    teeResult = await tee.run();
+  } catch (error) {
+    // The part was cut off (the parser gave up on it): the Tee destroyed both sinks, so the upload
+    // and the scan fail as a consequence; the cause is what the caller gets, and nothing is kept.
+    void verdict.catch(() => undefined); // a scanner may never settle on a destroyed input
+    await stored.catch(() => undefined);
+    await deps.blobs.delete([blobKey]);
+    throw error;
+  }
+  const { totalBytes, deliveredBytes } = teeResult;
   const [scan] = await Promise.all([verdict, stored]);
   const { sha256 } = part.digest();
   const base = {
