@@ -4,6 +4,8 @@ import { runE2eBenchmarks } from './e2e.js';
 import { runGmailBenchmarks } from './gmail.js';
 import { runGraphBenchmarks } from './graph.js';
 import { runIngestBenchmarks, type Metric } from './ingest.js';
+import { runReliabilityBenchmarks } from './reliability.js';
+import { runQueueReliabilityBenchmarks } from './reliability-queues.js';
 
 export const TARGETS: Record<string, string> = {
   'ingest.throughput_ratio': '≥ 0.7',
@@ -19,6 +21,11 @@ export const TARGETS: Record<string, string> = {
   'graph.webhook_p99_ms': '< 50',
   'e2e.push_to_ticket_p50_ms': '-',
   'e2e.push_to_ticket_p95_ms': '< 1000',
+  'reliability.fuzz_cases': '≥ 2000',
+  'reliability.fuzz_crashes': '0',
+  'reliability.duplicate_storm_tickets': '= 1',
+  'reliability.burst_messages_per_s': '-',
+  'reliability.burst_peak_queue_depth': '-',
 };
 
 const SUITES: Record<string, () => Promise<Metric[]>> = {
@@ -26,6 +33,7 @@ const SUITES: Record<string, () => Promise<Metric[]>> = {
   gmail: runGmailBenchmarks,
   graph: runGraphBenchmarks,
   e2e: runE2eBenchmarks,
+  reliability: async () => [...(await runReliabilityBenchmarks()), ...(await runQueueReliabilityBenchmarks())],
 };
 
 /** `--only gmail`, `--only=gmail` or `--only ingest,gmail`; every suite without it. */

@@ -13,8 +13,8 @@ import { syncRecordHandler, type SyncRecordDeps } from '../shared/sync-record.js
 export interface GmailSyncHandlerDeps extends GmailSyncDeps, SyncRecordDeps {}
 
 export function handleSyncRecord(deps: GmailSyncHandlerDeps) {
-  return syncRecordHandler('gmail', deps, async (job) => {
-    const report = await syncGmailMailbox(deps, job);
+  return syncRecordHandler('gmail', deps, async (job, attempt) => {
+    const report = await syncGmailMailbox(deps, job, attempt);
     return { outcome: report.outcome, mode: report.mode, ingested: report.ingested, added: report.added, vanished: report.vanished };
   });
 }

@@ -13,8 +13,8 @@ import { syncRecordHandler, type SyncRecordDeps } from '../shared/sync-record.js
 export interface GraphSyncHandlerDeps extends GraphSyncDeps, SyncRecordDeps {}
 
 export function handleGraphSyncRecord(deps: GraphSyncHandlerDeps) {
-  return syncRecordHandler('graph', deps, async (job) => {
-    const report = await syncGraphMailbox(deps, job);
+  return syncRecordHandler('graph', deps, async (job, attempt) => {
+    const report = await syncGraphMailbox(deps, job, attempt);
     return { outcome: report.outcome, mode: report.mode, ingested: report.ingested, added: report.added, vanished: report.vanished };
   });
 }

@@ -2,9 +2,15 @@
 // job it names; when the provider throttles, put the job back for as long as it asked (a visibility
 // change) instead of failing; when the job would reach the DLQ for throttling alone, hand it to a
 // fresh job, so a long throttle never dead-letters mail. Anything else fails the record.
+//
+// On a job's last attempts (the receive at which a throttled job would be continued, and after) the
+// sync may `park` a message it still cannot bring in: the message becomes a `message` job in a group of
+// its own and the mailbox's sync goes on past it, so one poison message holds the mailbox back for one
+// retry schedule, not for ever. A `message` job is never continued: if it keeps failing (throttled or
+// not) it reaches the dead-letter queue after maxReceiveCount receives, for `dlq list` / `dlq redrive`.
 import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/adapters/system/observability.js';
-import { parseSyncJob, queuedSyncJob, type SyncJob } from '../../shared/domain/connectors/sync-job.js';
+import { parkedMessageJob, parseSyncJob, queuedSyncJob, type SyncJob } from '../../shared/domain/connectors/sync-job.js';
 import type { JobDeferral, JobQueue } from '../../shared/domain/ports.js';
 import { ProviderThrottled } from '../../shared/domain/provider-errors.js';
 
@@ -21,16 +27,31 @@ export type SyncSummary = Record<string, string | number | undefined>;
 const MAX_DEFER_SECONDS = 43_200;
 const DEFAULT_DEFER_SECONDS = 60;
 
-export function syncRecordHandler(provider: string, deps: SyncRecordDeps, sync: (job: SyncJob) => Promise<SyncSummary>) {
+/** What a mailbox sync may do on its job's last attempts: park a message it cannot bring in. */
+export interface SyncAttempt {
+  park?: (message: { id: string; threadId?: string }) => Promise<void>;
+}
+
+export function syncRecordHandler(provider: string, deps: SyncRecordDeps, sync: (job: SyncJob, attempt: SyncAttempt) => Promise<SyncSummary>) {
   return async (record: SQSRecord): Promise<void> => {
     const job = parseSyncJob(record.body);
+    const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const lastAttempts = receives >= deps.maxReceiveCount - 1;
+    const attempt: SyncAttempt =
+      lastAttempts && job.reason !== 'message'
+        ? {
+            park: async (message) => {
+              await deps.queue.enqueue(parkedMessageJob(job, message));
+              logger.warn(`${provider} sync: a message failed on the job's last attempt; parked as a job of its own`, { receives });
+            },
+          }
+        : {};
     try {
-      const summary = await sync(job);
+      const summary = await sync(job, attempt);
       logger.info(`${provider} sync`, { reason: job.reason, ...summary });
     } catch (error) {
       if (!(error instanceof ProviderThrottled)) throw error;
-      const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
-      if (receives >= deps.maxReceiveCount - 1) {
+      if (lastAttempts && job.reason !== 'message') {
         // The mailbox remembers the provider's Retry-After, so the fresh job waits it out too.
         await deps.queue.enqueue(queuedSyncJob({ ...job, reason: 'continue', generation: (job.generation ?? 0) + 1 }, `continue-${record.messageId}`));
         logger.warn(`${provider} sync throttled; continued as a fresh job`, { receives });

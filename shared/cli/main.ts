@@ -8,6 +8,7 @@ import { auditCommand } from './audit-commands.js';
 import { requestersCommand } from './requester-commands.js';
 import { repliesCommand } from './gmail-commands.js';
 import { sandboxCommand } from './sandbox-commands.js';
+import { dlqCommand } from './dlq-commands.js';
 import { UsageError } from './output.js';
 
 const USAGE = `mail2ticket — turn email into helpdesk tickets
@@ -49,6 +50,10 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   sandbox revoke --mailbox ADDRESS        end a sandbox Gmail mailbox's grant at the fake Google: its next
                                           sync asks for reconnection on the consent page
   sandbox status [--json]                 deliveries, notifications, fetches and webhook answers so far
+  dlq list [--queue gmail|graph] [--json] sync jobs in the connectors' dead-letter queues of the running
+                                          npm start: message id, group, receives, times, job ids
+  dlq redrive [--queue gmail|graph] [MESSAGE_ID…] [--json]   move them (all, or those) back to their
+                                          sync queue, same group, fresh deduplication id
 
 Reads take --reason TEXT, recorded in the audit log.
 
@@ -74,6 +79,7 @@ const COMMANDS: Record<string, (stack: LocalStack, argv: string[]) => Promise<nu
 /** Commands that talk to the running npm start rather than open the stack. */
 const STANDALONE: Record<string, (config: LocalConfig, argv: string[]) => Promise<number>> = {
   sandbox: sandboxCommand,
+  dlq: dlqCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

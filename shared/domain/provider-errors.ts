@@ -6,12 +6,18 @@ import { DomainError } from './errors.js';
 export class ProviderThrottled extends DomainError {
   readonly code = 'provider_throttled';
   readonly retryable = true;
+  /**
+   * A rate limit (429, a quota reason): it holds for the whole mailbox, so a sync stops at it. A 5xx
+   * or timeout is not one: on a job's last attempts the sync may park the one message and go on.
+   */
+  readonly rateLimited: boolean;
   constructor(
     message: string,
     readonly retryAfterSeconds?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; rateLimited?: boolean },
   ) {
     super(message, options);
+    this.rateLimited = options?.rateLimited ?? false;
   }
 }
 

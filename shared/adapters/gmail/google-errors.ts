@@ -19,7 +19,7 @@ export function translateGoogleError(error: unknown, what: { notFound?: 'message
   const reasons = googleReasons(data);
   const retryAfter = retryAfterSeconds(e.response?.headers);
   if (status === 429 || (status === 403 && reasons.some((r) => RATE_REASONS.has(r))) || status >= 500) {
-    return new ProviderThrottled(`Gmail answered ${status}`, retryAfter, { cause: error });
+    return new ProviderThrottled(`Gmail answered ${status}`, retryAfter, { cause: error, rateLimited: status === 429 || status === 403 });
   }
   if (status === 401) return new ReauthorizationRequired('Gmail refused the access token', { cause: error });
   if (status === 404 && what.notFound === 'history') return new CursorExpired('Gmail no longer has history from the stored cursor', { cause: error });

@@ -25,7 +25,7 @@ export function translateGraphError(error: unknown, what: { notFound?: 'message'
   const status = typeof e.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
   const code = e.code ?? '';
   if (status === undefined) return new ProviderThrottled('Graph could not be reached', undefined, { cause: error });
-  if (status === 429 || status === 503 || status === 504 || status >= 500) return new ProviderThrottled(`Graph answered ${status}`, retryAfterSeconds(e.headers), { cause: error });
+  if (status === 429 || status === 503 || status === 504 || status >= 500) return new ProviderThrottled(`Graph answered ${status}`, retryAfterSeconds(e.headers), { cause: error, rateLimited: status === 429 });
   if (status === 410 || DELTA_GONE.has(code)) return new CursorExpired('Graph no longer knows the delta state', { cause: error });
   if (status === 401 || (status === 403 && AUTH_CODES.has(code))) return new ReauthorizationRequired(`Graph refused access (${status} ${code})`, { cause: error });
   if (status === 404) return new ProviderNotFound('Graph has no such item', { cause: error });

@@ -36,7 +36,7 @@ export async function withBackoff<T>(call: () => Promise<T>, policy: BackoffPoli
       if (!(error instanceof ProviderThrottled)) throw error;
       const wait = backoffDelayMs(policy, attempt, error.retryAfterSeconds);
       if (attempt + 1 >= policy.attempts || wait > policy.maxInlineWaitMs) {
-        throw new ProviderThrottled(error.message, Math.ceil(wait / 1000), { cause: error });
+        throw new ProviderThrottled(error.message, Math.ceil(wait / 1000), { cause: error, rateLimited: error.rateLimited });
       }
       await sleep(wait);
     }

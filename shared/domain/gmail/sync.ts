@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
-import type { SyncJob } from '../connectors/sync-job.js';
+import { parkable, type SyncJob } from '../connectors/sync-job.js';
 import { MailboxDisconnected } from '../errors.js';
 import { ingestMessage, type IngestDeps } from '../ingest.js';
 import type { MailboxRecord, ProviderConnection } from '../model.js';
@@ -33,20 +33,28 @@ export interface GmailSyncReport {
   vanished: number;
 }
 
-export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob): Promise<GmailSyncReport> {
+/**
+ * `park`, on a job's last attempts: a message that still cannot be fetched or ingested is handed to a
+ * job of its own and the sync goes on past it (see functions/shared/sync-record.ts).
+ */
+export type ParkMessage = (message: { id: string; threadId?: string }) => Promise<void>;
+
+export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob, options: { park?: ParkMessage } = {}): Promise<GmailSyncReport> {
   const mailbox = await deps.repo.getMailbox(job.tenantId, job.mailboxId);
   const report: GmailSyncReport = { outcome: 'skipped', ingested: 0, added: 0, vanished: 0 };
   if (!mailbox || mailbox.provider !== 'gmail' || mailbox.status !== 'connected' || !mailbox.connection) return report;
 
-  const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report);
+  const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report, options.park);
   try {
     assertNotThrottled(mailbox.connection, deps.clock, 'Gmail');
     const api = deps.gmail.open(await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials));
-    await run.sync(api, job);
+    if (job.reason === 'message' && job.providerMessageId) await run.one(api, { id: job.providerMessageId, threadId: job.providerThreadId ?? '' });
+    else await run.sync(api, job);
   } catch (error) {
     if (error instanceof ReauthorizationRequired) return run.needsReauthorization();
     if (error instanceof MailboxDisconnected) return { ...report, outcome: 'skipped' };
-    if (error instanceof ProviderThrottled) await rememberThrottle(deps, mailbox, error, 'gmail.throttled');
+    // A parked message's own failure says nothing of the mailbox: its other jobs are not held back.
+    if (error instanceof ProviderThrottled && job.reason !== 'message') await rememberThrottle(deps, mailbox, error, 'gmail.throttled');
     throw error;
   }
   return report;
@@ -58,6 +66,7 @@ class GmailSyncRun {
     private readonly mailbox: MailboxRecord,
     private readonly connection: ProviderConnection,
     private readonly report: GmailSyncReport,
+    private readonly park: ParkMessage | undefined,
   ) {}
 
   private call<T>(request: () => Promise<T>): Promise<T> {
@@ -85,6 +94,12 @@ class GmailSyncRun {
       if (job.reason === 'safety' && this.pushStalled(now)) this.deps.metrics.count('gmail.push_stalled');
     }
     await this.save(patch);
+    this.report.outcome = 'synced';
+  }
+
+  /** A parked message's job: that message only; the cursor is the mailbox sync's business. */
+  async one(api: GmailApi, ref: { id: string; threadId: string }): Promise<void> {
+    await this.fetchAndIngest(api, { ...ref, labelIds: ['INBOX'] });
     this.report.outcome = 'synced';
   }
 
@@ -131,6 +146,16 @@ class GmailSyncRun {
   }
 
   private async ingest(api: GmailApi, ref: GmailMessageRef): Promise<void> {
+    try {
+      await this.fetchAndIngest(api, ref);
+    } catch (error) {
+      if (!this.park || !parkable(error)) throw error;
+      await this.park({ id: ref.id, ...(ref.threadId ? { threadId: ref.threadId } : {}) });
+      this.deps.metrics.count('gmail.message_parked');
+    }
+  }
+
+  private async fetchAndIngest(api: GmailApi, ref: GmailMessageRef): Promise<void> {
     let raw: Readable;
     try {
       raw = await this.call(() => api.getRawMessage(ref.id));
@@ -144,7 +169,7 @@ class GmailSyncRun {
       tenantId: this.mailbox.tenantId,
       mailboxId: this.mailbox.mailboxId,
       providerMessageId: ref.id,
-      providerThreadId: ref.threadId,
+      ...(ref.threadId ? { providerThreadId: ref.threadId } : {}),
       receivedAt: this.deps.clock.now(),
       // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at
       // the next message, and nothing is written for a disconnected mailbox without its deadline.

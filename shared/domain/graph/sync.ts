@@ -7,7 +7,7 @@ import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep
 import { openCredentials } from '../connectors/credentials.js';
 import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import { runPooled } from '../connectors/pool.js';
-import type { SyncJob } from '../connectors/sync-job.js';
+import { parkable, type SyncJob } from '../connectors/sync-job.js';
 import { MailboxDisconnected } from '../errors.js';
 import { ingestMessage, type IngestDeps } from '../ingest.js';
 import type { MailboxRecord, ProviderConnection } from '../model.js';
@@ -36,7 +36,13 @@ export interface GraphSyncReport {
   vanished: number;
 }
 
-export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob): Promise<GraphSyncReport> {
+/**
+ * `park`, on a job's last attempts: a message that still cannot be fetched or ingested is handed to a
+ * job of its own and the sync goes on past it (see functions/shared/sync-record.ts).
+ */
+export type ParkMessage = (message: { id: string; threadId?: string }) => Promise<void>;
+
+export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, options: { park?: ParkMessage } = {}): Promise<GraphSyncReport> {
   const report: GraphSyncReport = { outcome: 'skipped', ingested: 0, added: 0, vanished: 0 };
   const mailbox = await deps.repo.getMailbox(job.tenantId, job.mailboxId);
   if (!mailbox || mailbox.provider !== 'graph' || mailbox.status !== 'connected' || !mailbox.connection) return report;
@@ -61,9 +67,15 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob): Promi
       report.outcome = 'synced';
       return report;
     }
+    if (job.reason === 'message' && job.providerMessageId) {
+      // A parked message's job: that message only; the delta link is the mailbox sync's business.
+      await ingestOne(deps, mailbox, api, call, { id: job.providerMessageId, ...(job.providerThreadId ? { conversationId: job.providerThreadId } : {}) }, report);
+      report.outcome = 'synced';
+      return report;
+    }
     if (job.reason === 'resubscribe') await subscribe({ ...deps }, mailbox, api, save);
 
-    await deltaSync(deps, mailbox, api, call, save, report);
+    await deltaSync(deps, mailbox, api, call, save, report, options.park);
     await save({ lastSyncedAt: deps.clock.now().toISOString(), ...(report.added ? { lastChangeAt: deps.clock.now().toISOString() } : {}) });
     report.outcome = 'synced';
     return report;
@@ -74,7 +86,8 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob): Promi
       await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { lastIssue: { code: 'auth_failed', at: deps.clock.now().toISOString() } }, 'reauthorization_required');
       return { ...report, outcome: 'reauthorization_required' };
     }
-    if (error instanceof ProviderThrottled) await rememberThrottle(deps, mailbox, error, 'graph.throttled');
+    // A parked message's own failure says nothing of the mailbox: its other jobs are not held back.
+    if (error instanceof ProviderThrottled && job.reason !== 'message') await rememberThrottle(deps, mailbox, error, 'graph.throttled');
     throw error;
   }
 }
@@ -88,19 +101,20 @@ async function deltaSync(
   call: Call,
   save: (patch: Partial<ProviderConnection>) => Promise<void>,
   report: GraphSyncReport,
+  park: ParkMessage | undefined,
 ): Promise<void> {
   const since = () => new Date(deps.clock.now().getTime() - deps.settings.fullSyncDays * 24 * 3600 * 1000);
   const stored = mailbox.connection?.cursor;
   report.mode = stored ? 'delta' : 'full';
   try {
-    await deltaRound(deps, mailbox, api, call, save, report, stored ? { link: stored } : { since: since() });
+    await deltaRound(deps, mailbox, api, call, save, report, stored ? { link: stored } : { since: since() }, park);
   } catch (error) {
     if (!(error instanceof CursorExpired)) throw error;
     // Graph forgot the round's state: start a new bounded round; ingest idempotency absorbs the overlap.
     deps.metrics.count('graph.delta_expired');
     report.mode = 'full';
     await save({ lastIssue: { code: 'delta_expired', at: deps.clock.now().toISOString() } });
-    await deltaRound(deps, mailbox, api, call, save, report, { since: since() });
+    await deltaRound(deps, mailbox, api, call, save, report, { since: since() }, park);
   }
 }
 
@@ -112,17 +126,47 @@ async function deltaRound(
   save: (patch: Partial<ProviderConnection>) => Promise<void>,
   report: GraphSyncReport,
   start: { link: string } | { since: Date },
+  park: ParkMessage | undefined,
 ): Promise<void> {
   let from = start;
   for (;;) {
     const page = await call(() => api.delta(from));
-    await runPooled(page.messages, MAX_IN_FLIGHT_PER_MAILBOX, (ref) => ingestOne(deps, mailbox, api, call, ref, report));
+    // Concurrent across conversations, in page order within one: a reply fetched beside its original
+    // would otherwise find no ticket to thread into and start a second one.
+    await runPooled(byConversation(page.messages), MAX_IN_FLIGHT_PER_MAILBOX, async (refs) => {
+      for (const ref of refs) {
+        try {
+          await ingestOne(deps, mailbox, api, call, ref, report);
+        } catch (error) {
+          if (!park || !parkable(error)) throw error;
+          await park({ id: ref.id, ...(ref.conversationId ? { threadId: ref.conversationId } : {}) });
+          deps.metrics.count('graph.message_parked');
+        }
+      }
+    });
     const link = page.nextLink ?? page.deltaLink;
     if (!link) return;
     await save({ cursor: link });
     if (!page.nextLink) return;
     from = { link: page.nextLink };
   }
+}
+
+/** The page's messages grouped by conversation (a message without one is its own), each group in page order. */
+export function byConversation(refs: readonly GraphMessageRef[]): GraphMessageRef[][] {
+  const groups = new Map<string, GraphMessageRef[]>();
+  const ordered: GraphMessageRef[][] = [];
+  for (const ref of refs) {
+    const group = ref.conversationId ? groups.get(ref.conversationId) : undefined;
+    if (group) {
+      group.push(ref);
+      continue;
+    }
+    const fresh = [ref];
+    if (ref.conversationId) groups.set(ref.conversationId, fresh);
+    ordered.push(fresh);
+  }
+  return ordered;
 }
 
 async function ingestOne(deps: GraphSyncDeps, mailbox: MailboxRecord, api: GraphApi, call: Call, ref: GraphMessageRef, report: GraphSyncReport): Promise<void> {
