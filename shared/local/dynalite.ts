@@ -1,14 +1,13 @@
 // dynalite: a DynamoDB-compatible server on loopback, persisted in the data dir. It has no
 // TransactWriteItems, TTL deletion or streams; the code needs none of them (see the README).
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLE_SCHEMA } from '../adapters/dynamodb/table-schema.js';
+import { startChildServer } from './child-server.js';
 
 export interface RunningDynalite {
   endpoint: string;
@@ -53,30 +52,8 @@ process.stdin.on('end', shutdown).on('error', shutdown).resume();
 export async function startDynaliteProcess(options: { dir: string }): Promise<RunningDynalite> {
   await mkdir(options.dir, { recursive: true });
   const module = pathToFileURL(createRequire(import.meta.url).resolve('dynalite')).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
-    env: { ...process.env, M2T_DYNALITE: JSON.stringify({ module, path: options.dir }) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      lines.once('line', (line) => {
-        lines.close();
-        resolve((JSON.parse(line) as { port: number }).port);
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`dynalite exited before it listened (code ${code})`)));
-    });
-    return { endpoint: `http://127.0.0.1:${port}`, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const server = await startChildServer('dynalite', CHILD, { env: { M2T_DYNALITE: JSON.stringify({ module, path: options.dir }) } });
+  return { endpoint: `http://127.0.0.1:${server.port}`, stop: server.stop };
 }
 
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {

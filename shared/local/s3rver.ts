@@ -6,13 +6,12 @@
 // ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 17 and later) refuses by default,
 // so any listing longer than one page failed with a 500. The child also keeps s3rver's request
 // handling off this process's event loop, and exits with its parent (its stdin closes).
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { makeS3Client } from '../adapters/s3/s3-blob-store.js';
+import { startChildServer } from './child-server.js';
 
 export interface RunningS3rver {
   endpoint: string;
@@ -45,28 +44,10 @@ export async function startS3rver(options: { dir: string; bucket?: string }): Pr
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
 
   const module = pathToFileURL(createRequire(import.meta.url).resolve('s3rver')).href;
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', CHILD], {
-    env: { ...process.env, M2T_S3RVER: JSON.stringify({ directory: options.dir, module }) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-
+  const server = await startChildServer('s3rver', CHILD, { env: { M2T_S3RVER: JSON.stringify({ directory: options.dir, module }) }, nodeArgs: ['--openssl-legacy-provider'] });
+  const stop = server.stop;
   try {
-    // Port 0: the system picks a free port, so parallel test files never collide.
-    const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      lines.once('line', (line) => {
-        lines.close();
-        resolve((JSON.parse(line) as { port: number }).port);
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`s3rver exited before it listened (code ${code})`)));
-    });
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = `http://127.0.0.1:${server.port}`;
     const client = makeS3Client({ endpoint, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
     try {
       await ensureBucket(client, bucket);

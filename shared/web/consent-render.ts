@@ -1,16 +1,15 @@
 // Turns a ConsentView into a complete HTML document in the reader's language. The pages themselves live
-// in consent-pages/; this module owns what every page shares: the document shell (no script, no inline
-// style: the CSP is default-src 'self'), the skip link, the <main> landmark and the language switcher.
-import { CONSENT_ROUTES, LANGUAGES, type ConsentView, type Language } from './consent-views.js';
+// in consent-pages/, the shell every page shares in document.ts; this module picks the page and what
+// the language links may keep.
+import { CONSENT_ROUTES, type ConsentView, type Language } from './consent-views.js';
 import { renderConfirmDisconnect } from './consent-pages/confirm-disconnect.js';
 import { renderError } from './consent-pages/error.js';
 import { renderLanding } from './consent-pages/landing.js';
 import { renderMicrosoftMailboxes } from './consent-pages/microsoft-mailboxes.js';
 import type { RenderedPage } from './consent-pages/parts.js';
 import { renderStatus } from './consent-pages/status.js';
-import { html, type SafeHtml } from './html.js';
+import { htmlDocument, languageSwitcher } from './document.js';
 import { t } from './i18n/catalog.js';
-import { LANGUAGE_NAMES } from './language.js';
 
 export { CONSENT_ERROR_CODES } from './consent-pages/error.js';
 
@@ -46,46 +45,15 @@ function sitePath(path: string): string {
 // the whole request query, an OAuth callback's `code` and `state` must not be copied into links.
 const SWITCHER_KEEPS: ReadonlySet<string> = new Set(['invite']);
 
-function languageSwitcher(lang: Language, options: RenderOptions): SafeHtml {
-  const path = sitePath(options.path);
-  const kept = Object.entries(options.query ?? {}).filter(([name]) => SWITCHER_KEEPS.has(name));
-  const links = LANGUAGES.map((code) => {
-    const query = new URLSearchParams(kept);
-    query.set('lang', code);
-    const current = code === lang ? html` aria-current="true"` : '';
-    return html`<li><a href="${path}?${query.toString()}" lang="${code}" hreflang="${code}"${current}>${LANGUAGE_NAMES[code]}</a></li>`;
-  });
-  return html`<nav class="languages" aria-label="${t(lang, 'site.languages')}">
-<ul>
-${links}
-</ul>
-</nav>`;
-}
-
 export function renderConsentPage(view: ConsentView, lang: Language, options: RenderOptions): string {
   const page = renderView(view, lang);
-  const document = html`<!doctype html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>${page.title} – ${t(lang, 'site.name')}</title>
-<link rel="stylesheet" href="${CONSENT_ROUTES.stylesheet}">
-</head>
-<body>
-<a class="skip-link" href="#main">${t(lang, 'site.skip')}</a>
-<header class="site-header">
-<div class="site-header-inner">
-<p class="site-name">${t(lang, 'site.name')}</p>
-${languageSwitcher(lang, options)}
-</div>
-</header>
-<main id="main" tabindex="-1">
-${page.main}
-</main>
-</body>
-</html>
-`;
-  return document.toString();
+  const keep = Object.entries(options.query ?? {}).filter(([name]) => SWITCHER_KEEPS.has(name));
+  return htmlDocument({
+    lang,
+    title: page.title,
+    siteName: t(lang, 'site.name'),
+    stylesheet: CONSENT_ROUTES.stylesheet,
+    switcher: languageSwitcher(lang, sitePath(options.path), keep),
+    main: page.main,
+  });
 }
