@@ -1,6 +1,7 @@
 // GmailConnector on the real @googleapis/gmail client and google-auth-library's OAuth2Client.
 // The client's own retries are off: the domain's backoff honours Retry-After, gaxios's does not.
 // Tokens live only in the OAuth2Client of one sync; nothing here logs a request or a response.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
@@ -23,19 +24,20 @@ export interface GoogleGmailOptions {
   historyPageSize?: number;
 }
 
+/** Warm OAuth clients kept per refresh token (a Lambda instance serves a bounded set of mailboxes). */
+const MAX_CACHED_CLIENTS = 256;
+
 export class GoogleGmailConnector implements GmailConnector {
+  /**
+   * One OAuth client per refresh token, keyed by its digest: a warm worker reuses the access token (an
+   * hour long) across jobs instead of asking Google for a new one each time. Revoking drops it.
+   */
+  private readonly clients = new Map<string, OAuth2Client>();
+
   constructor(private readonly options: GoogleGmailOptions) {}
 
   open(credentials: ProviderCredentials): GmailApi {
-    const auth = new OAuth2Client({
-      clientId: this.options.clientId,
-      clientSecret: this.options.clientSecret,
-      endpoints: {
-        ...(this.options.tokenUrl ? { oauth2TokenUrl: this.options.tokenUrl } : {}),
-        ...(this.options.revokeUrl ? { oauth2RevokeUrl: this.options.revokeUrl } : {}),
-      },
-    });
-    auth.setCredentials({ refresh_token: credentials.refreshToken });
+    const auth = this.authFor(credentials.refreshToken);
     const client = gmail({
       version: 'v1',
       auth,
@@ -43,7 +45,43 @@ export class GoogleGmailConnector implements GmailConnector {
       timeout: this.options.timeoutMs ?? 30_000,
       ...(this.options.rootUrl ? { rootUrl: this.options.rootUrl } : {}),
     });
-    return new GoogleGmailApi(client, auth, this.options.historyPageSize ?? 500);
+    return new GoogleGmailApi(client, auth, this.options.historyPageSize ?? 500, () => this.forget(credentials.refreshToken));
+  }
+
+  private authFor(refreshToken: string | undefined): OAuth2Client {
+    const key = refreshToken ? createHash('sha256').update(refreshToken).digest('hex') : undefined;
+    const cached = key ? this.clients.get(key) : undefined;
+    if (cached && key) {
+      // Most recently used last: the oldest is the one evicted.
+      this.clients.delete(key);
+      this.clients.set(key, cached);
+      return cached;
+    }
+    const auth = this.newAuth();
+    auth.setCredentials({ refresh_token: refreshToken });
+    if (key) {
+      this.clients.set(key, auth);
+      if (this.clients.size > MAX_CACHED_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
+    }
+    return auth;
+  }
+
+  private forget(refreshToken: string | undefined): void {
+    if (refreshToken) this.clients.delete(createHash('sha256').update(refreshToken).digest('hex'));
+  }
+
+  private newAuth(): OAuth2Client {
+    return new OAuth2Client({
+      clientId: this.options.clientId,
+      clientSecret: this.options.clientSecret,
+      // A cached access token Google no longer honours (the user revoked access) is refreshed once on
+      // its 401, so a revoked grant surfaces as invalid_grant — reauthorization — not as a failed call.
+      forceRefreshOnFailure: true,
+      endpoints: {
+        ...(this.options.tokenUrl ? { oauth2TokenUrl: this.options.tokenUrl } : {}),
+        ...(this.options.revokeUrl ? { oauth2RevokeUrl: this.options.revokeUrl } : {}),
+      },
+    });
   }
 }
 
@@ -52,6 +90,7 @@ class GoogleGmailApi implements GmailApi {
     private readonly client: gmail_v1.Gmail,
     private readonly auth: OAuth2Client,
     private readonly historyPageSize: number,
+    private readonly onRevoked: () => void,
   ) {}
 
   async getProfile(): Promise<{ emailAddress: string; historyId: string }> {
@@ -122,6 +161,7 @@ class GoogleGmailApi implements GmailApi {
 
   async revoke(): Promise<void> {
     const token = this.auth.credentials.refresh_token;
+    this.onRevoked();
     if (token) await guard(() => this.auth.revokeToken(token));
   }
 }
