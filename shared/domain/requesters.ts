@@ -115,7 +115,7 @@ export async function exportRequester(
     }
     document.tickets.push(entry);
   }
-  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.export', links.map((l) => l.messageId));
+  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.export', links.map((l) => l.messageId), found(links));
   return { document, files };
 }
 
@@ -167,7 +167,7 @@ export async function eraseRequester(deps: RequesterDeps, tenantId: string, emai
       await redactTicketRequester(deps, ticket, isThem, index);
     }
   }
-  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.erase', links.map((l) => l.messageId));
+  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.erase', links.map((l) => l.messageId), found(links));
   return result;
 }
 
@@ -211,7 +211,7 @@ export async function rectifyRequester(
     await deps.repo.putRequesterLinks(newIndex, links);
     await deps.repo.deleteRequesterLinks(tenantId, index, links.map((l) => l.messageId));
   }
-  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.rectify', links.map((l) => l.messageId));
+  await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.rectify', links.map((l) => l.messageId), found(links));
   return { messages, tickets };
 }
 
@@ -229,6 +229,11 @@ async function decrypted(deps: RequesterDeps, key: string, tenantId: string, mai
   const decrypt = deps.keys.decryptStream({ tenantId, mailboxId, purpose });
   encrypted.on('error', (error) => decrypt.destroy(error));
   return encrypted.pipe(decrypt);
+}
+
+/** An address with no message in this tenant (unknown, or another tenant's) is recorded as not found. */
+function found(links: RequesterLink[]): 'ok' | 'not_found' {
+  return links.length > 0 ? 'ok' : 'not_found';
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
