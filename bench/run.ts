@@ -6,6 +6,7 @@ import { runGraphBenchmarks } from './graph.js';
 import { runIngestBenchmarks, type Metric } from './ingest.js';
 import { runReliabilityBenchmarks } from './reliability.js';
 import { runQueueReliabilityBenchmarks } from './reliability-queues.js';
+import { runCrashReliabilityBenchmarks } from './reliability-crash.js';
 
 export const TARGETS: Record<string, string> = {
   'ingest.throughput_ratio': '≥ 0.7',
@@ -26,6 +27,9 @@ export const TARGETS: Record<string, string> = {
   'reliability.duplicate_storm_tickets': '= 1',
   'reliability.burst_messages_per_s': '-',
   'reliability.burst_peak_queue_depth': '-',
+  'reliability.crash_points': '-',
+  'reliability.crash_points_lost': '0',
+  'reliability.crash_points_orphans': '-',
 };
 
 const SUITES: Record<string, () => Promise<Metric[]>> = {
@@ -33,7 +37,7 @@ const SUITES: Record<string, () => Promise<Metric[]>> = {
   gmail: runGmailBenchmarks,
   graph: runGraphBenchmarks,
   e2e: runE2eBenchmarks,
-  reliability: async () => [...(await runReliabilityBenchmarks()), ...(await runQueueReliabilityBenchmarks())],
+  reliability: async () => [...(await runReliabilityBenchmarks()), ...(await runQueueReliabilityBenchmarks()), ...(await runCrashReliabilityBenchmarks())],
 };
 
 /** `--only gmail`, `--only=gmail` or `--only ingest,gmail`; every suite without it. */

@@ -22,7 +22,7 @@ import type {
   TicketFields,
   TicketRecord,
 } from './model.js';
-import { bodyKey } from './object-keys.js';
+import { attachmentKey, bodyKey, rawKey } from './object-keys.js';
 
 /** Bodies up to this size travel encrypted inside the message item instead of an object of their own. */
 const INLINE_BODY_MAX_BYTES = 16 * 1024;
@@ -106,7 +106,8 @@ export async function ingestMessage(deps: IngestDeps, raw: Readable, ctx: Ingest
     return await decideAndWrite(deps, ctx, mailbox, received, ingestId, providerIdIndex);
   } catch (error) {
     // Nothing points at this pass's objects yet unless the write went through; a retry stores its
-    // own. Taking them back here keeps the bucket tidy; the sweep catches what a crash leaves.
+    // own. Taking them back here keeps the bucket tidy; after a crash past the claim, the takeover
+    // removes them (takeOverLeftovers). A kill before the claim leaves them: nothing cleans that yet.
     if (!(error instanceof WrittenError)) await deps.blobs.delete(received.storedKeys).catch(() => undefined);
     throw error instanceof WrittenError ? error.cause : error;
   }
@@ -120,6 +121,19 @@ async function outboundTicket(repo: TicketRepository, tenantId: string, mailboxI
 
 /** Marks a failure after the items were written: the objects are referenced and must stay. */
 class WrittenError extends Error {}
+
+/**
+ * The final write (writeIngested or writeSuppressed): once it is attempted, a partial or complete
+ * write may reference this pass's objects, so its failure must not take them back. A retry finishes
+ * the write, or a takeover removes what this pass left (see takeOverLeftovers).
+ */
+async function writeOrMark(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw new WrittenError('write failed', { cause: error });
+  }
+}
 
 function checkMailbox(mailbox: MailboxRecord | undefined, mailboxId: string, raw: Readable): MailboxRecord {
   if (!mailbox || mailbox.mailboxId !== mailboxId) {
@@ -206,7 +220,8 @@ async function decideAndWrite(
     const attachmentKeys = received.attachments.flatMap((a) => (a.blobKey ? [a.blobKey] : []));
     if (attachmentKeys.length) await deps.blobs.delete(attachmentKeys);
     const fields: SuppressedFields = { subject: mail.subject, from: mail.from, rawSha256: received.rawSha256 };
-    await repo.writeSuppressed(
+    const sealed = await seal(keys, fieldsCtx, fields);
+    await writeOrMark(() => repo.writeSuppressed(
       {
         tenantId,
         mailboxId,
@@ -214,18 +229,19 @@ async function decideAndWrite(
         receivedAt,
         reason: reason ?? 'loop',
         rawKey: received.rawKey,
-        sealed: await seal(keys, fieldsCtx, fields),
+        sealed,
         ...(expiresAt ? { expiresAt } : {}),
       },
       claim,
       providerIdIndex,
-    );
+    ));
     return { ...summary, status: 'suppressed', ticketId: null, attachments: [], reason: reason ?? 'loop' };
   }
 
   const ticketId = claim.ticketId as string;
+  // Listed before the put: a failure right after it must take the body object back too.
+  received.storedKeys.push(bodyKey(tenantId, mailboxId, ingestId));
   const body = await storeBody(deps, { tenantId, mailboxId, ingestId }, mail.text, mail.html);
-  if (body.bodyKey) received.storedKeys.push(body.bodyKey);
 
   const existingTicket = claim.status === 'appended' ? (threading.ticket ?? (await repo.getTicket(tenantId, ticketId))) : null;
   const ticket: TicketRecord = existingTicket
@@ -298,8 +314,8 @@ async function decideAndWrite(
     uniqueAddresses([mail.from, ...mail.to, ...mail.cc, ...mail.replyTo]).map((address) => keys.blindIndex(tenantId, 'address', address)),
   );
 
-  try {
-    await repo.writeIngested({
+  await writeOrMark(() =>
+    repo.writeIngested({
       ticket,
       ticketIsNew: !existingTicket,
       message,
@@ -307,11 +323,8 @@ async function decideAndWrite(
       requesterIndexes,
       ...(providerIdIndex ? { providerIdIndex } : {}),
       claim,
-    });
-  } catch (error) {
-    // A partial batch may already reference these objects: keep them, let the retry finish.
-    throw new WrittenError('write failed', { cause: error });
-  }
+    }),
+  );
   return {
     ...summary,
     status: claim.status,
@@ -346,7 +359,26 @@ async function claimOrResolve(
   if (!(await repo.takeOverClaim(prior, takeover))) {
     throw new IngestInProgress('another retry took this message over; retry later');
   }
+  await takeOverLeftovers(deps, prior);
   return takeover;
+}
+
+/**
+ * What the crashed ingestion left: its objects (stored under its own ingestId, referenced by no
+ * complete message) and the attachment items a partial write made under the message's id, whose
+ * attachment ids this pass does not reuse. Both go before this pass writes its own; idempotent, so a
+ * crash here is repaired by the next takeover.
+ */
+async function takeOverLeftovers(deps: IngestDeps, prior: IngestClaim): Promise<void> {
+  const { tenantId, mailboxId, ingestId, ticketId, messageId } = prior;
+  if (ticketId) {
+    const stale = (await deps.repo.listAttachments(tenantId, ticketId)).filter((a) => a.messageId === messageId);
+    // The message item is absent (messageExists said so); deleteMessage removes only the items named.
+    if (stale.length) await deps.repo.deleteMessage({ tenantId, ticketId, messageId }, stale, []);
+  }
+  const keys = [rawKey(tenantId, mailboxId, ingestId), bodyKey(tenantId, mailboxId, ingestId)];
+  for await (const { key } of deps.blobs.list(attachmentKey(tenantId, mailboxId, ingestId, ''))) keys.push(key);
+  await deps.blobs.delete(keys);
 }
 
 /** The result for a message that is already stored, read back from its records. */

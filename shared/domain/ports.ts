@@ -148,7 +148,7 @@ export interface TicketRepository {
   replaceMessage(message: MessageRecord): Promise<void>;
   replaceTicket(ticket: TicketRecord): Promise<void>;
   /** Deletes a message item, its attachment items and the requester links named. */
-  deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void>;
+  deleteMessage(message: Pick<MessageRecord, 'tenantId' | 'ticketId' | 'messageId'>, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void>;
   deleteTicketItem(tenantId: string, ticketId: string): Promise<void>;
   deleteRequesterLinks(tenantId: string, addressIndex: string, messageIds: string[]): Promise<void>;
   putRequesterLinks(addressIndex: string, links: RequesterLink[]): Promise<void>;

@@ -59,6 +59,8 @@ export async function receive(
   const storedKeys: string[] = [];
   let robot = false;
   let skippedForCount = 0;
+  /** A BlobStore or scanner failure on an attachment: the message must not be recorded without it. */
+  let storeFailure: AttachmentStoreFailed | undefined;
 
   const hash = createHash('sha256');
   const hashSink = new Writable({
@@ -84,7 +86,13 @@ export async function receive(
         skippedForCount++;
         return drain(part.content);
       }
-      const attachment = await storeAttachment(deps, part, { tenantId, mailboxId, ingestId });
+      let attachment;
+      try {
+        attachment = await storeAttachment(deps, part, { tenantId, mailboxId, ingestId });
+      } catch (error) {
+        if (error instanceof AttachmentStoreFailed) storeFailure ??= error;
+        throw error;
+      }
       attachments.push(attachment);
       if (attachment.blobKey) storedKeys.push(attachment.blobKey);
     },
@@ -107,9 +115,21 @@ export async function receive(
     await rawStored.catch(() => undefined);
     throw error;
   }
-  await rawStored;
-  await finished(hashSink);
-  const mail = await parser.result;
+  let mail;
+  try {
+    await rawStored;
+    await finished(hashSink);
+    mail = await parser.result;
+    // The parser turns a failing attachment into a notice; a storage failure is not one: recording
+    // the message without that attachment would lose it, and its redelivery would fingerprint apart.
+    if (storeFailure) throw storeFailure.cause;
+  } catch (error) {
+    // Nothing references this pass's objects yet: take them back (a crash leaves them to a retry),
+    // once the attachments still in flight have landed.
+    await parser.result;
+    await deps.blobs.delete(storedKeys).catch(() => undefined);
+    throw error;
+  }
 
   if (teeResult.totalBytes > teeResult.deliveredBytes) {
     notices.push({
@@ -154,7 +174,15 @@ async function storeAttachment(
     throw error;
   }
   const { totalBytes, deliveredBytes } = teeResult;
-  const [scan] = await Promise.all([verdict, stored]);
+  let scan;
+  try {
+    [scan] = await Promise.all([verdict, stored]);
+  } catch (error) {
+    void verdict.catch(() => undefined);
+    await stored.catch(() => undefined);
+    await deps.blobs.delete([blobKey]).catch(() => undefined);
+    throw new AttachmentStoreFailed('an attachment could not be stored or scanned', { cause: error });
+  }
   const { sha256 } = part.digest();
   const base = {
     attachmentId,
@@ -184,6 +212,9 @@ async function storeAttachment(
       return { ...base, blobKey, scan: 'pending' };
   }
 }
+
+/** Marks a store or scan failure of an attachment (not a part cut off by the parser). */
+class AttachmentStoreFailed extends Error {}
 
 async function drain(stream: Readable): Promise<void> {
   stream.resume();

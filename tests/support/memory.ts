@@ -137,7 +137,7 @@ export class MemoryRepository implements TicketRepository {
   async replaceTicket(ticket: TicketRecord) {
     this.tickets.set(`${ticket.tenantId}/${ticket.ticketId}`, ticket);
   }
-  async deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]) {
+  async deleteMessage(message: Pick<MessageRecord, 'tenantId' | 'ticketId' | 'messageId'>, attachments: AttachmentRecord[], linkIndexes: string[]) {
     for (const index of linkIndexes) this.requesterLinks.delete(`${message.tenantId}/${index}/${message.messageId}`);
     for (const a of attachments) this.attachments.delete(`${a.tenantId}/${a.attachmentId}`);
     this.messages.delete(`${message.tenantId}/${message.ticketId}/${message.messageId}`);

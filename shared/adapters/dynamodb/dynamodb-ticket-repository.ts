@@ -388,7 +388,7 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: ticketItem(ticket), ConditionExpression: 'attribute_exists(PK)' })));
   }
 
-  async deleteMessage(message: MessageRecord, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void> {
+  async deleteMessage(message: Pick<MessageRecord, 'tenantId' | 'ticketId' | 'messageId'>, attachments: AttachmentRecord[], linkIndexes: string[]): Promise<void> {
     const keys = [
       ...linkIndexes.map((index) => ({ PK: k.requesterPk(message.tenantId, index), SK: k.messageSk(message.messageId) })),
       ...attachments.map((a) => ({ PK: k.ticketPk(a.tenantId, a.ticketId), SK: k.attachmentSk(a.messageId, a.attachmentId) })),
