@@ -58,12 +58,23 @@ export function parseSyncJob(body: string): SyncJob {
 
 /** One queue message group per mailbox: a mailbox's syncs never overlap, and never block another's. */
 export function syncGroupId(owner: MailboxOwner): string {
-  return `${owner.tenantId}.${owner.mailboxId}`;
+  return withinFifoLimit(`${owner.tenantId}.${owner.mailboxId}`);
 }
 
 /** `dedupKey` makes redeliveries of one cause (a Pub/Sub message id, a schedule slot) one job. */
 export function queuedSyncJob(job: SyncJob, dedupKey: string): QueuedJob {
-  return { groupId: syncGroupId(job), deduplicationId: dedupKey, body: JSON.stringify(job) };
+  return { groupId: syncGroupId(job), deduplicationId: withinFifoLimit(dedupKey), body: JSON.stringify(job) };
+}
+
+/** SQS's limit for group and deduplication ids. */
+const SQS_FIFO_ID_MAX = 128;
+
+/**
+ * The id as it is while it fits SQS's 128 characters, else its digest (two 64-character ids with their
+ * separator are 129): still one id per mailbox or cause, and readable whenever it can be.
+ */
+export function withinFifoLimit(id: string): string {
+  return id.length <= SQS_FIFO_ID_MAX ? id : `sha256.${createHash('sha256').update(id).digest('hex')}`;
 }
 
 /**
