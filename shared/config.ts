@@ -8,6 +8,11 @@ type Env = Record<string, string | undefined>;
 export interface LocalConfig {
   dataDir: string;
   port: number;
+  /**
+   * How long npm start's server waits for a whole request (MAIL2TICKET_REQUEST_TIMEOUT_MS, default 10 s):
+   * a client that trickles a body (slow-loris) is answered 408 and cut off, as API Gateway would.
+   */
+  requestTimeoutMs: number;
   limits: IngestLimits;
   tableName: string;
   bucket: string;
@@ -26,6 +31,7 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
   return {
     dataDir: resolve(env.MAIL2TICKET_DATA_DIR?.trim() || '.mail2ticket'),
     port: integer(env, 'PORT', 3000, 1, 65535),
+    requestTimeoutMs: integer(env, 'MAIL2TICKET_REQUEST_TIMEOUT_MS', 10_000, 500, 300_000),
     limits: loadLimits(env),
     tableName: 'mail2ticket',
     bucket: 'mail2ticket-local',

@@ -279,13 +279,18 @@ function startFailure(error: unknown, port: number): string {
 }
 
 async function listen(running: Running, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
+  // Timeouts are checked every second (Node's default is 30 s), so a trickling client is cut off near its deadline.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     route(running, req, res).catch((error: unknown) => {
       process.stderr.write(`mail2ticket: ${req.method} ${req.url?.split('?')[0]} failed: ${(error as Error).name}\n`);
       if (!res.headersSent) writeJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
   });
+  // A webhook body trickled byte by byte must not hold a socket (and a handler) open: the whole request
+  // arrives within the timeout or is answered 408.
+  server.requestTimeout = running.config.requestTimeoutMs;
+  server.headersTimeout = Math.min(running.config.requestTimeoutMs, 10_000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {

@@ -6,6 +6,7 @@
 // critical violation) under its real CSP; every forged, replayed, tampered or stale request is refused
 // with a localized page.
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { sign } from '../../shared/domain/consent/tokens.js';
 import { NpmStartHarness, ROOT, until } from '../support/npm-start.js';
 import { expectAccessible, launchChromium } from '../support/browser.js';
 
-const harness = new NpmStartHarness({ MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '5' });
+const harness = new NpmStartHarness({ MAIL2TICKET_SANDBOX_SAFETY_SYNC_SECONDS: '5', MAIL2TICKET_REQUEST_TIMEOUT_MS: '1500' });
 const { start, healthy, cli, json, outputOf } = harness;
 let npmStart: ReturnType<typeof start>;
 let browser: Browser;
@@ -381,4 +382,31 @@ describe('ticket viewer of npm start in Chromium', () => {
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);
+});
+
+describe('npm start against a slow-loris client', () => {
+  it('answers a webhook body trickled past the request timeout with 408, and no handler sees it', async () => {
+    const webhookCounts = async () => {
+      const response = await fetch(`${base()}/sandbox/stats`, { headers: { 'x-mail2ticket-sandbox': '1' } });
+      const stats = (await response.json()) as { graphConnector: { webhook: Record<string, number> } };
+      return JSON.stringify(stats.graphConnector.webhook);
+    };
+    const before = await webhookCounts();
+    const socket = connect(harness.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => void (answer += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`POST /webhooks/graph HTTP/1.1\r\nHost: 127.0.0.1:${harness.port}\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"value":[`);
+    // A byte every 400 ms: the body would take half an hour to arrive.
+    const trickle = setInterval(() => socket.write(' '), 400);
+    const started = Date.now();
+    try {
+      await closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await webhookCounts()).toBe(before);
+  }, 30_000);
 });
