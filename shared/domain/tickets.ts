@@ -46,10 +46,14 @@ export interface TicketView extends TicketSummary {
 
 export async function listTickets(deps: ReadDeps, tenantId: string, accessor: Accessor, mailboxId?: string): Promise<TicketSummary[]> {
   const [visible, restricted] = await Promise.all([visibleMailboxIds(deps.repo, tenantId), deps.repo.listRestrictions(tenantId)]);
-  const tickets =
+  const listed =
     mailboxId && !visible.has(mailboxId)
       ? []
       : (await deps.repo.listTickets(tenantId, mailboxId)).filter((t) => visible.has(t.mailboxId) && !isRestricted(t, restricted));
+  // A new ticket's item is written before its first message, whose item goes last and means "complete":
+  // a ticket without a message is an ingestion under way or cut short (its retry completes it), not a ticket.
+  const complete = await Promise.all(listed.map(async (t) => (await deps.repo.listMessages(tenantId, t.ticketId)).length > 0));
+  const tickets = listed.filter((_, i) => complete[i]);
   await recordAccess(deps, tenantId, accessor, 'ticket.list', tickets.map((t) => t.ticketId));
   return Promise.all(tickets.map((t) => summarize(deps.keys, t)));
 }
@@ -61,6 +65,11 @@ export async function showTicket(deps: ReadDeps, tenantId: string, ticketId: str
     throw new NotFound(`ticket ${ticketId} not found`);
   }
   const [messages, attachments] = await Promise.all([deps.repo.listMessages(tenantId, ticketId), deps.repo.listAttachments(tenantId, ticketId)]);
+  // Not complete until its first message is (see listTickets).
+  if (messages.length === 0) {
+    await recordAccess(deps, tenantId, accessor, 'ticket.view', [ticketId], 'not_found');
+    throw new NotFound(`ticket ${ticketId} not found`);
+  }
   await recordAccess(deps, tenantId, accessor, 'ticket.view', [ticketId, ...messages.map((m) => m.messageId)]);
   return {
     ...(await summarize(deps.keys, ticket)),
