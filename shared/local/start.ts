@@ -192,17 +192,17 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
   const gmail = running.gmail;
   const graph = running.graph;
   running.control = sandboxControl({ port, gmail: sandbox, graph: graphSandbox, connectorStats: () => ({ connector: gmail.stats(), graphConnector: graph.stats() }) });
+  // What the CLI reads of the sandbox; published again when the consent page adds a mailbox.
+  const sandboxEndpoints = () => ({ controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints(), graph: graphSandbox.endpoints() });
   await stack.publish({
     queues: { endpoint: queues.endpoint, gmailSyncQueueUrl: gmail.queue.queueUrl, graphSyncQueueUrl: graph.queue.queueUrl },
-    sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints(), graph: graphSandbox.endpoints() },
+    sandbox: sandboxEndpoints(),
   });
   gmail.startSchedules();
   graph.startSchedules();
 
   // The consent page: an admin of the demo tenant connects more sandbox mailboxes through the fakes' screens.
   await ensureDemoTenant(stack, TENANT);
-  const publishSandbox = () =>
-    stack.publish({ sandbox: { controlUrl: `http://127.0.0.1:${port}/sandbox`, gmail: sandbox.endpoints(), graph: graphSandbox.endpoints() } });
   running.consent = localConsentSite(stack, {
     baseUrl: consentBase,
     retention: retentionDepsOf(running, stack),
@@ -216,7 +216,7 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
         const adopted = { tenantId: mailbox.tenantId, mailboxId: mailbox.mailboxId, address: normalizeProviderAddress(credentials.address) };
         if (mailbox.provider === 'gmail') sandbox.adopt(adopted);
         if (mailbox.provider === 'graph') graphSandbox.adopt(adopted);
-        await publishSandbox();
+        await stack.publish({ sandbox: sandboxEndpoints() });
       })().catch((error: unknown) => consoleReporter.warn(`consent: could not adopt mailbox ${mailbox.mailboxId} (${(error as Error).name})`));
     },
     report: (line) => consoleReporter.warn(line),

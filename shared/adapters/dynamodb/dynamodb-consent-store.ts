@@ -12,9 +12,9 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { DependencyUnavailable } from '../../domain/errors.js';
 import type { AdminSession, InviteRecord, OAuthState, TenantRecord } from '../../domain/consent/model.js';
 import type { ConsentStore, TakenState } from '../../domain/consent/store.js';
+import { translateDynamoDbError } from './errors.js';
 import * as k from './keys.js';
 
 type Item = Record<string, AttributeValue>;
@@ -186,11 +186,4 @@ function strip<T>(item: Item): T {
   return plain as T;
 }
 
-function translate(error: unknown): unknown {
-  const fault = (error as { $fault?: string })?.$fault;
-  const name = (error as { name?: string })?.name ?? '';
-  if (fault === 'server' || name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || (error as { code?: string })?.code === 'ECONNREFUSED') {
-    return new DependencyUnavailable('the consent store is unavailable', { cause: error });
-  }
-  return error;
-}
+const translate = (error: unknown) => translateDynamoDbError(error, 'the consent store');

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailable } from '../../domain/errors.js';
+import { translateDynamoDbError } from './errors.js';
 import type { AttachmentRecord, MailboxRecord, MailboxStatus, MessageRecord, ProviderConnection, SuppressedRecord, TicketRecord } from '../../domain/model.js';
 import type {
   ClaimResult,
@@ -523,18 +524,11 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     try {
       return await request();
     } catch (error) {
-      throw translate(error);
+      throw translateDynamoDbError(error);
     }
   }
 }
 
-function translate(error: unknown): unknown {
-  if (error instanceof ConditionalCheckFailedException) return error;
-  const name = (error as { name?: string })?.name ?? '';
-  const fault = (error as { $fault?: string })?.$fault;
-  const retryable = fault === 'server' || /Throttl|ProvisionedThroughput|RequestLimit|ECONNREFUSED|ECONNRESET|TimeoutError|socket/i.test(`${name} ${String(error)}`);
-  return retryable ? new DependencyUnavailable('DynamoDB is unavailable', { cause: error }) : error;
-}
 
 function ticketItem(ticket: TicketRecord): Item {
   return toItem({
