@@ -12,6 +12,7 @@ import { createHash, generateKeyPair, randomBytes, type KeyObject } from 'node:c
 import { promisify } from 'node:util';
 import { exportJWK, SignJWT } from 'jose';
 import type { CodeGrant } from './fake-gmail-oauth.js';
+import { escapeHtml } from '../web/html.js';
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
 export const AUTHORIZE_PATH = '/o/oauth2/v2/auth';
@@ -364,6 +365,3 @@ ${body}
 `;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

@@ -20,6 +20,7 @@
 // Microsoft Graph is the only resource, and refresh tokens are issued but not redeemable.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { escapeHtml } from '../web/html.js';
 
 /** Directory role template ids (`wids`) that may grant Microsoft Graph application permissions. */
 export const GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10';
@@ -613,9 +614,6 @@ function redirect(res: ServerResponse, redirectUri: string, mode: ResponseMode, 
 
 // ---- screens --------------------------------------------------------------------------------------
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 function page(title: string, body: string): string {
   return `<!DOCTYPE html>
