@@ -18,10 +18,8 @@ import { loadGmailSettings, loadGraphSettings, loadLambdaConfig } from '../../sh
 import { googleRedirectUri, microsoftRedirectUri } from '../../shared/domain/consent/deps.js';
 import { CONSENT_ROUTES } from '../../shared/web/consent-views.js';
 import { ENV, newApp, removeTempDirs, ROOT, SKIP_BUNDLING } from './synth.js';
+import { arn, fn, idOf, ofType, resourcesOf, roleOf, statementsOf, type Json, type Resource } from './template.js';
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown> };
-type Json = Record<string, unknown>;
 
 const DOMAIN = 'connect.example.com';
 const CERTIFICATE = `arn:aws:acm:${ENV.region}:${ENV.account}:certificate/0f6a3c2e-5b7d-4e1f-9a8b-1c2d3e4f5a6b`;
@@ -42,28 +40,6 @@ beforeAll(() => {
 afterAll(removeTempDirs);
 
 // ── template helpers ────────────────────────────────────────────────────────
-const resourcesOf = (t: Json) => t.Resources as Record<string, Resource>;
-const ofType = (t: Json, type: string) => Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
-/** The one resource of `type` whose logical id starts with `prefix`. */
-function idOf(t: Json, type: string, prefix: string): string {
-  const ids = ofType(t, type)
-    .map(([id]) => id)
-    .filter((id) => id.startsWith(prefix));
-  expect(ids, `${type} ${prefix}`).toHaveLength(1);
-  return ids[0] as string;
-}
-const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-function fn(t: Json, service: string): { id: string; props: Json; env: Record<string, unknown> } {
-  const found = ofType(t, 'AWS::Lambda::Function').filter(([, r]) => (r.Properties.Environment as { Variables: Json }).Variables.POWERTOOLS_SERVICE_NAME === service);
-  expect(found, service).toHaveLength(1);
-  const [id, resource] = found[0] as [string, Resource];
-  return { id, props: resource.Properties, env: (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables };
-}
-const roleOf = (t: Json, service: string) => (fn(t, service).props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-const statementsOf = (t: Json, service: string): Statement[] =>
-  ofType(t, 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleOf(t, service)))
-    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 /** Fn::Join of literals and references, each reference written as <Ref> or <Id.Attribute>. */
 function flatten(value: unknown): string {
   if (typeof value === 'string') return value;

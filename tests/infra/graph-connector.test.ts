@@ -27,10 +27,8 @@ import type { MailboxRecord } from '../../shared/domain/model.js';
 import { ReauthorizationRequired } from '../../shared/domain/provider-errors.js';
 import { FAKE_CREDENTIALS, startFakeSecretsManager, type FakeSecretsManager } from './fake-secrets-manager.js';
 import { ENV, newApp, removeTempDirs, ROOT, SKIP_BUNDLING } from './synth.js';
+import { arn, fn, idOf, ofType, resourcesOf, roleOf, statementsOf, statementsOfRole, type Json, type Resource, type Statement } from './template.js';
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Principal?: unknown };
-type Json = Record<string, unknown>;
 
 /** Every Graph context key set, none to its default. */
 const CUSTOM = { graphFullSyncDays: 3, graphSafetySyncMinutes: 5, graphSyncMaxReceiveCount: 4 } as const;
@@ -64,30 +62,6 @@ afterAll(async () => {
 });
 
 // ── template helpers ────────────────────────────────────────────────────────
-const resourcesOf = (t: Json) => t.Resources as Record<string, Resource>;
-const ofType = (t: Json, type: string) => Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
-/** The one resource of `type` whose logical id starts with `prefix`. */
-function idOf(t: Json, type: string, prefix: string): string {
-  const ids = ofType(t, type)
-    .map(([id]) => id)
-    .filter((id) => id.startsWith(prefix));
-  expect(ids, `${type} ${prefix}`).toHaveLength(1);
-  return ids[0] as string;
-}
-const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-function fn(t: Json, service: string): { id: string; props: Json; env: Record<string, unknown> } {
-  const found = ofType(t, 'AWS::Lambda::Function').filter(([, r]) => (r.Properties.Environment as { Variables: Json }).Variables.POWERTOOLS_SERVICE_NAME === service);
-  expect(found, service).toHaveLength(1);
-  const [id, resource] = found[0] as [string, Resource];
-  return { id, props: resource.Properties, env: (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables };
-}
-const roleOf = (t: Json, service: string) => (fn(t, service).props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-/** The statements of the policies attached to a role. */
-const statementsOfRole = (t: Json, roleId: string): Statement[] =>
-  ofType(t, 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
-    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-const statementsOf = (t: Json, service: string): Statement[] => statementsOfRole(t, roleOf(t, service));
 const bySid = (statements: Statement[], sid: string) => statements.filter((s) => s.Sid === sid);
 /** Fn::Join of literals and references, with each reference written as <Ref>. */
 function flatten(value: unknown): string {
