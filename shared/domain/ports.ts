@@ -122,6 +122,8 @@ export interface TicketRepository {
   getTicket(tenantId: string, ticketId: string): Promise<TicketRecord | undefined>;
   listTickets(tenantId: string, mailboxId?: string): Promise<TicketRecord[]>;
   listMessages(tenantId: string, ticketId: string): Promise<MessageRecord[]>;
+  /** Whether the ticket has at least one message item: the write that completes a new ticket. */
+  hasMessages(tenantId: string, ticketId: string): Promise<boolean>;
   listAttachments(tenantId: string, ticketId: string): Promise<AttachmentRecord[]>;
   getAttachment(tenantId: string, attachmentId: string): Promise<AttachmentRecord | undefined>;
   /** Attachments whose verdict is `unscanned` or `pending` (held, to rescan). */

@@ -52,7 +52,7 @@ export async function listTickets(deps: ReadDeps, tenantId: string, accessor: Ac
       : (await deps.repo.listTickets(tenantId, mailboxId)).filter((t) => visible.has(t.mailboxId) && !isRestricted(t, restricted));
   // A new ticket's item is written before its first message, whose item goes last and means "complete":
   // a ticket without a message is an ingestion under way or cut short (its retry completes it), not a ticket.
-  const complete = await Promise.all(listed.map(async (t) => (await deps.repo.listMessages(tenantId, t.ticketId)).length > 0));
+  const complete = await Promise.all(listed.map((t) => deps.repo.hasMessages(tenantId, t.ticketId)));
   const tickets = listed.filter((_, i) => complete[i]);
   await recordAccess(deps, tenantId, accessor, 'ticket.list', tickets.map((t) => t.ticketId));
   return Promise.all(tickets.map((t) => summarize(deps.keys, t)));

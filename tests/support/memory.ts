@@ -90,6 +90,9 @@ export class MemoryRepository implements TicketRepository {
       .filter((t) => t.tenantId === tenantId && (!mailboxId || t.mailboxId === mailboxId))
       .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || b.ticketId.localeCompare(a.ticketId));
   }
+  async hasMessages(tenantId: string, ticketId: string) {
+    return [...this.messages.values()].some((m) => m.tenantId === tenantId && m.ticketId === ticketId);
+  }
   async listMessages(tenantId: string, ticketId: string) {
     return [...this.messages.values()]
       .filter((m) => m.tenantId === tenantId && m.ticketId === ticketId)

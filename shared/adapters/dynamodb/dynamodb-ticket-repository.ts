@@ -249,6 +249,22 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
       .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || b.ticketId.localeCompare(a.ticketId));
   }
 
+  async hasMessages(tenantId: string, ticketId: string): Promise<boolean> {
+    const out = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: marshall({ ':pk': k.ticketPk(tenantId, ticketId), ':prefix': 'M#' }),
+          ProjectionExpression: 'PK',
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (out.Items?.length ?? 0) > 0;
+  }
+
   async listMessages(tenantId: string, ticketId: string): Promise<MessageRecord[]> {
     return this.query<MessageRecord>({
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
