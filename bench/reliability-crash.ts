@@ -7,8 +7,11 @@
 // - reliability.crash_points: crash points exercised.
 // - reliability.crash_points_lost: messages (or attachments) lost plus duplicated, summed over every
 //   point (must be 0). Each one is named on stderr.
-// - reliability.crash_points_orphans: objects left that nothing references, summed over every point
-//   (today only a kill between the raw store and the claim leaves them; no sweep removes them yet).
+// - reliability.crash_points_orphans: objects left that nothing references after the rerun, summed
+//   over every point (only a kill between the raw store and the claim leaves them).
+// - reliability.crash_points_orphans_after_sweep: the same once the orphan sweep has run a grace
+//   period later (shared/domain/orphans.ts), summed over every point (must be 0). A referenced object
+//   the sweep deleted counts in crash_points_lost.
 import {
   recordShared,
   rerunAndCheck,
@@ -41,11 +44,12 @@ export async function runCrashReliabilityBenchmarks(): Promise<Metric[]> {
     await storage.stop();
   }
   for (const o of outcomes) {
-    if (o.lost > 0 || o.duplicated > 0) process.stderr.write(`crash point failure: ${o.mode} ${o.scenario} ${o.point}: ${o.problems.join('; ')}\n`);
+    if (o.lost > 0 || o.duplicated > 0 || o.orphansAfterSweep > 0) process.stderr.write(`crash point failure: ${o.mode} ${o.scenario} ${o.point}: ${o.problems.join('; ')}\n`);
   }
   return [
     { metric: 'reliability.crash_points', value: outcomes.length, unit: 'count' },
     { metric: 'reliability.crash_points_lost', value: outcomes.reduce((n, o) => n + o.lost + o.duplicated, 0), unit: 'count' },
     { metric: 'reliability.crash_points_orphans', value: outcomes.reduce((n, o) => n + o.orphans, 0), unit: 'count' },
+    { metric: 'reliability.crash_points_orphans_after_sweep', value: outcomes.reduce((n, o) => n + o.orphansAfterSweep, 0), unit: 'count' },
   ];
 }

@@ -30,6 +30,7 @@ export const TARGETS: Record<string, string> = {
   'reliability.crash_points': '-',
   'reliability.crash_points_lost': '0',
   'reliability.crash_points_orphans': '-',
+  'reliability.crash_points_orphans_after_sweep': '0',
 };
 
 const SUITES: Record<string, () => Promise<Metric[]>> = {

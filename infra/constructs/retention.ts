@@ -1,6 +1,7 @@
 // Retention enforced by the infrastructure: the TTL stream consumer (filtered to deletions by the
 // TTL service, at the event source itself), the daily backstop sweep with an alarm when it finds
-// anything, and AWS Backup recovery points that expire within `backupRetentionDays` (≤ 365).
+// anything (the same run removes orphan objects of live mailboxes), and AWS Backup recovery points
+// that expire within `backupRetentionDays` (≤ 365).
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -65,7 +66,8 @@ export class Retention extends Construct {
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'SweepTable',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+        // BatchGetItem: the orphan sweep reads back the few fields of items the KEYS_ONLY index lists.
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         resources: [table.tableArn, ...TABLE_SCHEMA.GlobalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.IndexName}`)],
       }),
     );

@@ -28,6 +28,8 @@ Usage: mail2ticket <command> [options]   (every command takes --tenant T, defaul
   mailboxes disconnect ID                 hide its data now, delete it all within 30 days
   mailboxes erase ID                      delete everything of the mailbox at once
   purge run [--now ISO_TIME] [--json]     run TTL expiry, object purge and the backstop as of a time
+  purge orphans [--now ISO_TIME] [--tenant T] [--mailbox ID] [--grace-hours H] [--dry-run] [--json]
+                                          objects of unfinished ingestions nothing names (deleted unless --dry-run)
   purge status [--json]                   purge deadlines
   purge reapply [--json]                  after a table restore: purge again what tombstones say is gone
   tenants create NAME [--json]            a tenant (a business buying the helpdesk); prints {"id", …}

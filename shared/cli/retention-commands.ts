@@ -1,10 +1,12 @@
 // Mailbox lifecycle and retention commands. `purge run --now T` runs, as of T, what the cloud runs
-// on its own: TTL expiry (emulated locally), the stream consumer, and the backstop sweep.
+// on its own: TTL expiry (emulated locally), the stream consumer, the backstop sweep and the orphan
+// sweep; `purge orphans` shows (or, without --dry-run, removes) the orphan objects of live mailboxes.
 import { parseArgs } from 'node:util';
 import { tenantConsentCommand } from './tenant-commands.js';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import type { Clock } from '../domain/ports.js';
 import type { MailboxRecord } from '../domain/model.js';
+import { ORPHAN_GRACE_HOURS, sweepOrphanObjects } from '../domain/orphans.js';
 import { closeTenant, disconnectMailbox, eraseMailbox, eraseTenant, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
 import type { LocalStack } from '../local/stack.js';
 import { expireItems } from '../local/ttl-emulator.js';
@@ -81,17 +83,50 @@ export async function mailboxesCommand(stack: LocalStack, argv: string[]): Promi
 
 export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values } = parseArgs({ args: rest, options: { now: { type: 'string' }, json: { type: 'boolean', default: false }, tenant: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      now: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      tenant: { type: 'string' },
+      mailbox: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'grace-hours': { type: 'string' },
+    },
+  });
   if (sub === 'run') {
-    const now = values.now === undefined ? stack.deps.clock.now() : new Date(values.now);
-    if (Number.isNaN(now.getTime())) throw new UsageError('--now takes an ISO 8601 time');
+    const now = asOf(stack, values.now);
     const clock: Clock = { now: () => new Date(now) };
     const deps = retentionDeps(stack, clock);
     const expired = await expireItems({ ...stack.dynamo, now, deliver: makePurgeStreamHandler(deps) });
     const sweep = await sweepDueMailboxes(deps);
-    const report = { now: now.toISOString(), expiredItems: expired, sweep };
+    const orphans = await sweepOrphanObjects(deps);
+    const report = { now: now.toISOString(), expiredItems: expired, sweep, orphans };
     if (values.json) printJsonLine(report);
-    else process.stdout.write(`as of ${report.now}: ${expired} expired item(s) deleted with their objects; backstop purged ${sweep.mailboxes} mailbox(es), ${sweep.items} item(s), ${sweep.objects} object(s)\n`);
+    else
+      process.stdout.write(
+        `as of ${report.now}: ${expired} expired item(s) deleted with their objects; backstop purged ${sweep.mailboxes} mailbox(es), ${sweep.items} item(s), ${sweep.objects} object(s); ` +
+          `${orphans.objects} orphan object(s) deleted\n`,
+      );
+    return 0;
+  }
+  if (sub === 'orphans') {
+    // Objects of live mailboxes whose ingestion never completed and that nothing names.
+    const now = asOf(stack, values.now);
+    const graceHours = values['grace-hours'] === undefined ? ORPHAN_GRACE_HOURS : Number(values['grace-hours']);
+    // Every tenant unless one is named; one mailbox of it with --mailbox.
+    const scope =
+      values.tenant === undefined && values.mailbox === undefined
+        ? undefined
+        : { tenantId: safeId('tenant', values.tenant, DEFAULT_TENANT), ...(values.mailbox === undefined ? {} : { mailboxId: safeId('mailbox', values.mailbox) }) };
+    const dryRun = values['dry-run'];
+    const report = await sweepOrphanObjects(retentionDeps(stack, { now: () => new Date(now) }), { graceHours, dryRun, ...(scope ? { scope } : {}) });
+    if (values.json) printJsonLine({ now: now.toISOString(), graceHours, dryRun, ...report });
+    else
+      process.stdout.write(
+        `as of ${now.toISOString()} (grace ${graceHours} h): ${report.mailboxes} live mailbox(es) looked at, ${report.skipped} left to retention; ` +
+          `${report.objects} orphan object(s) of ${report.ingestions} unfinished ingestion(s) (raw ${report.byKind.raw}, body ${report.byKind.body}, attachments ${report.byKind.att}) ${dryRun ? 'found, none deleted (dry run)' : 'deleted'}\n`,
+      );
     return 0;
   }
   if (sub === 'status') {
@@ -109,7 +144,13 @@ export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<n
     else process.stdout.write(`${report.tombstones} tombstone(s) re-applied: ${report.items} restored item(s) and ${report.objects} object(s) deleted again\n`);
     return 0;
   }
-  throw new UsageError('purge takes "run [--now ISO_TIME]", "status" or "reapply"');
+  throw new UsageError('purge takes "run [--now ISO_TIME]", "orphans [--now ISO_TIME] [--tenant T] [--mailbox ID] [--grace-hours H] [--dry-run]", "status" or "reapply"');
+}
+
+function asOf(stack: LocalStack, value: string | undefined): Date {
+  const now = value === undefined ? stack.deps.clock.now() : new Date(value);
+  if (Number.isNaN(now.getTime())) throw new UsageError('--now takes an ISO 8601 time');
+  return now;
 }
 
 export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise<number> {

@@ -107,7 +107,8 @@ export async function ingestMessage(deps: IngestDeps, raw: Readable, ctx: Ingest
   } catch (error) {
     // Nothing points at this pass's objects yet unless the write went through; a retry stores its
     // own. Taking them back here keeps the bucket tidy; after a crash past the claim, the takeover
-    // removes them (takeOverLeftovers). A kill before the claim leaves them: nothing cleans that yet.
+    // removes them (takeOverLeftovers). A kill before the claim, or a failed delete here, leaves them
+    // to the orphan sweep (orphans.ts), which removes objects no record names after a grace period.
     if (!(error instanceof WrittenError)) await deps.blobs.delete(received.storedKeys).catch(() => undefined);
     throw error instanceof WrittenError ? error.cause : error;
   }

@@ -190,6 +190,10 @@ export interface RetentionRepository {
   deleteItems(items: StoredItemRef[]): Promise<void>;
   /** Deletes the tenant's own records outside any mailbox (its access log, its restriction list); returns how many. */
   deleteTenantRecords(tenantId: string): Promise<number>;
+  /** One page of the ingestions a mailbox's claims name (a claim names the pass that may still complete it, or did). */
+  listClaimedIngestions(tenantId: string, mailboxId: string, cursor?: string): Promise<{ ingestIds: string[]; cursor?: string }>;
+  /** One page of the object keys a mailbox's items name (a message's rawKey and bodyKey, an attachment's blobKey, a robot's rawKey). */
+  listObjectReferences(tenantId: string, mailboxId: string, cursor?: string): Promise<{ objectKeys: string[]; cursor?: string }>;
 }
 
 export interface AuditLog {
@@ -206,6 +210,23 @@ export interface AuditLog {
 export interface TenantKeyLifecycle {
   /** Destroys (or schedules the destruction of) the tenant's keys; resolves with when they are gone. */
   destroyTenantKeys(tenantId: string): Promise<{ destroyedBy: string }>;
+}
+
+/** Where a tenant's keys stand: `active` when every key is usable, `closed` when one is pending deletion or disabled. */
+export type TenantKeyState = 'active' | 'missing' | 'closed';
+
+/**
+ * Creating a tenant's keys at run time (a KMS data key and HMAC index key per tenant in AWS). Only the
+ * tenant-lifecycle function holds an implementation that may create keys.
+ */
+export interface TenantKeyProvisioner {
+  /**
+   * Creates whatever of the tenant's keys does not exist yet, or finishes an earlier partial run.
+   * Idempotent: keys already reachable are kept. Resolves with how many keys this call created.
+   */
+  createTenantKeys(tenantId: string): Promise<{ created: number }>;
+  /** Whether the tenant's keys exist and are usable. */
+  tenantKeyState(tenantId: string): Promise<TenantKeyState>;
 }
 
 /** One job for a FIFO queue: jobs of one group run one at a time, in order. Jobs carry ids, never content. */

@@ -2,7 +2,8 @@
 // each enough on its own: TTL on every item (stamped early, since DynamoDB deletes expired items
 // within about two days), a stream consumer deleting the objects of each item the TTL removed, and a
 // backstop sweep that removes everything of a mailbox before its deadline whatever happened to the
-// other two. An erase request runs the sweep for one mailbox at once.
+// other two. An erase request runs the sweep for one mailbox at once. Live mailboxes are not
+// retention's: the objects of their unfinished ingestions go through the orphan sweep (orphans.ts).
 import { MailboxDisconnected, NotFound } from './errors.js';
 import type { MailboxRecord } from './model.js';
 import { mailboxPrefix } from './object-keys.js';

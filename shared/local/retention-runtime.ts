@@ -1,7 +1,9 @@
 // npm start's retention on a timer, as AWS runs it: DynamoDB's TTL and its stream (emulated: dynalite
 // has neither) deleting expired items and, through the production stream handler, their objects; and
-// the daily backstop sweep purging every mailbox whose deadline comes before its next run.
+// the daily backstop sweep purging every mailbox whose deadline comes before its next run, then
+// removing the objects of live mailboxes' ingestions that never completed (shared/domain/orphans.ts).
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
+import { sweepOrphanObjects } from '../domain/orphans.js';
 import { sweepDueMailboxes, type RetentionDeps } from '../domain/retention.js';
 import { describe, repeat, type Repeater } from './connector-runtime.js';
 import type { Reporter } from './reporter.js';
@@ -30,6 +32,8 @@ export function startRetentionTimers(stack: LocalStack, deps: RetentionDeps, rep
     async () => {
       const result = await sweepDueMailboxes(deps);
       if (result.mailboxes > 0) report.info(`retention: backstop purged ${result.mailboxes} mailbox(es), ${result.items} item(s), ${result.objects} object(s)`);
+      const orphans = await sweepOrphanObjects(deps);
+      if (orphans.objects > 0) report.info(`retention: ${orphans.objects} orphan object(s) of ${orphans.ingestions} unfinished ingestion(s) deleted`);
     },
     (error) => report.warn(`retention: the backstop sweep failed (${describe(error)}); it runs again in ${LOCAL_SWEEP_SECONDS / 60} min`),
   );

@@ -1,7 +1,9 @@
 // Kill the worker after each step of ingestMessage and of the Gmail sync loop, rerun, and nothing is
 // lost, duplicated or left unreferenced. The fault points sit in the ports (crash-support.ts), never
-// in the domain. Known gap, asserted as such: a worker killed outright between storing the raw and
-// writing its claim leaves that pass's objects with no record naming them (see the last describe).
+// in the domain. A worker killed outright between storing the raw and writing its claim leaves that
+// pass's objects with no record naming them (see the last describe): the orphan sweep removes them
+// once they are older than its grace period, so after the sweep nothing is left unreferenced, and
+// the sweep never takes an object a stored message needs (checked at every point).
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestMessage } from '../../shared/domain/ingest.js';
@@ -60,6 +62,9 @@ describe('ingestMessage crash points (in-memory ports, every port call, throw an
     const claims = new Map<string, number>();
     for (const s of INGEST_SCENARIOS) claims.set(s.name, (await recordIngest(s)).indexOf('repo.claim'));
     expect(unexplainedOrphans(outcomes, (o) => claims.get(o.scenario) ?? 0)).toEqual([]);
+    // The gap is real before the sweep, and the sweep closes it at every point.
+    expect(outcomes.reduce((n, o) => n + o.orphans, 0)).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o.orphansAfterSweep > 0).map((o) => `${o.mode} ${o.scenario} ${o.point}`)).toEqual([]);
   });
 
   // ── regressions, each named after what broke ──
@@ -136,8 +141,10 @@ describe('Gmail sync loop crash points (FakeGmail through @googleapis/gmail)', (
     expect(outcomes.some((o) => o.point.startsWith('before') && o.point.includes('repo.updateConnection'))).toBe(true);
     expect(failures(outcomes)).toEqual([]);
     expect(outcomes.flatMap((o) => o.problems.filter((p) => !p.startsWith('orphan object')))).toEqual([]);
-    // Orphans only from a kill between a message's raw store and its claim.
+    // Orphans only from a kill between a message's raw store and its claim, and none after the sweep.
     for (const o of outcomes.filter((x) => x.orphans > 0)) expect(o.mode).toBe('kill');
+    expect(outcomes.reduce((n, o) => n + o.orphans, 0)).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o.orphansAfterSweep > 0).map((o) => `${o.mode} ${o.point}`)).toEqual([]);
   }, 60_000);
 });
 
@@ -155,6 +162,7 @@ describe('dynalite + s3rver through the real SDK', () => {
     expect(outcomes.length).toBeGreaterThanOrEqual(14);
     expect(outcomes.filter((o) => o.point.includes('not reached'))).toEqual([]);
     expect(outcomes.filter((o) => o.problems.length > 0).map((o) => `${o.mode} ${o.scenario} ${o.point}: ${o.problems.join('; ')}`)).toEqual([]);
+    expect(outcomes.filter((o) => o.orphansAfterSweep > 0)).toEqual([]);
   });
 
   it('a child process SIGKILLed after its claim or mid-write leaves nothing the rerun does not repair', async () => {
@@ -178,7 +186,10 @@ describe('dynalite + s3rver through the real SDK', () => {
     const outcome = await rerunAndCheck(store, scenario, child.point ?? '?', 'kill');
     expect(outcome.lost + outcome.duplicated).toBe(0);
     expect(outcome.problems.filter((p) => !p.startsWith('orphan object'))).toEqual([]);
-    // No sweep removes these today: retention's sweep only purges disconnected mailboxes.
+    // Before the sweep: that pass's raw and whatever attachments it had stored, named by nothing.
+    expect(outcome.orphans).toBeGreaterThan(0);
     expect(outcome.orphans).toBeLessThanOrEqual(1 + 2);
+    // The orphan sweep, a grace period later, removes them (and nothing the rerun's message needs).
+    expect(outcome.orphansAfterSweep).toBe(0);
   });
 });

@@ -2,8 +2,9 @@
 // the domain): decorators count every asynchronous port call, a spying run records the sequence, and
 // the matrix crashes a fresh run after (or before) each call in turn, then reruns the same work with
 // clean adapters over the same storage and checks the result: every message exactly once, its raw,
-// body and attachments stored once and referenced, nothing left under the mailbox prefix unreferenced.
-// Shared by tests/reliability/crash-points.test.ts and bench/reliability-crash.ts.
+// body and attachments stored once and referenced. Then the orphan sweep runs as the daily sweeper
+// would a grace period later, and the store is checked again: nothing left under the mailbox prefix
+// unreferenced, nothing referenced gone. Shared by tests/reliability/crash-points.test.ts and bench/reliability-crash.ts.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +29,8 @@ import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
 import type { ProviderCredentials } from '../../shared/domain/model.js';
-import type { BlobStore, Clock, MailboxDirectory, TicketRepository } from '../../shared/domain/ports.js';
+import { ORPHAN_GRACE_HOURS, sweepOrphanObjects, type OrphanSweepDeps } from '../../shared/domain/orphans.js';
+import type { BlobStore, Clock, MailboxDirectory, RetentionRepository, TicketRepository } from '../../shared/domain/ports.js';
 import { FakeGmail } from '../../shared/sandbox/fake-gmail.js';
 import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
 
@@ -205,6 +207,51 @@ export async function checkStore(
   return { lost, duplicated, orphans, dangling, problems };
 }
 
+// ── the orphan sweep, after the rerun ────────────────────────────────────────────────────────────
+
+/** The sweep's clock: a grace period (plus an hour) after `now`, as the next daily run sees the store. */
+export function pastTheGrace(now: Date): Clock {
+  return { now: () => new Date(now.getTime() + (ORPHAN_GRACE_HOURS + 1) * 3600 * 1000) };
+}
+
+/** The sweep's reads over the in-memory repository: what its claims and its items name. */
+export function memoryReferences(repo: MemoryRepository): Pick<RetentionRepository, 'listClaimedIngestions' | 'listObjectReferences'> {
+  const inMailbox = (t: string, m: string) => (r: { tenantId: string; mailboxId: string }) => r.tenantId === t && r.mailboxId === m;
+  return {
+    listClaimedIngestions: async (t, m) => ({ ingestIds: [...repo.claims.values(), ...repo.providerIds.values()].filter(inMailbox(t, m)).map((c) => c.ingestId) }),
+    listObjectReferences: async (t, m) => ({
+      objectKeys: [
+        ...[...repo.messages.values()].filter(inMailbox(t, m)).flatMap((x) => [x.rawKey, x.bodyKey]),
+        ...[...repo.attachments.values()].filter(inMailbox(t, m)).map((a) => a.blobKey),
+        ...[...repo.suppressed.values()].filter(inMailbox(t, m)).map((x) => x.rawKey),
+      ].filter((key): key is string => typeof key === 'string'),
+    }),
+  };
+}
+
+export interface SweptCheck {
+  /** Objects still unreferenced after the sweep (must be none). */
+  orphansAfterSweep: number;
+  /** Referenced objects the sweep deleted (must be none): each is a loss. */
+  lostToSweep: number;
+  problems: string[];
+}
+
+/** Runs the orphan sweep over one mailbox, then checks the store again against the check before it. */
+export async function sweepAndRecheck(deps: OrphanSweepDeps, scope: { tenantId: string; mailboxId: string }, before: StoreCheck, recheck: () => Promise<StoreCheck>): Promise<SweptCheck> {
+  const problems: string[] = [];
+  try {
+    await sweepOrphanObjects(deps, { scope });
+  } catch (error) {
+    problems.push(`the orphan sweep failed: ${String(error)}`);
+  }
+  const after = await recheck();
+  const newlyMissing = after.dangling.filter((key) => !before.dangling.includes(key));
+  if (after.orphans.length) problems.push(`after the orphan sweep, orphan object(s) left: ${after.orphans.join(', ')}`);
+  if (newlyMissing.length) problems.push(`the orphan sweep deleted referenced object(s): ${newlyMissing.join(', ')}`);
+  return { orphansAfterSweep: after.orphans.length, lostToSweep: newlyMissing.length, problems };
+}
+
 // ── mail ─────────────────────────────────────────────────────────────────────────────────────────
 
 export const TENANT = 'crash-t';
@@ -304,7 +351,10 @@ export interface PointOutcome {
   point: string;
   lost: number;
   duplicated: number;
+  /** Objects nothing references after the rerun (the pass the crash cut short left them). */
   orphans: number;
+  /** The same after the orphan sweep ran a grace period later (must be 0). */
+  orphansAfterSweep: number;
   problems: string[];
 }
 
@@ -349,19 +399,24 @@ export async function crashIngestAt(scenario: IngestScenario, index: number, mod
   const indexOf = (id: string) => world.keys.blindIndex(TENANT, 'message-id', `${id}@customer.example`);
   const attachments: Record<string, number> = {};
   for (const [id, n] of Object.entries(scenario.attachments)) attachments[await indexOf(id)] = n;
-  const check = await checkStore(world.repo, world.blobs, SCOPE, {
-    messageIdIndexes: await Promise.all(scenario.messageIds.map(indexOf)),
-    tickets: scenario.tickets,
-    attachments,
-    suppressedRawKeys: async () => [...world.repo.suppressed.values()].map((s) => s.rawKey),
-  });
+  const messageIdIndexes = await Promise.all(scenario.messageIds.map(indexOf));
+  const recheck = () =>
+    checkStore(world.repo, world.blobs, SCOPE, {
+      messageIdIndexes,
+      tickets: scenario.tickets,
+      attachments,
+      suppressedRawKeys: async () => [...world.repo.suppressed.values()].map((s) => s.rawKey),
+    });
+  const check = await recheck();
+  const swept = await sweepAndRecheck({ repo: world.repo, retention: memoryReferences(world.repo), blobs: world.blobs, clock: pastTheGrace(world.clock.now()) }, SCOPE, check, recheck);
   let { lost, duplicated } = check;
+  lost += swept.lostToSweep;
   if (scenario.suppressed && world.repo.suppressed.size !== 1) {
     problems.push(`${world.repo.suppressed.size} suppressed record(s), expected 1`);
     if (world.repo.suppressed.size === 0) lost++;
     else duplicated += world.repo.suppressed.size - 1;
   }
-  return { scenario: scenario.name, mode, point, lost, duplicated, orphans: check.orphans.length, problems: [...problems, ...check.problems] };
+  return { scenario: scenario.name, mode, point, lost, duplicated, orphans: check.orphans.length, orphansAfterSweep: swept.orphansAfterSweep, problems: [...problems, ...check.problems, ...swept.problems] };
 }
 
 /** Every scenario, every recorded call, both modes. */
@@ -458,12 +513,20 @@ export async function crashSyncAt(index: number, when: 'after' | 'before', mode:
     const indexOf = (id: string) => world.keys.blindIndex(TENANT, 'message-id', `${id}@customer.example`);
     const attachments: Record<string, number> = {};
     for (const m of SYNC_MESSAGES) attachments[await indexOf(m.id)] = m.attachments;
-    const check = await checkStore(world.repo, world.blobs, SCOPE, {
-      messageIdIndexes: await Promise.all(SYNC_MESSAGES.map((m) => indexOf(m.id))),
-      tickets: SYNC_MESSAGES.length,
-      attachments,
-    });
-    return { scenario: 'gmail sync of three messages', mode, point, lost: check.lost, duplicated: check.duplicated, orphans: check.orphans.length, problems: [...problems, ...check.problems] };
+    const messageIdIndexes = await Promise.all(SYNC_MESSAGES.map((m) => indexOf(m.id)));
+    const recheck = () => checkStore(world.repo, world.blobs, SCOPE, { messageIdIndexes, tickets: SYNC_MESSAGES.length, attachments });
+    const check = await recheck();
+    const swept = await sweepAndRecheck({ repo: world.repo, retention: memoryReferences(world.repo), blobs: world.blobs, clock: pastTheGrace(world.clock.now()) }, SCOPE, check, recheck);
+    return {
+      scenario: 'gmail sync of three messages',
+      mode,
+      point,
+      lost: check.lost + swept.lostToSweep,
+      duplicated: check.duplicated,
+      orphans: check.orphans.length,
+      orphansAfterSweep: swept.orphansAfterSweep,
+      problems: [...problems, ...check.problems, ...swept.problems],
+    };
   } finally {
     await world.fake.stop();
   }
@@ -634,12 +697,22 @@ export async function rerunAndCheck(store: SharedStore, scenario: IngestScenario
     const indexOf = (id: string) => adapters.keys.blindIndex(store.tenantId, 'message-id', `${id}@customer.example`);
     const attachments: Record<string, number> = {};
     for (const [id, n] of Object.entries(scenario.attachments)) attachments[await indexOf(id)] = n;
-    const check = await checkStore(adapters.repo, adapters.blobs, store, {
-      messageIdIndexes: await Promise.all(scenario.messageIds.map(indexOf)),
-      tickets: scenario.tickets,
-      attachments,
-    });
-    return { scenario: scenario.name, mode, point, lost: check.lost, duplicated: check.duplicated, orphans: check.orphans.length, problems: [...problems, ...check.problems] };
+    const messageIdIndexes = await Promise.all(scenario.messageIds.map(indexOf));
+    const recheck = () => checkStore(adapters.repo, adapters.blobs, store, { messageIdIndexes, tickets: scenario.tickets, attachments });
+    const check = await recheck();
+    // The bucket stamps objects with the wall clock: the sweep runs a grace period after it.
+    const scope = { tenantId: store.tenantId, mailboxId: store.mailboxId };
+    const swept = await sweepAndRecheck({ repo: adapters.repo, retention: adapters.repo, blobs: adapters.blobs, clock: pastTheGrace(new Date()) }, scope, check, recheck);
+    return {
+      scenario: scenario.name,
+      mode,
+      point,
+      lost: check.lost + swept.lostToSweep,
+      duplicated: check.duplicated,
+      orphans: check.orphans.length,
+      orphansAfterSweep: swept.orphansAfterSweep,
+      problems: [...problems, ...check.problems, ...swept.problems],
+    };
   } finally {
     adapters.destroy();
   }

@@ -2,6 +2,7 @@
 // dynalite lacks it, and the domain does not need it: the claim is a conditional put, every other
 // write is idempotent, and the message item goes last so its presence means "complete".
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -38,6 +39,7 @@ type Item = Record<string, AttributeValue>;
 
 const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'MBX', 'entity'];
 const BATCH_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
 const MAX_BATCH_ATTEMPTS = 8;
 
 export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository, MailboxDirectory, ReplyIntentStore {
@@ -299,7 +301,8 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 
   async updateAttachmentScan(attachment: AttachmentRecord): Promise<void> {
-    await this.put(attachmentItem(attachment));
+    // attachmentItem is already marshalled: put() would marshall it a second time.
+    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: attachmentItem(attachment) })));
   }
 
   // ── writes ─────────────────────────────────────────────────────────────────
@@ -455,6 +458,70 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     );
     const items = (out.Items ?? []).map((item) => ({ ref: JSON.stringify([item.PK?.S, item.SK?.S]) }));
     return { items, ...(out.LastEvaluatedKey ? { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : {}) };
+  }
+
+  // ── orphan sweep ───────────────────────────────────────────────────────────
+  // The index GSI4 lists every item of a mailbox by key only (KEYS_ONLY keeps it cheap to write), so
+  // the fields the sweep needs are read back by key, in batches of 100, projected to those fields.
+  // Claims first: they are small (one per message) and name every ingestion that completed, so the
+  // sweep reads the larger message items only when some old object group is named by no claim.
+
+  async listClaimedIngestions(tenantId: string, mailboxId: string, cursor?: string): Promise<{ ingestIds: string[]; cursor?: string }> {
+    // Claim and provider-id items share the sort key CLAIM; both name the ingestion that holds it.
+    const page = await this.mailboxKeys(tenantId, mailboxId, cursor, k.CLAIM_SK);
+    const items = await this.batchGet(page.keys, ['ingestId']);
+    const ingestIds = items.flatMap((item) => (item.ingestId?.S ? [item.ingestId.S] : []));
+    return { ingestIds, ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
+  async listObjectReferences(tenantId: string, mailboxId: string, cursor?: string): Promise<{ objectKeys: string[]; cursor?: string }> {
+    const page = await this.mailboxKeys(tenantId, mailboxId, cursor);
+    // Every kind of item is read except those that by construction never name an object (their
+    // layout is in keys.ts); an item kind added later is read, not skipped.
+    const keys = page.keys.filter(({ PK, SK }) => !(SK === k.TICKET_SK || SK === k.CLAIM_SK || SK.startsWith('R#') || PK.includes('#RQ#') || PK.startsWith('DIR#')));
+    const items = await this.batchGet(keys, ['rawKey', 'bodyKey', 'blobKey']);
+    const objectKeys = items.flatMap((item) => ['rawKey', 'bodyKey', 'blobKey'].flatMap((field) => (item[field]?.S ? [item[field].S] : [])));
+    return { objectKeys, ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
+  private async mailboxKeys(tenantId: string, mailboxId: string, cursor: string | undefined, sortKey?: string): Promise<{ keys: Array<{ PK: string; SK: string }>; cursor?: string }> {
+    const out = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'GSI4',
+          KeyConditionExpression: sortKey ? 'MBX = :m AND SK = :sk' : 'MBX = :m',
+          ExpressionAttributeValues: { ':m': { S: k.mbx(tenantId, mailboxId) }, ...(sortKey ? { ':sk': { S: sortKey } } : {}) },
+          Limit: 500,
+          ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Item } : {}),
+        }),
+      ),
+    );
+    const keys = (out.Items ?? []).flatMap((item) => (item.PK?.S && item.SK?.S ? [{ PK: item.PK.S, SK: item.SK.S }] : []));
+    return { keys, ...(out.LastEvaluatedKey ? { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : {}) };
+  }
+
+  /** The named fields of each keyed item (an item deleted meanwhile is simply absent). */
+  private async batchGet(keys: Array<{ PK: string; SK: string }>, fields: string[]): Promise<Item[]> {
+    const found: Item[] = [];
+    const names = Object.fromEntries(fields.map((field, i) => [`#f${i}`, field]));
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let pending: Item[] = keys.slice(i, i + BATCH_GET_LIMIT).map((key) => marshall(key));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_BATCH_ATTEMPTS) throw new DependencyUnavailable(`${pending.length} read(s) stayed unprocessed`);
+        if (attempt > 1) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
+        const out = await this.call(() =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } },
+            }),
+          ),
+        );
+        found.push(...(out.Responses?.[this.tableName] ?? []));
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   async setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void> {
