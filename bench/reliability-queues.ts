@@ -61,6 +61,8 @@ export interface ReliabilityQueueOptions {
   visibilityTimeoutSeconds: number;
   /** Receives before a job moves to its dead-letter queue (the handlers are told the same number). */
   maxReceiveCount: number;
+  /** Both connectors' per-request timeout (default 5 s). */
+  providerTimeoutMs?: number;
 }
 
 export interface ReliabilityMailbox extends MailboxOwner {
@@ -73,11 +75,11 @@ export interface ReliabilityWorld {
   storage: LocalStorage;
   repo: DynamoDbTicketRepository;
   gmail: { fake: FakeGmail; emitter: PubSubPushEmitter; queueUrl: string; dlqUrl: string; poller: SqsPoller; metrics: CountingMetrics; webhookUrl: string };
-  graph: { fake: FakeGraph; queueUrl: string; dlqUrl: string; poller: SqsPoller; metrics: CountingMetrics; webhookUrl: string };
+  graph: { fake: FakeGraph; identity: FakeIdentity; azureTenant: string; queueUrl: string; dlqUrl: string; poller: SqsPoller; metrics: CountingMetrics; webhookUrl: string };
   /** Every Graph notification body posted to the webhook, in arrival order (for replaying one). */
   graphPosts: string[];
   /** Connects a mailbox at the fake provider and in the product (watch or subscription included). */
-  addMailbox(provider: 'gmail' | 'graph', name: string): Promise<ReliabilityMailbox>;
+  addMailbox(provider: 'gmail' | 'graph', name: string, options?: { azureTenantId?: string }): Promise<ReliabilityMailbox>;
   /** Delivers into the fake provider; its push or change notification reaches the webhook by HTTP. */
   deliver(mailbox: ReliabilityMailbox, raw: Buffer): string;
   /** One Gmail push body as Pub/Sub posts it, with a fresh token; post it as often as you like. */
@@ -141,7 +143,7 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
     const gmailMetrics = new CountingMetrics();
     const gmailSync: GmailSyncHandlerDeps = {
       ...ingest,
-      gmail: poisonable(new GoogleGmailConnector({ ...GOOGLE_CLIENT, rootUrl: `${gmailFake.url}/`, tokenUrl: gmailFake.tokenUrl, revokeUrl: gmailFake.revokeUrl, timeoutMs: 5_000 }), 'getRawMessage', poisoned, (id) =>
+      gmail: poisonable(new GoogleGmailConnector({ ...GOOGLE_CLIENT, rootUrl: `${gmailFake.url}/`, tokenUrl: gmailFake.tokenUrl, revokeUrl: gmailFake.revokeUrl, timeoutMs: options.providerTimeoutMs ?? 5_000 }), 'getRawMessage', poisoned, (id) =>
         gmailFake.injectFaults({ method: 'GET', pathIncludes: `/messages/${id}` }, POISON_FAULT),
       ),
       metrics: gmailMetrics,
@@ -198,6 +200,9 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
           authorityMetadata: (tenant) => identity.authorityMetadata(tenant),
           cloudDiscoveryMetadata: identity.cloudDiscoveryMetadata(azureTenant),
           networkClient: new CaTrustingNetworkModule(identity.caCertPem),
+          timeoutMs: options.providerTimeoutMs ?? 5_000,
+          // Test messages are small: the fault suite's slow answers must hit the deadline on downloads too.
+          downloadTimeoutMs: options.providerTimeoutMs ?? 5_000,
         }),
         'getMime',
         poisoned,
@@ -234,10 +239,10 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
       storage,
       repo,
       gmail: { fake: gmailFake, emitter, queueUrl: gmailUrls.queueUrl, dlqUrl: gmailUrls.dlqUrl, poller: gmailPoller, metrics: gmailMetrics, webhookUrl: gmailWebhookUrl },
-      graph: { fake: graphFake, queueUrl: graphUrls.queueUrl, dlqUrl: graphUrls.dlqUrl, poller: graphPoller, metrics: graphMetrics, webhookUrl: `${webhookBase}/webhooks/graph` },
+      graph: { fake: graphFake, identity, azureTenant, queueUrl: graphUrls.queueUrl, dlqUrl: graphUrls.dlqUrl, poller: graphPoller, metrics: graphMetrics, webhookUrl: `${webhookBase}/webhooks/graph` },
       graphPosts,
       poisoned,
-      async addMailbox(provider, name) {
+      async addMailbox(provider, name, options = {}) {
         const n = ++mailboxes;
         const owner = { tenantId: TENANT, mailboxId: `${provider}-${name}-${n}` };
         if (provider === 'gmail') {
@@ -247,8 +252,10 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
           return { ...owner, provider, address };
         }
         const address = `${name}-${n}@graph-reliability.example`;
-        graphFake.addMailbox(address, { displayName: name });
-        await connectGraphMailbox({ ...graphSync }, owner, { azureTenantId: azureTenant, address });
+        // Another Entra tenant (consented by the test) gets a token of its own: a cold msal cache.
+        const tenant = options.azureTenantId ?? azureTenant;
+        graphFake.addMailbox(address, { displayName: name, tenantId: tenant });
+        await connectGraphMailbox({ ...graphSync }, owner, { azureTenantId: tenant, address });
         return { ...owner, provider, address };
       },
       deliver(mailbox, raw) {

@@ -53,7 +53,12 @@ export class Tee {
         resolve({ deliveredBytes: this.delivered, totalBytes: this.total });
       });
       source.once('error', (error) => {
-        for (const sink of this.sinks) sink.destroy(error);
+        for (const sink of this.sinks) {
+          // The sink's own consumer sees the failure, if it has one; the 'error' event must not go
+          // unheard either way (an uncaught exception takes the worker down with the source).
+          if (sink.listenerCount('error') === 0) sink.once('error', () => undefined);
+          sink.destroy(error);
+        }
         reject(error);
       });
     });

@@ -70,8 +70,21 @@ const oauthError = (status: number, error: string, description: string): OAuthRe
 
 const token = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
 
+/** One refresh_token grant as the token endpoint saw it: which token (by SHA-256), and its outcome. */
+export interface RefreshUse {
+  refreshTokenSha256: string;
+  email: string | undefined;
+  outcome: 'ok' | 'rotated' | 'invalid_grant';
+}
+
 export class FakeOAuth {
+  /** Every refresh_token grant, in arrival order. */
+  readonly refreshUses: RefreshUse[] = [];
+  /** Mailboxes whose refresh grants rotate the refresh token (RFC 6749 §6). */
+  readonly rotating = new Set<string>();
   private readonly accessTokens = new Map<string, AccessGrant>();
+  /** Refresh tokens revoked or rotated away, with their mailbox: a later use is still attributed. */
+  private readonly retired = new Map<string, string>();
   private readonly codes = new Map<string, PendingCode>();
   /** The scope of refresh tokens issued by a code grant (others have their mailbox's scope). */
   private readonly refreshScopes = new Map<string, string>();
@@ -113,6 +126,7 @@ export class FakeOAuth {
 
   /** Revokes every grant of the mailbox: refresh tokens and the access tokens minted from them. */
   revokeMailbox(mailbox: Mailbox): void {
+    for (const refreshToken of mailbox.refreshTokens) this.retired.set(refreshToken, mailbox.email);
     mailbox.refreshTokens.clear();
     for (const [accessToken, grant] of this.accessTokens) if (grant.email === mailbox.email) this.accessTokens.delete(accessToken);
   }
@@ -152,9 +166,25 @@ export class FakeOAuth {
     const refreshToken = form.get('refresh_token');
     if (!refreshToken) return oauthError(400, 'invalid_request', 'Missing required parameter: refresh_token');
     const mailbox = [...this.mailboxes.values()].find((m) => m.refreshTokens.has(refreshToken));
+    const use: RefreshUse = { refreshTokenSha256: createHash('sha256').update(refreshToken).digest('hex'), email: mailbox?.email ?? this.retired.get(refreshToken), outcome: 'invalid_grant' };
+    this.refreshUses.push(use);
     if (!mailbox) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
     const scope = this.refreshScopes.get(refreshToken) ?? mailbox.scope;
-    return { status: 200, body: await this.mint(mailbox, { scope, refreshToken, includeRefreshToken: false, clientId, authTime: Math.floor(Date.now() / 1000) }) };
+    const authTime = Math.floor(Date.now() / 1000);
+    if (this.rotating.has(mailbox.email)) {
+      // RFC 6749 §6: a new refresh token in the answer; the client MUST discard the old one, which
+      // stops working here (a client that keeps using it gets invalid_grant).
+      const rotated = token('1//0');
+      mailbox.refreshTokens.delete(refreshToken);
+      this.retired.set(refreshToken, mailbox.email);
+      mailbox.refreshTokens.add(rotated);
+      this.refreshScopes.delete(refreshToken);
+      this.refreshScopes.set(rotated, scope);
+      use.outcome = 'rotated';
+      return { status: 200, body: await this.mint(mailbox, { scope, refreshToken: rotated, includeRefreshToken: true, clientId, authTime }) };
+    }
+    use.outcome = 'ok';
+    return { status: 200, body: await this.mint(mailbox, { scope, refreshToken, includeRefreshToken: false, clientId, authTime }) };
   }
 
   private async codeGrant(form: URLSearchParams, clientId: string | undefined): Promise<OAuthReply> {

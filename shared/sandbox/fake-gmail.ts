@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { googleError, faultError, unauthenticated, UNAUTHENTICATED_HEADERS } from './google-errors.js';
-import { FakeOAuth, gmailScopeAllows, type AuthorizationCodeOptions } from './fake-gmail-oauth.js';
+import { cutBodyAfter } from './fault-cut.js';
+import { FakeOAuth, gmailScopeAllows, type AuthorizationCodeOptions, type RefreshUse } from './fake-gmail-oauth.js';
 import { routeApi, type Reply } from './fake-gmail-routes.js';
 import {
   AUTHORIZE_PATH,
@@ -24,7 +25,7 @@ import {
 } from './fake-google-authorize.js';
 import { Mailbox, type SentMessage, type StoredMessage, type Watch } from './fake-gmail-store.js';
 
-export type { AuthorizationCodeOptions } from './fake-gmail-oauth.js';
+export type { AuthorizationCodeOptions, RefreshUse } from './fake-gmail-oauth.js';
 export type { IdTokenClaims, IdTokenTamper } from './fake-google-authorize.js';
 export { googleSubject } from './fake-google-authorize.js';
 export type { SentMessage, Watch } from './fake-gmail-store.js';
@@ -50,9 +51,16 @@ export interface RecordedRequest {
   query: URLSearchParams;
   /** Arrival time, epoch milliseconds. */
   at: number;
+  /** The status answered (undefined while in flight, or for a reset connection). */
+  status?: number;
 }
 
-export type Fault = { status: number; retryAfterSeconds?: number; reason?: string } | { resetConnection: true } | { delayMs: number };
+export type Fault =
+  | { status: number; retryAfterSeconds?: number; reason?: string }
+  | { resetConnection: true }
+  | { delayMs: number }
+  /** The API's answer, cut: headers (Content-Length of the whole body), this many body bytes, then the connection closes. */
+  | { cutBodyAfterBytes: number };
 
 export interface FaultMatch {
   method?: string;
@@ -210,6 +218,21 @@ export class FakeGmail {
     this.oauth.revokeMailbox(this.mailbox(email));
   }
 
+  /**
+   * While on, every refresh of the mailbox's grant answers a new refresh_token and the one presented
+   * stops working (RFC 6749 §6 rotation): a client that does not keep the new one loses the grant.
+   */
+  rotateRefreshTokens(email: string, on = true): void {
+    const key = this.mailbox(email).email;
+    if (on) this.oauth.rotating.add(key);
+    else this.oauth.rotating.delete(key);
+  }
+
+  /** Every refresh_token grant so far: the token presented (as its SHA-256, hex) and the outcome. */
+  get refreshUses(): readonly RefreshUse[] {
+    return this.oauth.refreshUses;
+  }
+
   /** Access tokens answer 401 from now on, as if their hour had passed; refresh still works. */
   expireAccessTokens(email: string): void {
     this.oauth.expireAccessTokens(this.mailbox(email).email);
@@ -268,7 +291,8 @@ export class FakeGmail {
    * Faults for matching requests, consumed in order. A status fault answers instead of the API (a 429
    * or 5xx in Google's error JSON, with Retry-After when given); a reset drops the connection before
    * the request takes effect; a delay lets the request take effect and holds the answer back, so a
-   * client that times out on messages.send still leaves a sent message behind.
+   * client that times out on messages.send still leaves a sent message behind; a cut sends the answer's
+   * headers and the first bytes of its body, then closes the connection (a download lost mid-body).
    */
   injectFaults(match: FaultMatch, faults: Fault[]): void {
     this.faults.push({ match, queue: [...faults] });
@@ -283,7 +307,8 @@ export class FakeGmail {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://fake-gmail.invalid');
-    this.requests.push({ method, path: url.pathname, query: url.searchParams, at: Date.now() });
+    const record: RecordedRequest = { method, path: url.pathname, query: url.searchParams, at: Date.now() };
+    this.requests.push(record);
     const body = await readBody(req);
     // Past the limit the request stream has been destroyed with its socket: nothing can be answered.
     if (!body) return;
@@ -292,6 +317,7 @@ export class FakeGmail {
     if (fault && 'resetConnection' in fault) return void req.socket.destroy();
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      record.status = fault.status;
       return writeReply(res, { status: fault.status, headers, json: faultError(fault.status, fault.reason) });
     }
 
@@ -303,6 +329,8 @@ export class FakeGmail {
       reply = { status: 500, json: faultError(500) };
     }
     if (fault && 'delayMs' in fault) await this.sleep(fault.delayMs);
+    if (fault && 'cutBodyAfterBytes' in fault) cutBodyAfter(res, fault.cutBodyAfterBytes);
+    record.status = reply.status;
     await writeReply(res, reply);
   }
 

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FakeIdentity } from './fake-identity.js';
 import { bearer, drained, errorBody, faultFailure, headerString, JSON_TYPE, parsePrefer, readBody, safeDecode, sendText, unauthorized } from './fake-graph-http.js';
+import { cutBodyAfter } from './fault-cut.js';
 import { fail, isFailure, type Outcome } from './fake-graph-json.js';
 import { pathTokens, routeMail, routeOrganization } from './fake-graph-routes.js';
 import { Mailbox, newUserId, type MailboxChange, type StoredMessage } from './fake-graph-store.js';
@@ -50,7 +51,12 @@ export interface RecordedRequest {
   status?: number;
 }
 
-export type Fault = { status: number; retryAfterSeconds?: number; code?: string; message?: string } | { resetConnection: true } | { delayMs: number };
+export type Fault =
+  | { status: number; retryAfterSeconds?: number; code?: string; message?: string }
+  | { resetConnection: true }
+  | { delayMs: number }
+  /** The API's answer, cut: headers (Content-Length of the whole body), this many body bytes, then the connection closes. */
+  | { cutBodyAfterBytes: number };
 
 export interface FaultMatch {
   method?: string;
@@ -247,7 +253,8 @@ export class FakeGraph {
   /**
    * Faults for matching requests, consumed in order. A status fault answers instead of the API (429
    * or 5xx in Graph's error JSON, with Retry-After in seconds when given); a reset drops the
-   * connection before the request takes effect; a delay lets it take effect and holds the answer.
+   * connection before the request takes effect; a delay lets it take effect and holds the answer; a
+   * cut sends the answer's headers and the first bytes of its body, then closes the connection.
    */
   injectFaults(match: FaultMatch, faults: Fault[]): void {
     this.faults.push({ match, queue: [...faults] });
@@ -312,6 +319,7 @@ export class FakeGraph {
       outcome = fail(500, 'generalException', 'An unspecified error has occurred.');
     }
     if (fault && 'delayMs' in fault) await this.sleep(fault.delayMs);
+    if (fault && 'cutBodyAfterBytes' in fault) cutBodyAfter(res, fault.cutBodyAfterBytes);
     await reply(outcome);
   }
 

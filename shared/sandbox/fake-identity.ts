@@ -118,6 +118,8 @@ export class FakeIdentity {
   private server: Server | undefined;
   private readonly apps = new Map<string, App>();
   private readonly tenants = new Set<string>();
+  /** Per-tenant lifetime of the app-only tokens the token endpoint issues (setTokenLifetime). */
+  private readonly tenantLifetimes = new Map<string, number>();
   private readonly signingKey: KeyObject;
   private readonly verifyKey: KeyObject;
   private readonly keyId = randomBytes(20).toString('base64url');
@@ -273,6 +275,15 @@ export class FakeIdentity {
     }
   }
 
+  /**
+   * App-only tokens issued for the tenant from now on last `seconds` (Entra's are 60–90 minutes). Under
+   * msal's five-minute renewal margin, a client then asks the token endpoint again on every request:
+   * a test can watch each token request a sync makes.
+   */
+  setTokenLifetime(tenantId: string, seconds: number): void {
+    this.tenantLifetimes.set(tenantId.toLowerCase(), seconds);
+  }
+
   setRoles(clientId: string, roles: string[]): void {
     const app = this.apps.get(clientId.toLowerCase());
     if (!app) throw new Error(`fake-identity: no app ${clientId}`);
@@ -402,7 +413,7 @@ export class FakeIdentity {
       record.outcome = result.failure.error;
       return sendJson(res, result.failure.status, oauthError(result.failure));
     }
-    const lifetime = this.options.tokenLifetimeSeconds ?? 3599;
+    const lifetime = this.tenantLifetimes.get(tenant) ?? this.options.tokenLifetimeSeconds ?? 3599;
     const accessToken = await this.issueAccessToken({ tenantId: tenant, clientId: result.app.clientId, roles: result.roles, audience: result.audience, lifetimeSeconds: lifetime });
     sendJson(res, 200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken });
   }

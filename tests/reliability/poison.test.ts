@@ -3,12 +3,12 @@
 // the message is parked as a job of its own so the mailbox's other mail goes on; that job reaches the
 // dead-letter queue after maxReceiveCount receives, where `dlq list` shows it and `dlq redrive` —
 // once the fault is gone — brings it in exactly once. Both connectors, as npm start composes them.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalQueues } from '../../shared/local/queues.js';
 import { customerMail, startReliabilityWorld, type ReliabilityMailbox, type ReliabilityWorld } from '../../bench/reliability-queues.js';
 import { deadLetterQueueOf, listDeadLetters, redriveDeadLetters, type DeadLetterQueue } from '../../shared/cli/dlq-commands.js';
+import { until } from './outage-support.js';
 
 const VISIBILITY_SECONDS = 2;
 const MAX_RECEIVES = 3;
@@ -25,16 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.stop();
 });
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
-    await sleep(100);
-  }
-}
 
 async function visibleIn(queueUrl: string): Promise<number> {
   const { Attributes } = await world.queues.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));

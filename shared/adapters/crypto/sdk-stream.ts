@@ -20,7 +20,13 @@ export function fromSdkStream(inner: Duplex, translate: (error: unknown) => Erro
     },
     destroy(error, callback) {
       failed = true;
-      inner.destroy();
+      // Not inner.destroy(): @aws-crypto pipes its inner streams with a callback-less readable-stream
+      // pipeline(), whose default callback THROWS the premature close of a stream destroyed mid-message
+      // (an uncaught exception: a worker lost to any upload or provider download cut short). The
+      // inner stream is ended and drained instead; what it still produces is dropped.
+      inner.removeAllListeners('data');
+      inner.resume();
+      if (!ended && !inner.writableEnded) inner.end();
       callback(error);
     },
   });

@@ -8,6 +8,7 @@ import { OAuth2Client } from 'google-auth-library';
 import type { ProviderCredentials } from '../../domain/model.js';
 import type { GmailApi, GmailConnector, GmailHistoryPage, GmailHistoryRecord, GmailMessageRef } from '../../domain/gmail/ports.js';
 import { translateGoogleError } from './google-errors.js';
+import { pullOnRead } from './pull-on-read.js';
 import { GmailRawFieldDecoder } from './raw-field-decoder.js';
 
 export interface GoogleGmailOptions {
@@ -33,6 +34,8 @@ export class GoogleGmailConnector implements GmailConnector {
    * hour long) across jobs instead of asking Google for a new one each time. Revoking drops it.
    */
   private readonly clients = new Map<string, OAuth2Client>();
+  /** The refresh token Google rotated a client's to (RFC 6749 §6), never logged, for the domain to seal. */
+  private readonly rotations = new WeakMap<OAuth2Client, string>();
 
   constructor(private readonly options: GoogleGmailOptions) {}
 
@@ -45,7 +48,7 @@ export class GoogleGmailConnector implements GmailConnector {
       timeout: this.options.timeoutMs ?? 30_000,
       ...(this.options.rootUrl ? { rootUrl: this.options.rootUrl } : {}),
     });
-    return new GoogleGmailApi(client, auth, this.options.historyPageSize ?? 500, () => this.forget(credentials.refreshToken));
+    return new GoogleGmailApi(client, auth, this.options.historyPageSize ?? 500, () => this.forget(credentials.refreshToken), () => this.rotations.get(auth));
   }
 
   private authFor(refreshToken: string | undefined): OAuth2Client {
@@ -59,6 +62,14 @@ export class GoogleGmailConnector implements GmailConnector {
     }
     const auth = this.newAuth();
     auth.setCredentials({ refresh_token: refreshToken });
+    // google-auth-library keeps the OLD refresh token in the client's credentials after a refresh that
+    // answered a new one; the new one is only in the 'tokens' event (read at once: the library rewrites
+    // that object right after). The client is no longer cached: the next open() brings the stored new token.
+    auth.on('tokens', (tokens: { refresh_token?: string | null }) => {
+      if (!tokens.refresh_token || tokens.refresh_token === refreshToken) return;
+      this.rotations.set(auth, tokens.refresh_token);
+      this.forget(refreshToken);
+    });
     if (key) {
       this.clients.set(key, auth);
       if (this.clients.size > MAX_CACHED_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
@@ -91,6 +102,7 @@ class GoogleGmailApi implements GmailApi {
     private readonly auth: OAuth2Client,
     private readonly historyPageSize: number,
     private readonly onRevoked: () => void,
+    private readonly rotated: () => string | undefined,
   ) {}
 
   async getProfile(): Promise<{ emailAddress: string; historyId: string }> {
@@ -132,7 +144,7 @@ class GoogleGmailApi implements GmailApi {
     const decoder = new GmailRawFieldDecoder();
     // A connection dropped mid-body must fail the ingest, never end it as a short message.
     json.on('error', (error) => decoder.destroy(translateGoogleError(error)));
-    return json.pipe(decoder);
+    return pullOnRead(json.pipe(decoder));
   }
 
   async getMessageIdHeader(id: string): Promise<string | null> {
@@ -157,6 +169,10 @@ class GoogleGmailApi implements GmailApi {
     );
     if (!data.id || !data.threadId) throw new Error('Gmail send without id or threadId');
     return { id: data.id, threadId: data.threadId };
+  }
+
+  rotatedRefreshToken(): string | undefined {
+    return this.rotated();
   }
 
   async revoke(): Promise<void> {

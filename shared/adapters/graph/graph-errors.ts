@@ -16,6 +16,13 @@ const AUTH_CODES = new Set(['InvalidAuthenticationToken', 'ErrorAccessDenied', '
 
 export function translateGraphError(error: unknown, what: { notFound?: 'message' | 'delta' } = {}): Error {
   const e = (error ?? {}) as GraphErrorShape;
+  if (error instanceof ReauthorizationRequired) return error;
+  // The Graph SDK re-wraps what the auth provider threw (msal's refusal, already translated) as a
+  // GraphError with statusCode -1 and the original's name as its code: without this, a revoked consent
+  // read as "Graph could not be reached" — a throttle, retried for ever against the token endpoint.
+  if (e.code === ReauthorizationRequired.name && !(typeof e.statusCode === 'number' && e.statusCode > 0)) {
+    return new ReauthorizationRequired('Microsoft refused our app\'s token request', { cause: error });
+  }
   // msal-node: the app's consent or credential is gone (invalid_client, unauthorized_client, AADSTS…).
   if (e.name === 'ServerError' || e.name === 'ClientAuthError' || e.name === 'ClientConfigurationError') {
     return /network|timed? ?out|ECONN|ENOTFOUND|EAI_AGAIN/i.test(`${e.errorCode ?? ''} ${String((error as Error).message ?? '')}`)

@@ -6,9 +6,10 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ConfidentialClientApplication, type Configuration, type INetworkModule } from '@azure/msal-node';
-import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type AuthenticationProvider } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type AuthenticationProvider, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { GraphApi, GraphConnector, GraphDeltaPage, GraphMailbox, GraphMessageRef, GraphSubscription } from '../../domain/graph/ports.js';
 import { MAX_IN_FLIGHT_PER_MAILBOX } from '../../domain/graph/sync.js';
+import { pullOnRead } from '../gmail/pull-on-read.js';
 import { translateGraphError } from './graph-errors.js';
 import { Semaphore } from './semaphore.js';
 
@@ -27,6 +28,17 @@ export interface MicrosoftGraphOptions {
   networkClient?: INetworkModule;
   /** Delta page size (Prefer: odata.maxpagesize). */
   pageSize?: number;
+  /**
+   * Per-request timeout, the body's download included (as gaxios's for Gmail); a timeout is a
+   * throttle to the domain (retried later). Without one, a Graph answer that never comes holds the
+   * sync until the Lambda itself times out.
+   */
+  timeoutMs?: number;
+  /**
+   * The same for a message's MIME download (`/$value`), whose deadline covers up to 150 MB of body:
+   * 30 s would cut a large message on any link slower than 5 MB/s, and every retry would be cut again.
+   */
+  downloadTimeoutMs?: number;
 }
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -54,12 +66,14 @@ export class MicrosoftGraphConnector implements GraphConnector {
         }
       },
     };
-    // Authentication, then the request itself: no retry, redirect or telemetry handlers.
+    // A deadline, authentication, then the request itself: no retry, redirect or telemetry handlers.
+    const timeout = new TimeoutHandler(this.options.timeoutMs ?? 30_000, this.options.downloadTimeoutMs ?? 300_000);
     const auth = new AuthenticationHandler(authProvider);
+    timeout.setNext(auth);
     auth.setNext(new HTTPMessageHandler());
     const baseUrl = (this.options.graphBaseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
     const client = Client.initWithMiddleware({
-      middleware: auth,
+      middleware: timeout,
       baseUrl,
       defaultVersion: 'v1.0',
       // The SDK sends the bearer token only to Graph's own hosts and these.
@@ -90,6 +104,41 @@ export class MicrosoftGraphConnector implements GraphConnector {
     this.apps.set(azureTenantId, app);
     return app;
   }
+}
+
+/** Gives each request its own deadline (an AbortSignal), ahead of the rest of the chain. */
+class TimeoutHandler implements Middleware {
+  private next: Middleware | undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly downloadMs: number,
+  ) {}
+
+  async execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const deadline = AbortSignal.timeout(/\/\$value(?:\?|$)/.test(url) ? this.downloadMs : this.ms);
+    const own = context.options?.signal;
+    context.options = { ...context.options, signal: own ? AbortSignal.any([own, deadline]) : deadline };
+    if (!this.next) throw new Error('TimeoutHandler needs a next middleware');
+    await this.next.execute(context);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/** A failed raw answer in the shape translateGraphError reads: status, Graph's error code, headers. */
+async function graphFailure(response: Response): Promise<Error> {
+  const text = await response.text().catch(() => '');
+  let code: string | null = null;
+  try {
+    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? null;
+  } catch {
+    // Not Graph's JSON error body: the status alone decides.
+  }
+  return Object.assign(new Error(`Graph answered ${response.status}`), { statusCode: response.status, code, headers: response.headers });
 }
 
 interface GraphMessageJson {
@@ -145,14 +194,18 @@ class MicrosoftGraphApi implements GraphApi {
   async getMime(id: string): Promise<Readable> {
     const release = await this.semaphore.acquire();
     try {
-      const body = (await this.client.api(`${this.user}/messages/${encodeURIComponent(id)}/$value`).header('Prefer', IMMUTABLE_IDS).responseType(ResponseType.STREAM).get()) as
-        | Readable
-        | WebReadableStream<Uint8Array>;
-      const stream = body instanceof Readable ? body : Readable.fromWeb(body);
+      // RAW, not STREAM: the SDK turns a failed STREAM answer into an error without its headers or
+      // body, so Graph's Retry-After (and error code) on a throttled download was lost.
+      const response = (await this.client.api(`${this.user}/messages/${encodeURIComponent(id)}/$value`).header('Prefer', IMMUTABLE_IDS).responseType(ResponseType.RAW).get()) as Response;
+      if (!response.ok) throw await graphFailure(response);
+      if (!response.body) throw new Error('Graph answered a message download without a body');
+      const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
       // The slot is held until the body is read (or abandoned): that is when Graph's request ends.
-      stream.once('close', release);
-      stream.once('error', release);
-      return stream;
+      source.once('close', release);
+      source.once('error', release);
+      // A connection lost mid-body (or the deadline passing) fails the ingest as a provider fault
+      // the sync retries, never as an unknown error, and never as a short message.
+      return pullOnRead(source, (error) => translateGraphError(error));
     } catch (error) {
       release();
       throw translateGraphError(error, { notFound: 'message' });

@@ -8,6 +8,7 @@ import type { MailboxRecord } from '../model.js';
 import type { Clock, JobQueue, KeyService, MailboxDirectory, MailboxOwner, Metrics, TicketRepository } from '../ports.js';
 import { ReauthorizationRequired } from '../provider-errors.js';
 import type { GmailConnector, GmailSettings } from './ports.js';
+import { keepRotatedRefreshToken } from './rotation.js';
 
 export class MailboxInUse extends DomainError {
   readonly code = 'mailbox_in_use';
@@ -44,8 +45,10 @@ export async function connectGmailMailbox(deps: GmailLifecycleDeps, owner: Mailb
   if (holder.tenantId !== owner.tenantId || holder.mailboxId !== owner.mailboxId) {
     throw new MailboxInUse('this Gmail mailbox is already connected to another helpdesk mailbox');
   }
-  const api = deps.gmail.open({ address, refreshToken });
+  // The token Google may have rotated ours to on the probe's refresh is the one to use and keep.
+  const api = deps.gmail.open({ address, refreshToken: probe.rotatedRefreshToken?.() ?? refreshToken });
   const watch = await api.watch(deps.settings.topicName, WATCHED_LABELS);
+  const currentRefreshToken = api.rotatedRefreshToken?.() ?? probe.rotatedRefreshToken?.() ?? refreshToken;
   const previous = existing?.connection;
   if (previous && previous.addressIndex !== addressIndex) await deps.directory.releaseAddress('gmail', previous.addressIndex, owner);
 
@@ -57,7 +60,7 @@ export async function connectGmailMailbox(deps: GmailLifecycleDeps, owner: Mailb
     createdAt: existing?.createdAt ?? deps.clock.now().toISOString(),
     connection: {
       addressIndex,
-      sealedCredentials: await sealCredentials(deps.keys, owner, { address, refreshToken }),
+      sealedCredentials: await sealCredentials(deps.keys, owner, { address, refreshToken: currentRefreshToken }),
       // The watch's historyId marks "from now on"; a reconnect resumes from where it stopped.
       cursor: previous && previous.addressIndex === addressIndex && previous.cursor ? previous.cursor : watch.historyId,
       watchExpiresAt: watch.expiration.toISOString(),
@@ -80,8 +83,9 @@ export async function renewGmailWatches(deps: GmailLifecycleDeps): Promise<Renew
   for (const mailbox of await deps.directory.listConnected('gmail')) {
     if (mailbox.status !== 'connected' || !mailbox.connection) continue;
     try {
-      const api = deps.gmail.open(await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials));
-      const watch = await api.watch(deps.settings.topicName, WATCHED_LABELS);
+      const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
+      const api = deps.gmail.open(credentials);
+      const watch = await api.watch(deps.settings.topicName, WATCHED_LABELS).finally(() => keepRotatedRefreshToken(deps, mailbox, credentials, api));
       await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { watchExpiresAt: watch.expiration.toISOString() });
       report.renewed++;
     } catch (error) {

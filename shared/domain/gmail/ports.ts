@@ -38,6 +38,11 @@ export interface GmailApi {
   send(raw: Uint8Array, threadId?: string): Promise<{ id: string; threadId: string }>;
   /** Revokes the refresh token at Google (disconnect). */
   revoke(): Promise<void>;
+  /**
+   * The refresh token Google answered in place of ours during this session (RFC 6749 §6 rotation), if
+   * it did: the old one may no longer work, so the caller must store this one.
+   */
+  rotatedRefreshToken?(): string | undefined;
 }
 
 /** Opens an authorized API session for one mailbox. */

@@ -13,6 +13,7 @@ import { ProviderThrottled } from '../provider-errors.js';
 import { fieldsContext, unseal } from '../sealed-fields.js';
 import { assertMailboxReadable } from '../tickets.js';
 import type { GmailApi, GmailConnector } from './ports.js';
+import { keepRotatedRefreshToken } from './rotation.js';
 
 export class CannotReply extends DomainError {
   readonly code = 'cannot_reply';
@@ -61,7 +62,8 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
   const messageId = `reply.${replyToken(ticketId, answered.messageId, request.text, request.html)}@${domain}`;
 
   let status: ReplyResult['status'] = 'already_sent';
-  let sent = await findSent(api, messageId);
+  // The session's first request refreshes the access token: a refresh token Google rotated is kept.
+  let sent = await findSent(api, messageId).finally(() => keepRotatedRefreshToken(deps, mailbox, credentials, api));
   if (!sent) {
     const raw = await composeReply({
       from: { address: credentials.address, name: '' },

@@ -2,17 +2,17 @@
 // ingest each message that arrives in (or is moved to) the inbox, and advance the cursor only past
 // messages durably ingested. Expired history falls back to a bounded full sync; ingest idempotency
 // (provider id, then fingerprint) makes any overlap harmless.
-import type { Readable } from 'node:stream';
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import { parkable, type SyncJob } from '../connectors/sync-job.js';
 import { MailboxDisconnected } from '../errors.js';
-import { ingestMessage, type IngestDeps } from '../ingest.js';
-import type { MailboxRecord, ProviderConnection } from '../model.js';
+import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
+import type { MailboxRecord, ProviderConnection, ProviderCredentials } from '../model.js';
 import type { Metrics } from '../ports.js';
 import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
 import type { GmailApi, GmailConnector, GmailHistoryRecord, GmailMessageRef, GmailSettings } from './ports.js';
+import { keepRotatedRefreshToken } from './rotation.js';
 
 export interface GmailSyncDeps extends IngestDeps {
   gmail: GmailConnector;
@@ -45,12 +45,17 @@ export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob, option
   if (!mailbox || mailbox.provider !== 'gmail' || mailbox.status !== 'connected' || !mailbox.connection) return report;
 
   const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report, options.park);
+  let session: { api: GmailApi; credentials: ProviderCredentials } | undefined;
   try {
     assertNotThrottled(mailbox.connection, deps.clock, 'Gmail');
-    const api = deps.gmail.open(await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials));
-    if (job.reason === 'message' && job.providerMessageId) await run.one(api, { id: job.providerMessageId, threadId: job.providerThreadId ?? '' });
-    else await run.sync(api, job);
+    const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
+    session = { api: deps.gmail.open(credentials), credentials };
+    if (job.reason === 'message' && job.providerMessageId) await run.one(session.api, { id: job.providerMessageId, threadId: job.providerThreadId ?? '' });
+    else await run.sync(session.api, job);
+    await keepRotatedRefreshToken(deps, mailbox, session.credentials, session.api);
   } catch (error) {
+    // The token Google rotated to is kept even when the sync failed after the refresh.
+    if (session) await keepRotatedRefreshToken(deps, mailbox, session.credentials, session.api);
     if (error instanceof ReauthorizationRequired) return run.needsReauthorization();
     if (error instanceof MailboxDisconnected) return { ...report, outcome: 'skipped' };
     // A parked message's own failure says nothing of the mailbox: its other jobs are not held back.
@@ -156,24 +161,27 @@ class GmailSyncRun {
   }
 
   private async fetchAndIngest(api: GmailApi, ref: GmailMessageRef): Promise<void> {
-    let raw: Readable;
+    let result: IngestResult;
     try {
-      raw = await this.call(() => api.getRawMessage(ref.id));
+      // The download and its ingestion are retried together: a body cut off mid-stream (reset,
+      // timeout) fails ingest as a provider fault before anything is recorded, and is fetched again.
+      result = await this.call(async () =>
+        ingestMessage(this.deps, await api.getRawMessage(ref.id), {
+          tenantId: this.mailbox.tenantId,
+          mailboxId: this.mailbox.mailboxId,
+          providerMessageId: ref.id,
+          ...(ref.threadId ? { providerThreadId: ref.threadId } : {}),
+          receivedAt: this.deps.clock.now(),
+          // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at
+          // the next message, and nothing is written for a disconnected mailbox without its deadline.
+        }),
+      );
     } catch (error) {
       if (!(error instanceof ProviderNotFound)) throw error;
       this.report.vanished++;
       this.deps.metrics.count('gmail.message_vanished');
       return;
     }
-    const result = await ingestMessage(this.deps, raw, {
-      tenantId: this.mailbox.tenantId,
-      mailboxId: this.mailbox.mailboxId,
-      providerMessageId: ref.id,
-      ...(ref.threadId ? { providerThreadId: ref.threadId } : {}),
-      receivedAt: this.deps.clock.now(),
-      // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at
-      // the next message, and nothing is written for a disconnected mailbox without its deadline.
-    });
     this.report.ingested++;
     if (result.status !== 'duplicate') this.report.added++;
   }

@@ -2,14 +2,13 @@
 // inbox from the stored link (a new bounded round when there is none or Graph forgot it), fetching
 // MIME with at most four requests in flight; the link advances only past messages durably ingested.
 // Lifecycle jobs renew or recreate the subscription first: the webhook never calls Graph itself.
-import type { Readable } from 'node:stream';
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import { runPooled } from '../connectors/pool.js';
 import { parkable, type SyncJob } from '../connectors/sync-job.js';
 import { MailboxDisconnected } from '../errors.js';
-import { ingestMessage, type IngestDeps } from '../ingest.js';
+import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
 import type { MailboxRecord, ProviderConnection } from '../model.js';
 import type { MailboxDirectory, Metrics } from '../ports.js';
 import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
@@ -170,24 +169,27 @@ export function byConversation(refs: readonly GraphMessageRef[]): GraphMessageRe
 }
 
 async function ingestOne(deps: GraphSyncDeps, mailbox: MailboxRecord, api: GraphApi, call: Call, ref: GraphMessageRef, report: GraphSyncReport): Promise<void> {
-  let mime: Readable;
+  let result: IngestResult;
   try {
-    mime = await call(() => api.getMime(ref.id));
+    // The download and its ingestion are retried together: a body cut off mid-stream (reset,
+    // timeout) fails ingest as a provider fault before anything is recorded, and is fetched again.
+    result = await call(async () =>
+      ingestMessage(deps, await api.getMime(ref.id), {
+        tenantId: mailbox.tenantId,
+        mailboxId: mailbox.mailboxId,
+        providerMessageId: ref.id,
+        ...(ref.conversationId ? { providerThreadId: ref.conversationId } : {}),
+        receivedAt: deps.clock.now(),
+        // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at the
+        // next message, and nothing is written for a disconnected mailbox without its deadline.
+      }),
+    );
   } catch (error) {
     if (!(error instanceof ProviderNotFound)) throw error;
     report.vanished++;
     deps.metrics.count('graph.message_vanished');
     return;
   }
-  const result = await ingestMessage(deps, mime, {
-    tenantId: mailbox.tenantId,
-    mailboxId: mailbox.mailboxId,
-    providerMessageId: ref.id,
-    ...(ref.conversationId ? { providerThreadId: ref.conversationId } : {}),
-    receivedAt: deps.clock.now(),
-    // No mailbox passed: ingest reads it fresh, so a disconnect during a long sync stops it at the
-    // next message, and nothing is written for a disconnected mailbox without its deadline.
-  });
   report.ingested++;
   if (result.status !== 'duplicate') report.added++;
 }
