@@ -69,6 +69,13 @@ export const DOMAIN_NAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])
 /** An ACM certificate ARN; its region is captured (a regional API Gateway domain needs one of its own region). */
 export const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+const PUSH_AUDIENCE = /^https:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/;
+const PUSH_AUDIENCE_EXPECTED = 'an https URL without query or fragment';
+/** A GUID in its usual 8-4-4-4-12 hex form, either case. */
+export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** One plain address (what SNS accepts as an email endpoint): no display name, no list. */
+export const EMAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
 /** Every context key the app reads. Later issues add theirs here (see `text` for strings). */
 const CONTEXT = {
   /** Days from disconnect until every item and object of a mailbox is gone (≤ 30: the promise). */
@@ -80,13 +87,17 @@ const CONTEXT = {
 
   /**
    * The audience of the Gmail push subscription's OIDC token. Unset: the webhook's own URL, which is
-   * what Pub/Sub uses when the subscription names no audience.
+   * what Pub/Sub uses when the subscription names no audience. `gmailPushAudience` is the older
+   * spelling of the same key (see ALIASES).
    */
-  gmailPushAudience: text({ pattern: /^https:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/, expected: 'an https URL without query or fragment' }),
+  googlePushAudience: text({ pattern: PUSH_AUDIENCE, expected: PUSH_AUDIENCE_EXPECTED }),
+  gmailPushAudience: text({ pattern: PUSH_AUDIENCE, expected: PUSH_AUDIENCE_EXPECTED }),
   /**
    * The service account the push subscription authenticates as. Unset: the stack takes it as the
    * CloudFormation parameter GmailPushServiceAccount, which a deploy cannot leave out.
+   * `gmailPushServiceAccount` is the older spelling.
    */
+  googlePushServiceAccount: text({ pattern: GOOGLE_SERVICE_ACCOUNT, expected: GOOGLE_SERVICE_ACCOUNT_EXPECTED }),
   gmailPushServiceAccount: text({ pattern: GOOGLE_SERVICE_ACCOUNT, expected: GOOGLE_SERVICE_ACCOUNT_EXPECTED }),
   /** The Pub/Sub topic Gmail watches publish to. Unset: the CloudFormation parameter GmailTopic. */
   gmailTopic: text({ pattern: PUBSUB_TOPIC, expected: PUBSUB_TOPIC_EXPECTED }),
@@ -114,7 +125,22 @@ const CONTEXT = {
   consentDomainName: text({ pattern: DOMAIN_NAME, expected: 'a lower-case domain name, e.g. connect.example.com' }),
   /** The ACM certificate for `consentDomainName`, in the stack's region. */
   consentCertificateArn: text({ pattern: ACM_CERTIFICATE_ARN, expected: 'an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>' }),
+
+  /**
+   * The Entra application (client) id of the Microsoft 365 connector. Set: every function reading the
+   * Graph app secret refuses, at cold start, a secret stored for another app (GRAPH_APP_ID).
+   */
+  msAppId: text({ pattern: GUID, expected: 'the Entra application (client) id, a GUID like 00000000-0000-0000-0000-000000000000' }),
+  /** Subscribed (e-mail) to the alarm topic. Unset: the topic exists and nobody is subscribed yet. */
+  alarmEmail: text({ pattern: EMAIL_ADDRESS, expected: 'an e-mail address, e.g. ops@example.com' }),
 } satisfies Record<string, ContextValue<unknown>>;
+
+/**
+ * Older spellings that keep working: each maps to the key the issue named. Giving both with different
+ * values is an error naming both; otherwise both names read the merged value (the stack reads the new one).
+ */
+const ALIASES = { gmailPushAudience: 'googlePushAudience', gmailPushServiceAccount: 'googlePushServiceAccount' } as const;
+type Alias = keyof typeof ALIASES;
 
 type Spec = Record<string, ContextValue<unknown>>;
 export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends ContextValue<infer T> ? T : never };
@@ -138,10 +164,26 @@ export function readContext<S extends Spec>(node: Node, spec: S): ConfigOf<S> {
 }
 
 export function readInfraConfig(node: Node): InfraConfig {
-  const config = readContext(node, CONTEXT);
+  const config = mergeAliases(readContext(node, CONTEXT));
   // Keys that only make sense together: each valid on its own, checked as a pair here.
   if ((config.consentDomainName === undefined) !== (config.consentCertificateArn === undefined)) {
     throw new ContextError(['CDK context "consentDomainName" and "consentCertificateArn" go together: give both (the consent site under your domain) or neither (the API\'s own endpoint)']);
   }
   return config;
+}
+
+/** Gives each alias and its key the same value: either spelling alone works, both only if they agree. */
+function mergeAliases(read: ConfigOf<typeof CONTEXT>): InfraConfig {
+  const merged: Record<string, unknown> = { ...read };
+  const problems: string[] = [];
+  for (const [alias, key] of Object.entries(ALIASES) as Array<[Alias, (typeof ALIASES)[Alias]]>) {
+    const [old, current] = [read[alias], read[key]];
+    if (old !== undefined && current !== undefined && old !== current) {
+      problems.push(`CDK context "${key}" and "${alias}" (its older spelling) differ (${JSON.stringify(current)} vs ${JSON.stringify(old)}): give only "${key}"`);
+    }
+    merged[key] = merged[alias] = current ?? old;
+  }
+  if (problems.length > 0) throw new ContextError(problems);
+  // Every key of CONTEXT, each with the type its reader returns (an alias shares its key's type).
+  return merged as InfraConfig;
 }

@@ -15,9 +15,12 @@ import { ConsentSite, type ConsentDomain } from './constructs/consent-site.js';
 import { GmailConnector } from './constructs/gmail-connector.js';
 import { GraphConnector } from './constructs/graph-connector.js';
 import { MailIngest } from './constructs/mail-ingest.js';
+import { Observability } from './constructs/observability.js';
 import { ServiceIndexKey } from './constructs/service-index-key.js';
 import { TicketStore } from './constructs/ticket-store.js';
 import { Retention } from './constructs/retention.js';
+import { Scanner } from './constructs/scanner.js';
+import { TenantLifecycle } from './constructs/tenant-lifecycle.js';
 import { WebhookApi } from './constructs/webhook-api.js';
 import { acknowledgeFindings } from './nag.js';
 
@@ -30,11 +33,14 @@ export class Mail2TicketStack extends Stack {
   public readonly objects: AttachmentStore;
   public readonly ingest: MailIngest;
   public readonly retention: Retention;
+  public readonly scanner: Scanner;
   public readonly webhooks: WebhookApi;
   public readonly serviceIndex: ServiceIndexKey;
   public readonly gmail: GmailConnector;
   public readonly graph: GraphConnector;
   public readonly consent: ConsentSite;
+  public readonly tenantLifecycle: TenantLifecycle;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: Mail2TicketStackProps) {
     super(scope, id, props);
@@ -49,6 +55,7 @@ export class Mail2TicketStack extends Stack {
       bucket: this.objects.bucket,
       backupRetentionDays: config.backupRetentionDays,
     });
+    this.scanner = new Scanner(this, 'Scanner', { ...stores, accessLogBucket: this.objects.accessLogBucket });
     this.webhooks = new WebhookApi(this, 'Webhooks', { rateLimit: config.webhookRateLimit, burstLimit: config.webhookBurstLimit });
     this.serviceIndex = new ServiceIndexKey(this, 'ServiceIndexKey');
     // The Gmail connector's watches and the consent site's new ones publish to the same topic.
@@ -66,14 +73,14 @@ export class Mail2TicketStack extends Stack {
       // Facts of the operator's Google Cloud project: given as context at synth, or else required as
       // parameters at deploy, so no deploy goes out with a push function that refuses every push.
       pushServiceAccount:
-        config.gmailPushServiceAccount ??
+        config.googlePushServiceAccount ??
         new CfnParameter(this, 'GmailPushServiceAccount', {
-          description: 'The service account the Gmail Pub/Sub push subscription authenticates as (or synth with -c gmailPushServiceAccount=…)',
+          description: 'The service account the Gmail Pub/Sub push subscription authenticates as (or synth with -c googlePushServiceAccount=…)',
           allowedPattern: GOOGLE_SERVICE_ACCOUNT.source,
           constraintDescription: GOOGLE_SERVICE_ACCOUNT_EXPECTED,
         }).valueAsString,
       topicName: gmailTopic,
-      ...(config.gmailPushAudience ? { pushAudience: config.gmailPushAudience } : {}),
+      ...(config.googlePushAudience ? { pushAudience: config.googlePushAudience } : {}),
       fullSyncDays: config.gmailFullSyncDays,
       safetySyncMinutes: config.gmailSafetySyncMinutes,
       maxReceiveCount: config.gmailSyncMaxReceiveCount,
@@ -96,9 +103,23 @@ export class Mail2TicketStack extends Stack {
       retentionDays: config.retentionDays,
       ...(consentDomain ? { domain: consentDomain } : {}),
     });
+    // The only role that creates tenant keys or schedules their deletion (before Observability: its alarm joins the topic).
+    this.tenantLifecycle = new TenantLifecycle(this, 'TenantLifecycle', {
+      table: this.tickets.table,
+      tableKey: this.tickets.key,
+      bucket: this.objects.bucket,
+      signingSecret: this.consent.signingSecret,
+      signingSecretKey: this.consent.secretKey,
+      consentBaseUrl: this.consent.baseUrl,
+    });
+    new CfnOutput(this, 'TenantLifecycleFunctionName', {
+      value: this.tenantLifecycle.function.fn.functionName,
+      description: 'Create tenants, invite their admins, close accounts: aws lambda invoke --function-name <this> --payload \'{"task":"create-tenant","name":"…"}\' (README)',
+    });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.ingest.queue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.tickets.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.objects.bucket.bucketName });
+    new CfnOutput(this, 'DefinitionsBucketName', { value: this.scanner.definitionsBucket.bucketName, description: 'ClamAV definitions (clamav/), refreshed every 3 hours' });
     new CfnOutput(this, 'GmailPushEndpoint', { value: this.gmail.pushEndpoint, description: 'Push endpoint of the Gmail Pub/Sub subscription (authenticated push)' });
     new CfnOutput(this, 'GoogleOAuthSecretArn', {
       value: this.gmail.oauthClientSecret.secretArn,
@@ -130,6 +151,12 @@ export class Mail2TicketStack extends Stack {
       });
       new CfnOutput(this, 'ConsentDomainHostedZoneId', { value: this.consent.domainName.regionalHostedZoneId, description: 'Hosted zone of ConsentDomainTarget, for a Route 53 alias record' });
     }
+    // Every function that reads the Graph app secret refuses one stored for another Entra app.
+    if (config.msAppId) for (const fn of [this.graph.worker.fn, this.graph.scheduled.fn, this.consent.site.fn]) fn.addEnvironment('GRAPH_APP_ID', config.msAppId);
+    // Last: its aspect gives every alarm of the stack the alarm topic and puts it on the dashboard.
+    this.observability = new Observability(this, 'Observability', { webhooks: this.webhooks, ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}) });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn, description: 'Every alarm notifies this SNS topic (ALARM and OK): subscribe with -c alarmEmail=… or aws sns subscribe' });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName, description: 'The CloudWatch dashboard of the stack' });
     acknowledgeFindings(this, { objects: this.objects, ingest: this.ingest, retention: this.retention, gmail: this.gmail, graph: this.graph });
   }
 

@@ -34,7 +34,7 @@ export async function composeConsent(env: Env = process.env): Promise<ConsentSit
   const [signingKey, google, graph] = await Promise.all([
     readSigningKey(secrets, requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN')),
     readOAuthClientSecret(secrets, requireEnv(env, 'GOOGLE_OAUTH_SECRET_ARN')),
-    readGraphAppSecret(secrets, requireEnv(env, 'GRAPH_APP_SECRET_ARN')),
+    readGraphAppSecret(secrets, requireEnv(env, 'GRAPH_APP_SECRET_ARN'), env.GRAPH_APP_ID),
   ]);
   const ingest = composeIngestDeps(env);
   const metrics = new PowertoolsMetrics(new Metrics({ namespace: 'mail2ticket', serviceName: 'consent' }));

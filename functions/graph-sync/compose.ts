@@ -27,7 +27,7 @@ export async function composeGraphSync(
 }> {
   const region = requireEnv(env, 'AWS_REGION');
   const settings = loadGraphSettings(env);
-  const secret = await readGraphAppSecret(new SecretsManagerClient({ region }), requireEnv(env, 'GRAPH_APP_SECRET_ARN'));
+  const secret = await readGraphAppSecret(new SecretsManagerClient({ region }), requireEnv(env, 'GRAPH_APP_SECRET_ARN'), env.GRAPH_APP_ID);
   const sqs = new SQSClient({ region });
   const metrics = new Metrics({ namespace: 'mail2ticket', serviceName });
   const ingest = composeIngestDeps(env);

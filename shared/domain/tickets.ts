@@ -7,6 +7,7 @@ import type { Address, AttachmentFields, AttachmentRecord, MessageFields, Messag
 import type { BlobStore, KeyService, Scanner, TicketRepository } from './ports.js';
 import { fieldsContext, unseal } from './sealed-fields.js';
 import { recordAccess, type Accessor, type AuditDeps } from './audit.js';
+import { scanStoredAttachment, statusAfter } from './scan.js';
 
 export interface ReadDeps extends AuditDeps {
   repo: TicketRepository;
@@ -115,23 +116,10 @@ export async function rescanHeldAttachments(
 ): Promise<Array<{ attachmentId: string; scan: AttachmentRecord['scan'] }>> {
   const results: Array<{ attachmentId: string; scan: AttachmentRecord['scan'] }> = [];
   for (const held of await deps.repo.listHeldAttachments(tenantId)) {
-    if (!held.blobKey) continue;
-    const encrypted = await deps.blobs.get(held.blobKey);
-    const decrypt = deps.keys.decryptStream({ tenantId, mailboxId: held.mailboxId, purpose: 'attachment' });
-    encrypted.on('error', (error) => decrypt.destroy(error));
-    const verdict = await deps.scanner.scan(encrypted.pipe(decrypt));
-    if (verdict.status === 'unscanned' || verdict.status === 'pending') {
-      results.push({ attachmentId: held.attachmentId, scan: held.scan });
-      continue;
-    }
-    if (verdict.status === 'infected') {
-      await deps.repo.updateAttachmentScan({ ...held, scan: 'infected', scanDetail: verdict.signature, blobKey: null });
-      await deps.blobs.delete([held.blobKey]);
-    } else {
-      const { scanDetail: _dropped, ...rest } = held;
-      await deps.repo.updateAttachmentScan({ ...rest, scan: 'clean' });
-    }
-    results.push({ attachmentId: held.attachmentId, scan: verdict.status });
+    if (!held.blobKey || held.tenantId !== tenantId) continue;
+    // The same per-attachment step as the AWS scanner function's (shared/domain/scan.ts).
+    const outcome = await scanStoredAttachment(deps, held);
+    results.push({ attachmentId: held.attachmentId, scan: statusAfter(outcome, held.scan) });
   }
   return results;
 }

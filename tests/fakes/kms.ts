@@ -3,6 +3,9 @@
 // unchanged against it. Like KMS it binds every wrapped blob to its encryption context (Decrypt with
 // another context fails with InvalidCiphertextException), refuses aliases where KMS does, refuses keys
 // pending deletion, and counts every call. It can also be told to fail the next calls of an operation.
+// Keys are created either by a test directly (`createKey`) or, as in AWS, through the API: CreateKey
+// (KeySpec, KeyUsage, Description, Tags), CreateAlias (KMS's alias naming rules), EnableKeyRotation
+// (symmetric encryption keys only), ListAliases and ListResourceTags.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +16,25 @@ interface FakeKey {
   spec: 'SYMMETRIC_DEFAULT' | 'HMAC_256';
   pendingDeletion: boolean;
   deletionDate?: number;
+  description: string;
+  tags: Array<{ TagKey: string; TagValue: string }>;
+  rotation: boolean;
+  creationDate: number;
 }
+
+/** What a test sees of a key. */
+export interface FakeKeyView {
+  arn: string;
+  spec: FakeKey['spec'];
+  description: string;
+  tags: Record<string, string>;
+  rotation: boolean;
+  pendingDeletion: boolean;
+  aliases: string[];
+}
+
+/** KMS: 1–256 characters of letters, digits, / _ -, starting alias/, never alias/aws/. */
+const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
 type Input = Record<string, unknown>;
 
@@ -31,7 +52,7 @@ export class FakeKms {
   readonly calls = new Map<string, number>();
   private readonly keys = new Map<string, FakeKey>();
   private readonly aliases = new Map<string, string>();
-  private readonly failures = new Map<string, { type: string; status: number; remaining: number }>();
+  private readonly failures = new Map<string, { type: string; status: number; remaining: number; skip: number }>();
   private server: Server | undefined;
   endpoint = '';
 
@@ -39,10 +60,35 @@ export class FakeKms {
 
   /** Creates a key reachable through `alias` (e.g. alias/mail2ticket/tenant/acme); returns its ARN. */
   createKey(alias: string, spec: FakeKey['spec'] = alias.endsWith('-index') ? 'HMAC_256' : 'SYMMETRIC_DEFAULT'): string {
-    const arn = `arn:aws:kms:${this.region}:123456789012:key/${randomBytes(16).toString('hex')}`;
-    this.keys.set(arn, { arn, secret: randomBytes(32), spec, pendingDeletion: false });
+    const arn = this.newKey(spec, '', []).arn;
     this.aliases.set(alias, arn);
     return arn;
+  }
+
+  /** Every key, as created (also those pending deletion), with its tags and aliases. */
+  listKeys(): FakeKeyView[] {
+    return [...this.keys.values()].map((key) => ({
+      arn: key.arn,
+      spec: key.spec,
+      description: key.description,
+      tags: Object.fromEntries(key.tags.map((t) => [t.TagKey, t.TagValue])),
+      rotation: key.rotation,
+      pendingDeletion: key.pendingDeletion,
+      aliases: [...this.aliases].filter(([, arn]) => arn === key.arn).map(([alias]) => alias),
+    }));
+  }
+
+  /** The key ARN an alias points at, if any. */
+  aliasTarget(alias: string): string | undefined {
+    return this.aliases.get(alias);
+  }
+
+  private newKey(spec: FakeKey['spec'], description: string, tags: FakeKey['tags']): FakeKey {
+    // Key ids are UUIDs in KMS; the ARN ends with the id.
+    const id = randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    const key: FakeKey = { arn: `arn:aws:kms:${this.region}:123456789012:key/${id}`, secret: randomBytes(32), spec, pendingDeletion: false, description, tags, rotation: false, creationDate: Math.floor(Date.now() / 1000) };
+    this.keys.set(key.arn, key);
+    return key;
   }
 
   /** Whether the key behind an alias or ARN is scheduled for deletion. */
@@ -50,9 +96,12 @@ export class FakeKms {
     return this.keys.get(this.aliases.get(id) ?? id)?.pendingDeletion ?? false;
   }
 
-  /** The next `times` calls of `operation` fail with this error type (500 for internal, else 400). */
-  failNext(operation: string, type: string, times = 1): void {
-    this.failures.set(operation, { type, status: type === 'KMSInternalException' ? 500 : 400, remaining: times });
+  /**
+   * The next `times` calls of `operation` fail with this error type (500 for internal, else 400);
+   * with `after`, only once that many calls of it have succeeded (e.g. the second CreateKey of a run).
+   */
+  failNext(operation: string, type: string, times = 1, options: { after?: number } = {}): void {
+    this.failures.set(operation, { type, status: type === 'KMSInternalException' ? 500 : 400, remaining: times, skip: options.after ?? 0 });
   }
 
   count(operation: string): number {
@@ -92,6 +141,10 @@ export class FakeKms {
   private injectedFailure(operation: string): void {
     const failure = this.failures.get(operation);
     if (!failure) return;
+    if (failure.skip > 0) {
+      failure.skip--;
+      return;
+    }
     if (--failure.remaining <= 0) this.failures.delete(operation);
     throw new KmsError(failure.type, 'injected failure', failure.status);
   }
@@ -99,22 +152,84 @@ export class FakeKms {
   private key(id: unknown, options: { alias: boolean; spec?: FakeKey['spec'] }): FakeKey {
     if (typeof id !== 'string' || !id) throw new KmsError('ValidationException', 'KeyId is required');
     if (id.startsWith('alias/') && !options.alias) throw new KmsError('NotFoundException', `Invalid keyId ${id}`);
-    const key = this.keys.get(this.aliases.get(id) ?? id);
+    const key = this.lookup(id);
     if (!key) throw new KmsError('NotFoundException', 'Key not found');
     if (key.pendingDeletion) throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     if (options.spec && key.spec !== options.spec) throw new KmsError('InvalidKeyUsageException', 'the key does not support this operation');
     return key;
   }
 
+  /** A key by alias, key ARN or key id; undefined when none. */
+  private lookup(id: string): FakeKey | undefined {
+    const arn = this.aliases.get(id) ?? id;
+    return this.keys.get(arn) ?? [...this.keys.values()].find((key) => key.arn.endsWith(`:key/${id}`));
+  }
+
+  /** Like KMS for key-management calls: a key id or key ARN, never an alias; pending deletion refused. */
+  private keyById(id: unknown): FakeKey {
+    return this.key(id, { alias: false });
+  }
+
   private handle(operation: string, input: Input): Input {
     switch (operation) {
       case 'DescribeKey': {
-        const arn = this.aliases.get(String(input.KeyId)) ?? String(input.KeyId);
-        const key = this.keys.get(arn);
-        if (!key) throw new KmsError('NotFoundException', 'Key not found');
+        const key = this.lookup(String(input.KeyId));
+        if (!key) throw new KmsError('NotFoundException', `Alias or key ${String(input.KeyId)} is not found.`);
         return {
-          KeyMetadata: { Arn: key.arn, KeyId: key.arn.split('/')[1], Enabled: !key.pendingDeletion, KeySpec: key.spec, KeyState: key.pendingDeletion ? 'PendingDeletion' : 'Enabled', DeletionDate: key.deletionDate },
+          KeyMetadata: {
+            Arn: key.arn,
+            KeyId: key.arn.split('/')[1],
+            Enabled: !key.pendingDeletion,
+            KeySpec: key.spec,
+            KeyUsage: key.spec === 'HMAC_256' ? 'GENERATE_VERIFY_MAC' : 'ENCRYPT_DECRYPT',
+            KeyState: key.pendingDeletion ? 'PendingDeletion' : 'Enabled',
+            DeletionDate: key.deletionDate,
+            Description: key.description,
+            CreationDate: key.creationDate,
+            KeyManager: 'CUSTOMER',
+            Origin: 'AWS_KMS',
+          },
         };
+      }
+      case 'CreateKey': {
+        const spec = String(input.KeySpec ?? 'SYMMETRIC_DEFAULT');
+        const usage = String(input.KeyUsage ?? 'ENCRYPT_DECRYPT');
+        if (spec !== 'SYMMETRIC_DEFAULT' && spec !== 'HMAC_256') throw new KmsError('ValidationException', `KeySpec ${spec} is not in this fake`);
+        const expectedUsage = spec === 'HMAC_256' ? 'GENERATE_VERIFY_MAC' : 'ENCRYPT_DECRYPT';
+        if (usage !== expectedUsage) throw new KmsError('ValidationException', `KeyUsage ${usage} is not valid for KeySpec ${spec}`);
+        const tags = (Array.isArray(input.Tags) ? input.Tags : []) as Array<{ TagKey?: unknown; TagValue?: unknown }>;
+        if (tags.some((t) => typeof t.TagKey !== 'string' || !t.TagKey || typeof t.TagValue !== 'string')) throw new KmsError('TagException', 'every tag needs a TagKey and a TagValue');
+        if (new Set(tags.map((t) => t.TagKey)).size !== tags.length) throw new KmsError('TagException', 'duplicate tag keys');
+        const key = this.newKey(spec, String(input.Description ?? ''), tags.map((t) => ({ TagKey: String(t.TagKey), TagValue: String(t.TagValue) })));
+        return this.handle('DescribeKey', { KeyId: key.arn });
+      }
+      case 'CreateAlias': {
+        const name = String(input.AliasName ?? '');
+        if (!ALIAS_NAME.test(name) || name.startsWith('alias/aws/')) throw new KmsError('ValidationException', `alias name ${name} is not valid`);
+        const target = String(input.TargetKeyId ?? '');
+        if (target.startsWith('alias/')) throw new KmsError('ValidationException', 'TargetKeyId must be a key id or key ARN');
+        const key = this.keyById(target);
+        if (this.aliases.has(name)) throw new KmsError('AlreadyExistsException', `An alias with the name ${name} already exists`);
+        this.aliases.set(name, key.arn);
+        return {};
+      }
+      case 'EnableKeyRotation': {
+        const key = this.keyById(input.KeyId);
+        if (key.spec !== 'SYMMETRIC_DEFAULT') throw new KmsError('UnsupportedOperationException', `${key.arn} key usage does not support key rotation`);
+        key.rotation = true;
+        return {};
+      }
+      case 'ListAliases': {
+        const keyArn = input.KeyId === undefined ? undefined : this.keyById(input.KeyId).arn;
+        const aliases = [...this.aliases]
+          .filter(([, arn]) => keyArn === undefined || arn === keyArn)
+          .map(([name, arn]) => ({ AliasName: name, AliasArn: `arn:aws:kms:${this.region}:123456789012:${name}`, TargetKeyId: arn.split('/')[1] }));
+        return { Aliases: aliases, Truncated: false };
+      }
+      case 'ListResourceTags': {
+        const key = this.lookup(String(input.KeyId));
+        if (!key || String(input.KeyId).startsWith('alias/')) throw new KmsError('NotFoundException', 'Key not found');
+        return { Tags: key.tags, Truncated: false };
       }
       case 'GenerateDataKey': {
         const key = this.key(input.KeyId, { alias: true, spec: 'SYMMETRIC_DEFAULT' });

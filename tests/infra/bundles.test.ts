@@ -21,6 +21,9 @@ interface Bundle {
   env: Record<string, string>;
 }
 let bundles: Bundle[];
+let imageBundles: Bundle[];
+/** The scanner downloads its definitions into /tmp/clamav and starts clamd as it loads: not started here. */
+const STARTS_CLAMD = ['scanner'];
 let secrets: FakeSecretsManager;
 /** What the stack stores in the OAuth client secret until the operator replaces it. */
 let placeholder: string;
@@ -41,6 +44,8 @@ const OPERATOR_GRAPH_APP = JSON.stringify({
 });
 /** The consent site reads its signing key and both provider clients when it starts. */
 const CONSENT = 'mail2ticket-consent';
+/** The tenant-lifecycle function reads the same signing key (invite links) when it starts. */
+const TENANT_LIFECYCLE = 'mail2ticket-tenant-lifecycle';
 /** A key as CloudFormation generates it (64 characters, no punctuation). */
 const SIGNING_KEY = 'Jx3vQ9kLm2Rt7Yp4Wn8Zc6Hb1Fd5Gs0Ae3Ku9Mi7Oq2Tr4Vw6Xy8Bz1Cn5Dl3Ej';
 /** The secrets a reader names: the stack's stand-ins for their ARNs. */
@@ -54,9 +59,23 @@ beforeAll(async () => {
   // Only @aws-sdk/* is left out of the bundles; Lambda's runtime provides it, here the repository's
   // node_modules does (Node resolves it from the bundle's directory upwards).
   symlinkSync(join(ROOT, 'node_modules'), join(outdir, 'node_modules'), 'dir');
-  type LambdaFunction = { Properties: { Code: { S3Key: string }; Handler: string; Environment: { Variables: Record<string, unknown> } } };
+  type LambdaFunction = {
+    Properties: { Code: { S3Key: string; ImageUri?: unknown }; Handler: string; PackageType?: string; ImageConfig?: { Command: string[] }; Environment: { Variables: Record<string, unknown> } };
+  };
   const template = Template.fromStack(stack);
-  const functions = Object.values(template.findResources('AWS::Lambda::Function')) as LambdaFunction[];
+  const all = Object.values(template.findResources('AWS::Lambda::Function')) as LambdaFunction[];
+  const functions = all.filter((fn) => fn.Properties.PackageType !== 'Image');
+  // Container image functions: their bundles sit in the image's staged build context, one directory
+  // per image command (infra/bundling/image-context.ts).
+  imageBundles = all
+    .filter((fn) => fn.Properties.PackageType === 'Image')
+    .map((fn) => {
+      const tag = /:([0-9a-f]{64})"/.exec(JSON.stringify(fn.Properties.Code.ImageUri))?.[1];
+      const dir = /^([\w-]+)\/index\.handler$/.exec(fn.Properties.ImageConfig?.Command[0] ?? '')?.[1];
+      if (!tag || !dir) throw new Error(`unexpected image function ${JSON.stringify(fn.Properties)}`);
+      const env = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [name, typeof value === 'string' ? value : `m2t-${name.toLowerCase()}`]));
+      return { service: String(env.POWERTOOLS_SERVICE_NAME), file: join(outdir, `asset.${tag}`, dir, 'index.mjs'), env };
+    });
   bundles = functions.map((fn) => {
     const hash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
     // References (table and bucket names, queue URLs, the secret's ARN, deploy-time parameters)
@@ -121,8 +140,8 @@ describe('function bundles', () => {
     }
     // Those that need them read the secrets the stack names them, once each, at cold start (the
     // consent site its three at once, in any order).
-    const readers = bundles.filter((b) => [...READS_OAUTH_CLIENT, ...READS_GRAPH_APP, CONSENT].includes(b.service));
-    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length + READS_GRAPH_APP.length + 1);
+    const readers = bundles.filter((b) => [...READS_OAUTH_CLIENT, ...READS_GRAPH_APP, CONSENT, TENANT_LIFECYCLE].includes(b.service));
+    expect(readers).toHaveLength(READS_OAUTH_CLIENT.length + READS_GRAPH_APP.length + 2);
     expect([...secrets.reads.slice(readsBefore)].sort()).toEqual(readers.flatMap(secretsOf).sort());
   });
 
@@ -134,6 +153,15 @@ describe('function bundles', () => {
       const result = await start(bundle);
       expect(result.outcome, bundle.service).toBe('failed');
       if (result.outcome === 'failed') expect(result.stderr, bundle.service).toContain('the OAuth client secret must be JSON {"clientId": "…", "clientSecret": "…"}');
+    }
+  });
+
+  it("load from the scanner image's build context as ESM and export a handler", async () => {
+    expect(imageBundles.map((b) => b.service).sort()).toEqual(['scanner', 'scanner-definitions']);
+    for (const bundle of imageBundles) expect(existsSync(bundle.file), bundle.file).toBe(true);
+    for (const bundle of imageBundles.filter((b) => !STARTS_CLAMD.includes(b.service))) {
+      const result = await start(bundle);
+      expect(result.outcome === 'started' ? 'started' : result.error, bundle.service).toBe('started');
     }
   });
 

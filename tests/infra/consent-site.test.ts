@@ -13,6 +13,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readInfraConfig } from '../../infra/config.js';
 import { CONSENT_INDEXES, CONSENT_SERVICE_NAME, CONSENT_SITE_ROUTES } from '../../infra/constructs/consent-site.js';
+import { TENANT_LIFECYCLE_SERVICE_NAME } from '../../infra/constructs/tenant-lifecycle.js';
 import type { Mail2TicketStack } from '../../infra/stack.js';
 import { loadGmailSettings, loadGraphSettings, loadLambdaConfig } from '../../shared/config.js';
 import { googleRedirectUri, microsoftRedirectUri } from '../../shared/domain/consent/deps.js';
@@ -276,12 +277,12 @@ describe('the signing secret', () => {
     expect(readFileSync(join(ROOT, 'infra/constructs/consent-site.ts'), 'utf8')).toMatch(/aws secretsmanager put-secret-value --secret-id <ConsentSigningSecretArn>/);
   });
 
-  it('is readable by the consent function alone', () => {
+  it('is readable by the consent function and the operator\'s tenant-lifecycle function alone (invites are signed with it)', () => {
     const secretId = idOf(base, 'AWS::SecretsManager::Secret', 'ConsentSiteSigningSecret');
     const readers = ofType(base, 'AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(JSON.stringify({ Ref: secretId })))
       .flatMap(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref));
-    expect(readers).toEqual([roleOf(base, CONSENT_SERVICE_NAME)]);
+    expect(readers.sort()).toEqual([roleOf(base, CONSENT_SERVICE_NAME), roleOf(base, TENANT_LIFECYCLE_SERVICE_NAME)].sort());
   });
 });
 

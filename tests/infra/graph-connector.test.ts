@@ -443,6 +443,9 @@ describe('the alarms', () => {
         Threshold: 30,
         ComparisonOperator: 'LessThanThreshold',
         TreatMissingData: 'breaching',
+        // Every alarm of the stack notifies the alarm topic (observability.test.ts).
+        AlarmActions: [{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }],
+        OKActions: [{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }],
       },
     ]);
   });

@@ -101,7 +101,8 @@ describe('AttachmentStore', () => {
 
   it('blocks public access and denies non-TLS requests on every bucket', () => {
     const buckets = logicalIds('AWS::S3::Bucket');
-    expect(buckets).toHaveLength(2);
+    // The objects, their access logs, the scanner's definitions.
+    expect(buckets).toHaveLength(3);
     for (const bucket of resources('AWS::S3::Bucket')) {
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     }
@@ -162,7 +163,10 @@ describe('MailIngest', () => {
   });
 
   it('runs Node 22 on arm64 (every function) with a visibility timeout of six function timeouts', () => {
-    for (const fn of resources('AWS::Lambda::Function')) expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    // The scanner's container image functions have no runtime: their Node 22 is the image's base (scanner.test.ts).
+    for (const fn of resources('AWS::Lambda::Function')) {
+      expect(fn.Properties).toMatchObject(fn.Properties.PackageType === 'Image' ? { Architectures: ['arm64'] } : { Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    }
     expect(jobs().Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (worker().Properties.Timeout as number));
   });
 
@@ -230,7 +234,10 @@ describe('IAM', () => {
       expect(statement, JSON.stringify(statement)).not.toHaveProperty('NotAction');
       const actions = [statement.Action].flat();
       for (const action of actions) expect(action, JSON.stringify(statement)).not.toMatch(/\*/);
-      if (actions.some((a) => dataServices.test(a))) expect([statement.Resource].flat(), JSON.stringify(statement)).not.toContain('*');
+      // kms:CreateKey names no resource (the key doesn't exist yet): IAM requires "*"; its tag, spec and
+      // origin conditions, and that only the tenant-lifecycle role has it, are in tenant-lifecycle.test.ts.
+      const createsKeys = statement.Sid === 'CreateTenantKeys' && actions.join() === 'kms:CreateKey';
+      if (actions.some((a) => dataServices.test(a)) && !createsKeys) expect([statement.Resource].flat(), JSON.stringify(statement)).not.toContain('*');
     }
   });
 
@@ -248,16 +255,31 @@ describe('IAM', () => {
         Null: { 'kms:EncryptionContext:tenant': 'false', 'kms:EncryptionContext:mailbox': 'false', 'kms:EncryptionContext:purpose': 'false' },
       });
     }
+    // The scanner decrypts attachment data keys only (purpose attachment; scanner.test.ts).
+    const attachmentDecrypts = statements.filter((s) => s.Sid === 'TenantAttachmentDecrypt');
+    expect(attachmentDecrypts).toHaveLength(1);
+    for (const statement of attachmentDecrypts) {
+      expect(statement.Action).toBe('kms:Decrypt');
+      expect(statement.Condition).toEqual({
+        'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' },
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'mailbox', 'purpose'] },
+        Null: { 'kms:EncryptionContext:tenant': 'false', 'kms:EncryptionContext:mailbox': 'false', 'kms:EncryptionContext:purpose': 'false' },
+        StringEquals: { 'kms:EncryptionContext:purpose': 'attachment' },
+      });
+    }
     const lookups = statements.filter((s) => s.Sid === 'TenantKeyLookup');
-    expect(lookups).toHaveLength(6);
+    // The six above and the scanner.
+    expect(lookups).toHaveLength(7);
     for (const statement of lookups) {
       expect(['kms:DescribeKey', 'kms:GenerateMac']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' } });
     }
-    // Every other statement on a key ARN pattern would escape the alias condition.
+    // Every other statement on a key ARN pattern would escape the alias condition, but for the
+    // tenant-lifecycle role's key administration (tag-conditioned; tenant-lifecycle.test.ts).
+    const LIFECYCLE = ['TagTenantKeysOnCreate', 'TenantAliasTargets', 'TenantKeyAdministration'];
     const onAnyKey = statements.filter((s) => JSON.stringify(s.Resource).includes(':key/*'));
-    expect(new Set(onAnyKey.map((s) => s.Sid))).toEqual(new Set(['TenantDataKeys', 'TenantKeyLookup']));
-    expect(onAnyKey).toHaveLength(dataKeys.length + lookups.length);
+    expect(new Set(onAnyKey.map((s) => s.Sid))).toEqual(new Set(['TenantDataKeys', 'TenantAttachmentDecrypt', 'TenantKeyLookup', ...LIFECYCLE]));
+    expect(onAnyKey).toHaveLength(dataKeys.length + attachmentDecrypts.length + lookups.length + LIFECYCLE.length);
   });
 });
 

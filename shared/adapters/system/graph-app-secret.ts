@@ -11,10 +11,18 @@ export interface GraphAppSecret {
   certificateNotAfter?: string;
 }
 
-export async function readGraphAppSecret(client: SecretsManagerClient, secretId: string): Promise<GraphAppSecret> {
+/**
+ * `expectedClientId` (GRAPH_APP_ID, from the `msAppId` context) guards against a secret pasted from
+ * another app registration: every token request would fail later, and less clearly.
+ */
+export async function readGraphAppSecret(client: SecretsManagerClient, secretId: string, expectedClientId?: string): Promise<GraphAppSecret> {
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   const value = JSON.parse(SecretString ?? '{}') as { clientId?: unknown; clientSecret?: unknown; thumbprintSha256?: unknown; privateKey?: unknown; x5c?: unknown; notAfter?: unknown };
   if (typeof value.clientId !== 'string' || !value.clientId) throw new ConfigError('the Graph app secret needs "clientId"');
+  // GUIDs compare without regard to case; the ids are not secret, but the message names neither.
+  if (expectedClientId && value.clientId.toLowerCase() !== expectedClientId.toLowerCase()) {
+    throw new ConfigError('the Graph app secret\'s "clientId" is not the Entra application (client) id the stack was deployed with (GRAPH_APP_ID, CDK context "msAppId"): store the credential of that app, or deploy with its id');
+  }
   if (typeof value.thumbprintSha256 === 'string' && typeof value.privateKey === 'string') {
     return {
       clientId: value.clientId,

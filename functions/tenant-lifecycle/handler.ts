@@ -1,0 +1,5 @@
+// Lambda entry point of the operator's tenant commands; the signing secret is read once, at cold start.
+import { composeTenantLifecycle } from './compose.js';
+import { makeHandler } from './make-handler.js';
+
+export const handler = makeHandler(await composeTenantLifecycle());
