@@ -58,6 +58,10 @@ export function clamdConfig(options: ClamdOptions & { socketPath: string; logFil
     `MaxFileSize ${fileMax}`,
     `MaxRecursion ${options.maxRecursion ?? 16}`,
     'MaxFiles 10000',
+    // clamd's clean cache scans identical archive members once and counts them once against the
+    // limits, so nested zips of copies (a terabyte of zeros in 20 KB) passed as clean. Without the
+    // cache every copy counts: the bomb reaches MaxScanSize and is held unscanned.
+    'DisableCache yes',
     'ReadTimeout 120',
     'CommandReadTimeout 30',
     'MaxThreads 4',

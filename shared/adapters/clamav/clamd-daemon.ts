@@ -58,6 +58,8 @@ export function clamdDaemonConfig(options: { socketPath: string; databaseDir: st
     `MaxFileSize ${max}`,
     'MaxRecursion 16',
     'MaxFiles 10000',
+    // The clean cache counts identical archive members once: nested zips of copies would pass as clean.
+    'DisableCache yes',
     'ReadTimeout 120',
     'CommandReadTimeout 30',
     // One batch is scanned one attachment at a time.

@@ -5,7 +5,7 @@ import { normalizeProviderAddress, SERVICE_INDEX_TENANT } from '../connectors/cr
 import { connectGmailMailbox, MailboxInUse } from '../gmail/lifecycle.js';
 import type { MailboxRecord } from '../model.js';
 import type { MailboxOwner } from '../ports.js';
-import { ConsentRefused } from './errors.js';
+import { ConsentRefused, type ConsentErrorCode } from './errors.js';
 import type { AdminSession, OAuthState } from './model.js';
 import { credentialsOf, liveMailbox, newMailboxId } from './mailboxes.js';
 import { AuthorizationRejected, type GoogleIdentity } from './ports.js';
@@ -90,12 +90,25 @@ async function ownerFor(deps: ConsentDeps, session: AdminSession, state: OAuthSt
   return { owner: { tenantId: session.tenantId, mailboxId: newMailboxId(deps, 'gmail') }, reconnect: false };
 }
 
+/**
+ * What a provider's refusal means for the admin. invalid_grant is a code this round trip cannot redeem
+ * (already used, issued against another PKCE challenge, or past its life): a refused request (400),
+ * not a provider outage (502) — else replayed or injected codes would read as, and alarm as, 5xx.
+ */
+const REFUSAL_OF: Record<AuthorizationRejected['reason'], ConsentErrorCode> = {
+  invalid_grant: 'state_invalid',
+  redirect_uri_mismatch: 'redirect_mismatch',
+  nonce_mismatch: 'state_invalid',
+  invalid_token: 'provider_error',
+  provider_error: 'provider_error',
+};
+
 async function exchange<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof AuthorizationRejected) {
-      throw new ConsentRefused(error.reason === 'redirect_uri_mismatch' ? 'redirect_mismatch' : error.reason === 'nonce_mismatch' ? 'state_invalid' : 'provider_error', undefined, { cause: error });
+      throw new ConsentRefused(REFUSAL_OF[error.reason], undefined, { cause: error });
     }
     throw new ConsentRefused('provider_error', undefined, { cause: error });
   }
