@@ -218,6 +218,7 @@ export interface GraphWorkerSettings {
   fullSyncDays: number;
   subscriptionMinutes: number;
   renewBeforeMinutes: number;
+  stalledAfterMinutes: number;
   safetySyncMinutes: number;
   maxReceiveCount: number;
 }
@@ -230,6 +231,7 @@ export function loadGraphSettings(env: Env = process.env): GraphWorkerSettings {
     // Outlook message subscriptions may last at most 10,080 minutes.
     subscriptionMinutes: integer(env, 'GRAPH_SUBSCRIPTION_MINUTES', 10_020, 60, 10_080),
     renewBeforeMinutes: integer(env, 'GRAPH_RENEW_BEFORE_MINUTES', 2 * 24 * 60, 30, 7 * 24 * 60),
+    stalledAfterMinutes: integer(env, 'GRAPH_STALLED_AFTER_MINUTES', 60, 5, 7 * 24 * 60),
     safetySyncMinutes: integer(env, 'GRAPH_SAFETY_SYNC_MINUTES', 15, 1, 24 * 60),
     maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
   };

@@ -63,6 +63,8 @@ export interface GraphConnectorProps {
   readonly subscriptionMinutes?: number;
   /** A subscription is renewed once it lapses within this long. Default two days. */
   readonly renewBeforeMinutes?: number;
+  /** A safety sync finding mail no change notification announced for this long counts graph.notification_stalled. Default 60. */
+  readonly stalledAfterMinutes?: number;
   /** The sync worker's timeout; the queue's visibility timeout is six times it. Default 10 minutes. */
   readonly workerTimeout?: Duration;
 }
@@ -89,6 +91,7 @@ export class GraphConnector extends Construct {
   public readonly safetySync: scheduler.Schedule;
   public readonly alarms: {
     readonly deadLetters: cloudwatch.Alarm;
+    readonly notificationStalled: cloudwatch.Alarm;
     readonly certificateExpiry: cloudwatch.Alarm;
     readonly reauthorizationRequired: cloudwatch.Alarm;
     readonly subscriptionRenewalFailed: cloudwatch.Alarm;
@@ -167,6 +170,7 @@ export class GraphConnector extends Construct {
       GRAPH_FULL_SYNC_DAYS: String(props.fullSyncDays ?? 7),
       GRAPH_SUBSCRIPTION_MINUTES: String(props.subscriptionMinutes ?? 10_020),
       GRAPH_RENEW_BEFORE_MINUTES: String(props.renewBeforeMinutes ?? 2 * 24 * 60),
+      GRAPH_STALLED_AFTER_MINUTES: String(props.stalledAfterMinutes ?? 60),
       GRAPH_SAFETY_SYNC_MINUTES: String(safetySyncMinutes),
       SYNC_MAX_RECEIVE_COUNT: String(maxReceiveCount),
     };
@@ -219,6 +223,12 @@ export class GraphConnector extends Construct {
       deadLetters: new cloudwatch.Alarm(this, 'SyncDeadLettersAlarm', {
         alarmDescription: 'Microsoft 365 sync jobs failed every retry and wait in the dead-letter queue',
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        ...whenAny,
+      }),
+      notificationStalled: new cloudwatch.Alarm(this, 'NotificationStalledAlarm', {
+        alarmDescription:
+          'A safety sync found Microsoft 365 mail that no change notification announced: check the subscription (Graph drops one whose webhook keeps failing) and the notify function',
+        metric: appMetric('graph.notification_stalled', GRAPH_METRIC_SERVICES.sync, hour),
         ...whenAny,
       }),
       certificateExpiry: new cloudwatch.Alarm(this, 'AppCertificateExpiryAlarm', {

@@ -40,6 +40,7 @@ export const APP_METRIC_GROUPS: ReadonlyArray<{ readonly title: string; readonly
       'graph.throttled',
       'graph.reauthorization_required',
       'graph.subscription_renewal_failed',
+      'graph.notification_stalled',
       'graph.connected',
       'graph.release_incomplete',
     ],

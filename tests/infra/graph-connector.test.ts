@@ -195,6 +195,7 @@ describe('the sync queue and worker', () => {
       fullSyncDays: 7,
       subscriptionMinutes: 10_020,
       renewBeforeMinutes: 2 * 24 * 60,
+      stalledAfterMinutes: 60,
       safetySyncMinutes: 15,
       maxReceiveCount: 8,
     });
@@ -427,6 +428,30 @@ describe('the alarms', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       }),
     );
+  });
+
+  it('fire on mail a safety sync found that no change notification announced, counted by the sync worker within the hour', () => {
+    expect(onMetric('graph.notification_stalled')).toEqual([
+      {
+        AlarmDescription: expect.stringMatching(/no change notification announced/),
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'graph.notification_stalled',
+        Dimensions: [{ Name: 'service', Value: GRAPH_METRIC_SERVICES.sync }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        // An hour without one is a quiet hour, not a stalled subscription.
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }],
+        OKActions: [{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }],
+      },
+    ]);
+    // Counted by the sync use-case (tests/integration/graph-connector.test.ts drives it), after the
+    // time the worker is configured with.
+    expect(readFileSync(join(ROOT, 'shared/domain/graph/sync.ts'), 'utf8')).toContain("count('graph.notification_stalled')");
+    expect(fn(base, WORKER).env.GRAPH_STALLED_AFTER_MINUTES).toBe('60');
   });
 
   it('fire when the app certificate has less than 30 days left, or when no renewal run reported it for a day', () => {

@@ -298,6 +298,26 @@ describe('sync', () => {
     expect(world.metrics.get('gmail.push_stalled')).toBe(1);
   });
 
+  it('finding: a mailbox whose pushes never arrived counts as stalled, though safety syncs ran meanwhile', async () => {
+    const safetySync = async () => {
+      await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: world.clock }, 'gmail', 15);
+      await drain();
+    };
+    // Quiet safety syncs every 15 minutes for 75 minutes: no mail, so nothing to report.
+    for (let i = 0; i < 5; i++) {
+      world.clock.advance(15 * 60 * 1000);
+      await safetySync();
+    }
+    expect(world.metrics.get('gmail.push_stalled') ?? 0).toBe(0);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.lastNotifiedAt).toBeUndefined();
+    // Mail arrives and no push ever announces it: the next safety sync finds it 90 minutes after connect.
+    fake.deliver(MAILBOX, mail('never-pushed'));
+    world.clock.advance(15 * 60 * 1000);
+    await safetySync();
+    expect(await tickets()).toHaveLength(1);
+    expect(world.metrics.get('gmail.push_stalled')).toBe(1);
+  });
+
   it('falls back to a bounded full sync when history has expired, without duplicating tickets', async () => {
     fake.deliver(MAILBOX, mail('before-1'));
     fake.deliver(MAILBOX, mail('before-2'));

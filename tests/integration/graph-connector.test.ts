@@ -48,9 +48,21 @@ let webhookUrl = '';
 const posted: string[] = [];
 let tableNo = 0;
 
+/** Real time (Retry-After waits are real here), movable forward for the stalled-notification check. */
+class OffsetClock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
 interface World {
   repo: DynamoDbTicketRepository;
   metrics: CountingMetrics;
+  clock: OffsetClock;
   sync: GraphSyncHandlerDeps;
   notify: GraphNotifyDeps;
   reply: GraphReplyDeps;
@@ -114,6 +126,7 @@ beforeEach(async () => {
   await ensureTable(storage.client, tableName);
   const repo = new DynamoDbTicketRepository(storage.client, tableName);
   const metrics = new CountingMetrics();
+  const clock = new OffsetClock();
   const keys = new LocalKeyService({ keyDir: join(storage.dir, 'keys') });
   const { queueUrl } = queues.urls['graph-sync']!;
   const queue = new SqsJobQueue(queues.client, queueUrl);
@@ -137,7 +150,7 @@ beforeEach(async () => {
     blobs: storage.blobs(),
     keys,
     scanner: new EicarScanner(),
-    clock: { now: () => new Date() },
+    clock,
     ids: new SequentialIds(),
     limits: DEFAULT_LIMITS,
     graph: connector,
@@ -151,7 +164,7 @@ beforeEach(async () => {
   };
   const notify: GraphNotifyDeps = { directory: repo, repo, queue, metrics };
   const poller = new SqsPoller({ client: queues.client, queueUrl, handler: makeGraphSyncHandler(sync, silentMetrics()), waitTimeSeconds: 1 });
-  world = { repo, metrics, sync, notify, reply: { ...sync, audit: new DynamoDbAuditLog(storage.client, tableName), intents: repo }, poller, mailboxId: `m365-${tableNo}` };
+  world = { repo, metrics, clock, sync, notify, reply: { ...sync, audit: new DynamoDbAuditLog(storage.client, tableName), intents: repo }, poller, mailboxId: `m365-${tableNo}` };
   await connectGraphMailbox({ ...sync }, { tenantId: TENANT, mailboxId: world.mailboxId }, { azureTenantId: AZURE_TENANT, address: ADDRESS });
   await poller.start();
 });
@@ -246,6 +259,55 @@ describe('sync', () => {
     await drain();
     expect(await tickets()).toHaveLength(1);
     expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.cursor).toMatch(/delta/i);
+    // Connected moments ago: no notification was due yet.
+    expect(world.metrics.get('graph.notification_stalled')).toBe(0);
+  });
+
+  /** A notified message, then one Graph never announces, found by a safety sync `minutesLater`. */
+  async function safetySyncAfterSilence(minutesLater: number): Promise<{ notifiedAt: string | undefined; afterSafety: string | undefined }> {
+    const before = world.clock.now().getTime();
+    graph.deliver(ADDRESS, mail('notified'));
+    await drain();
+    const notifiedAt = (await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.lastNotifiedAt;
+    expect(Date.parse(notifiedAt ?? '')).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(notifiedAt ?? '')).toBeLessThanOrEqual(world.clock.now().getTime());
+
+    graph.dropNotifications(ADDRESS, true);
+    graph.deliver(ADDRESS, mail('unannounced'));
+    world.clock.advance(minutesLater * 60_000);
+    expect(await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: world.clock }, 'graph', 15)).toBe(1);
+    await drain();
+    expect(await tickets()).toHaveLength(2);
+    return { notifiedAt, afterSafety: (await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.lastNotifiedAt };
+  }
+
+  it('records when a notification last came, and reports a stalled subscription when a safety sync finds mail none announced for over an hour', async () => {
+    const { notifiedAt, afterSafety } = await safetySyncAfterSilence(61);
+    expect(world.metrics.get('graph.notification_stalled')).toBe(1);
+    // The safety sync is not a notification.
+    expect(afterSafety).toBe(notifiedAt);
+  });
+
+  it('reports nothing when the safety sync finds mail within the hour of the last notification', async () => {
+    await safetySyncAfterSilence(30);
+    expect(world.metrics.get('graph.notification_stalled')).toBe(0);
+  });
+
+  it('reports a subscription that never delivered once the mailbox has been connected for over an hour', async () => {
+    const safetySync = async () => {
+      await enqueueSafetySyncs({ directory: world.repo, queue: world.sync.queue, clock: world.clock }, 'graph', 15);
+      await drain();
+    };
+    // A quiet safety sync in between: the silence still counts from the connection, not from it.
+    world.clock.advance(40 * 60_000);
+    await safetySync();
+    graph.dropNotifications(ADDRESS, true);
+    graph.deliver(ADDRESS, mail('never-announced'));
+    world.clock.advance(21 * 60_000);
+    await safetySync();
+    expect(await tickets()).toHaveLength(1);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.lastNotifiedAt).toBeUndefined();
+    expect(world.metrics.get('graph.notification_stalled')).toBe(1);
   });
 
   it('keeps a moved message as one ticket: immutable ids survive the move', async () => {

@@ -108,9 +108,14 @@ class GmailSyncRun {
     this.report.outcome = 'synced';
   }
 
-  /** The safety sync found mail no push announced for longer than the configured time. */
+  /**
+   * The safety sync found mail no push announced for longer than the configured time. Silence counts
+   * from the last push, else from the mailbox's creation — never from the last sync: safety syncs run
+   * every few minutes, so a mailbox whose pushes never arrived (a push subscription misconfigured from
+   * the start) would otherwise never count as stalled.
+   */
   private pushStalled(now: Date): boolean {
-    const last = Date.parse(this.connection.lastNotifiedAt ?? this.connection.lastSyncedAt ?? this.mailbox.createdAt);
+    const last = Date.parse(this.connection.lastNotifiedAt ?? this.mailbox.createdAt);
     return now.getTime() - last > this.deps.settings.stalledAfterMinutes * 60_000;
   }
 

@@ -62,6 +62,8 @@ export interface GraphSettings {
   subscriptionMinutes: number;
   /** Renew when a subscription has less than this left. */
   renewBeforeMinutes: number;
+  /** New mail found by the safety sync with no change notification for this long raises `graph.notification_stalled`. */
+  stalledAfterMinutes: number;
 }
 
 export const MAX_SUBSCRIPTION_MINUTES = 10_080;
@@ -70,4 +72,5 @@ export const DEFAULT_GRAPH_SETTINGS: Omit<GraphSettings, 'notificationUrl' | 'li
   fullSyncDays: 7,
   subscriptionMinutes: MAX_SUBSCRIPTION_MINUTES - 60,
   renewBeforeMinutes: 2 * 24 * 60,
+  stalledAfterMinutes: 60,
 };

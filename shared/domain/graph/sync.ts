@@ -75,7 +75,16 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
     if (job.reason === 'resubscribe') await subscribe({ ...deps }, mailbox, api, save);
 
     await deltaSync(deps, mailbox, api, call, save, report, options.park);
-    await save({ lastSyncedAt: deps.clock.now().toISOString(), ...(report.added ? { lastChangeAt: deps.clock.now().toISOString() } : {}) });
+    const now = deps.clock.now();
+    const patch: Partial<ProviderConnection> = { lastSyncedAt: now.toISOString() };
+    // A change notification carries no time of its own, and its job runs seconds after the webhook took
+    // it: the job's run stands for it. (A `missed` lifecycle event's job counts too: Graph still talks to us.)
+    if (job.reason === 'push') patch.lastNotifiedAt = job.notifiedAt ?? now.toISOString();
+    if (report.added) {
+      patch.lastChangeAt = now.toISOString();
+      if (job.reason === 'safety' && notificationStalled(deps, mailbox, connection, now)) deps.metrics.count('graph.notification_stalled');
+    }
+    await save(patch);
     report.outcome = 'synced';
     return report;
   } catch (error) {
@@ -92,6 +101,16 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
 }
 
 type Call = <T>(request: () => Promise<T>) => Promise<T>;
+
+/**
+ * The safety sync found mail no change notification announced for longer than the configured time.
+ * Without any notification yet, the time counts from the mailbox's creation: a subscription that never
+ * delivered is the silence this exists to catch (the previous sync's time would hide it for ever).
+ */
+function notificationStalled(deps: GraphSyncDeps, mailbox: MailboxRecord, connection: ProviderConnection, now: Date): boolean {
+  const last = Date.parse(connection.lastNotifiedAt ?? mailbox.createdAt);
+  return now.getTime() - last > deps.settings.stalledAfterMinutes * 60_000;
+}
 
 async function deltaSync(
   deps: GraphSyncDeps,
