@@ -13,6 +13,7 @@ import { readGraphAppSecret } from '../../shared/adapters/system/graph-app-secre
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { logger } from '../../shared/adapters/system/observability.js';
 import { readOAuthClientSecret, SecretsManagerClient } from '../../shared/adapters/system/secrets.js';
+import { traced } from '../../shared/adapters/system/tracing.js';
 import { loadGmailSettings, loadGraphSettings, loadRetentionDays, requireEnv } from '../../shared/config.js';
 import type { ConsentDeps } from '../../shared/domain/consent/deps.js';
 import { ConfigError } from '../../shared/domain/errors.js';
@@ -30,7 +31,7 @@ export async function composeConsent(env: Env = process.env): Promise<ConsentSit
   const region = requireEnv(env, 'AWS_REGION');
   const baseUrl = requireEnv(env, 'CONSENT_BASE_URL').replace(/\/+$/, '');
   if (!baseUrl.startsWith('https://')) throw new ConfigError('CONSENT_BASE_URL must be an https:// URL');
-  const secrets = new SecretsManagerClient({ region });
+  const secrets = traced(new SecretsManagerClient({ region }));
   const [signingKey, google, graph] = await Promise.all([
     readSigningKey(secrets, requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN')),
     readOAuthClientSecret(secrets, requireEnv(env, 'GOOGLE_OAUTH_SECRET_ARN')),
@@ -44,7 +45,7 @@ export async function composeConsent(env: Env = process.env): Promise<ConsentSit
   const graphLifecycle = { ...ingest, directory: ingest.repo, graph: graphConnector, metrics, settings: loadGraphSettings(env) };
   const deps: ConsentDeps = {
     ...ingest,
-    store: new DynamoDbConsentStore(new DynamoDBClient({ region }), requireEnv(env, 'TABLE_NAME')),
+    store: new DynamoDbConsentStore(traced(new DynamoDBClient({ region })), requireEnv(env, 'TABLE_NAME')),
     signingKey,
     baseUrl,
     directory: ingest.repo,

@@ -5,6 +5,7 @@ import { FreshclamRunner } from '../../shared/adapters/clamav/freshclam.js';
 import { PowertoolsScannerMetrics } from '../../shared/adapters/clamav/scanner-metrics.js';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
+import { traced } from '../../shared/adapters/system/tracing.js';
 import { requireEnv } from '../../shared/config.js';
 import type { DefinitionsUpdateDeps } from './make-handler.js';
 
@@ -14,7 +15,7 @@ export function composeDefinitionsUpdate(env: Record<string, string | undefined>
   const region = requireEnv(env, 'AWS_REGION');
   return {
     deps: {
-      blobs: new S3BlobStore(new S3Client({ region }), requireEnv(env, 'DEFINITIONS_BUCKET')),
+      blobs: new S3BlobStore(traced(new S3Client({ region })), requireEnv(env, 'DEFINITIONS_BUCKET')),
       fetcher: new FreshclamRunner({ binary: env.FRESHCLAM_PATH?.trim() || '/usr/bin/freshclam', workDir: WORK_DIR }),
       clock: systemClock,
       workDir: WORK_DIR,

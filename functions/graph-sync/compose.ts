@@ -7,6 +7,7 @@ import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-q
 import { readGraphAppSecret } from '../../shared/adapters/system/graph-app-secret.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { SecretsManagerClient } from '../../shared/adapters/system/secrets.js';
+import { traced } from '../../shared/adapters/system/tracing.js';
 import { loadGraphSettings, type GraphWorkerSettings, requireEnv } from '../../shared/config.js';
 import { composeIngestDeps } from '../ingest/compose.js';
 import type { GraphSyncHandlerDeps } from './make-handler.js';
@@ -27,8 +28,8 @@ export async function composeGraphSync(
 }> {
   const region = requireEnv(env, 'AWS_REGION');
   const settings = loadGraphSettings(env);
-  const secret = await readGraphAppSecret(new SecretsManagerClient({ region }), requireEnv(env, 'GRAPH_APP_SECRET_ARN'), env.GRAPH_APP_ID);
-  const sqs = new SQSClient({ region });
+  const secret = await readGraphAppSecret(traced(new SecretsManagerClient({ region })), requireEnv(env, 'GRAPH_APP_SECRET_ARN'), env.GRAPH_APP_ID);
+  const sqs = traced(new SQSClient({ region }));
   const metrics = new Metrics({ namespace: 'mail2ticket', serviceName });
   const ingest = composeIngestDeps(env);
   return {

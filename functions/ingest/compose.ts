@@ -8,6 +8,7 @@ import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamod
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { DeferredScanner } from '../../shared/adapters/system/draining-scanners.js';
 import { systemClock, ulidIds } from '../../shared/adapters/system/system.js';
+import { traced } from '../../shared/adapters/system/tracing.js';
 import { loadLambdaConfig } from '../../shared/config.js';
 import type { IngestDeps } from '../../shared/domain/ingest.js';
 
@@ -15,9 +16,9 @@ export function composeIngestDeps(env: Record<string, string | undefined> = proc
   const config = loadLambdaConfig(env);
   const region = config.region;
   return {
-    repo: new DynamoDbTicketRepository(new DynamoDBClient({ region }), config.tableName),
-    blobs: new S3BlobStore(new S3Client({ region }), config.bucket, { versioned: true }),
-    keys: new KmsKeyService({ kms: new KMS({ region }), aliasPrefix: config.tenantKeyAliasPrefix }),
+    repo: new DynamoDbTicketRepository(traced(new DynamoDBClient({ region })), config.tableName),
+    blobs: new S3BlobStore(traced(new S3Client({ region })), config.bucket, { versioned: true }),
+    keys: new KmsKeyService({ kms: traced(new KMS({ region })), aliasPrefix: config.tenantKeyAliasPrefix }),
     scanner: new DeferredScanner(),
     clock: systemClock,
     ids: ulidIds(),

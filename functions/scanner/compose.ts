@@ -11,6 +11,7 @@ import { DynamoDbConsentStore } from '../../shared/adapters/dynamodb/dynamodb-co
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
+import { traced } from '../../shared/adapters/system/tracing.js';
 import { loadLambdaConfig, requireEnv } from '../../shared/config.js';
 import type { ScannerHandlerDeps } from './make-handler.js';
 
@@ -20,8 +21,8 @@ const WORK_DIR = '/tmp/clamav';
 export function composeScanner(env: Record<string, string | undefined> = process.env): { deps: ScannerHandlerDeps; daemon: ClamdDaemon } {
   const config = loadLambdaConfig(env);
   const region = config.region;
-  const s3 = new S3Client({ region });
-  const dynamo = new DynamoDBClient({ region });
+  const s3 = traced(new S3Client({ region }));
+  const dynamo = traced(new DynamoDBClient({ region }));
   const daemon = ClamdDaemon.start({
     definitions: new S3BlobStore(s3, requireEnv(env, 'DEFINITIONS_BUCKET')),
     workDir: WORK_DIR,
@@ -35,7 +36,7 @@ export function composeScanner(env: Record<string, string | undefined> = process
       scan: {
         repo: new DynamoDbTicketRepository(dynamo, config.tableName),
         blobs: new S3BlobStore(s3, config.bucket, { versioned: true }),
-        keys: new KmsKeyService({ kms: new KMS({ region }), aliasPrefix: config.tenantKeyAliasPrefix }),
+        keys: new KmsKeyService({ kms: traced(new KMS({ region })), aliasPrefix: config.tenantKeyAliasPrefix }),
         scanner: daemon.scanner,
         // The hourly backstop goes through every tenant (the consent store's tenant list, same table).
         tenants: new DynamoDbConsentStore(dynamo, config.tableName),

@@ -2,5 +2,6 @@
 // clamd starts beside the function; the first invocation waits for it (bounded), later ones reuse it.
 import { composeScanner } from './compose.js';
 import { makeHandler } from './make-handler.js';
+import { traceInvocations } from '../../shared/adapters/system/tracing.js';
 
-export const handler = makeHandler(composeScanner().deps);
+export const handler = traceInvocations(makeHandler(composeScanner().deps));

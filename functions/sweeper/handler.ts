@@ -5,17 +5,18 @@ import { DynamoDbTableSafeguards } from '../../shared/adapters/dynamodb/dynamodb
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
+import { traced, traceInvocations } from '../../shared/adapters/system/tracing.js';
 import { loadRetentionConfig } from '../../shared/config.js';
 import { makeHandler } from './make-handler.js';
 
 const config = loadRetentionConfig();
-const dynamo = new DynamoDBClient({ region: config.region });
+const dynamo = traced(new DynamoDBClient({ region: config.region }));
 const repo = new DynamoDbTicketRepository(dynamo, config.tableName);
-export const handler = makeHandler({
+export const handler = traceInvocations(makeHandler({
   repo,
   // A restore takes up to an hour to report the TTL enabled; the function has 15 minutes: rerun it.
   table: new DynamoDbTableSafeguards(dynamo, config.tableName, { timeoutMs: 12 * 60_000 }),
   retention: repo,
-  blobs: new S3BlobStore(new S3Client({ region: config.region }), config.bucket, { versioned: true }),
+  blobs: new S3BlobStore(traced(new S3Client({ region: config.region })), config.bucket, { versioned: true }),
   clock: systemClock,
-});
+}));

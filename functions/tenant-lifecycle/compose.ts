@@ -13,6 +13,7 @@ import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamod
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { systemClock, ulidIds } from '../../shared/adapters/system/system.js';
+import { traced } from '../../shared/adapters/system/tracing.js';
 import { loadLambdaConfig, requireEnv } from '../../shared/config.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import type { TenantKeyLifecycle, TenantKeyProvisioner } from '../../shared/domain/ports.js';
@@ -39,8 +40,8 @@ export async function composeTenantLifecycle(env: Env = process.env): Promise<Te
   const config = loadLambdaConfig(env);
   const baseUrl = requireEnv(env, 'CONSENT_BASE_URL').replace(/\/+$/, '');
   if (!baseUrl.startsWith('https://')) throw new ConfigError('CONSENT_BASE_URL must be an https:// URL');
-  const signingKey = await readSigningKey(new SecretsManagerClient({ region: config.region }), requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN'));
-  const dynamo = new DynamoDBClient({ region: config.region });
+  const signingKey = await readSigningKey(traced(new SecretsManagerClient({ region: config.region })), requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN'));
+  const dynamo = traced(new DynamoDBClient({ region: config.region }));
   const repo = new DynamoDbTicketRepository(dynamo, config.tableName);
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   return {
@@ -49,13 +50,13 @@ export async function composeTenantLifecycle(env: Env = process.env): Promise<Te
     ids: ulidIds(),
     signingKey,
     baseUrl,
-    keys: kmsTenantKeys(new KMSClient({ region: config.region }), config.tenantKeyAliasPrefix),
+    keys: kmsTenantKeys(traced(new KMSClient({ region: config.region })), config.tenantKeyAliasPrefix),
     retention: {
       repo,
       retention: repo,
       // Closure disconnects mailboxes (table writes) and reads or deletes no object: the role has no
       // grant on the bucket, so nothing here can touch a tenant's objects.
-      blobs: new S3BlobStore(new S3Client({ region: config.region }), config.bucket, { versioned: true }),
+      blobs: new S3BlobStore(traced(new S3Client({ region: config.region })), config.bucket, { versioned: true }),
       clock: systemClock,
     },
     metrics: new PowertoolsMetrics(metrics),

@@ -25,6 +25,7 @@ import { stageImageContext } from '../bundling/image-context.js';
 import { invokeScheduled, schedulerRoleFor } from './connector-grants.js';
 import { METRIC_NAMESPACE } from './gmail-connector.js';
 import { TENANT_CONTEXT_KEYS, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
+import { activeTracing } from './worker-function.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const DOCKER_DIR = join(import.meta.dirname, '../scanner-image');
@@ -166,6 +167,7 @@ export class Scanner extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    activeTracing(this.scanner, this.scannerRole);
     this.grantScan(this.scannerRole, props);
 
     ({ role: this.definitionsUpdateRole, logGroup: this.definitionsUpdateLogs } = roleAndLogs(this, 'DefinitionsUpdate'));
@@ -187,6 +189,7 @@ export class Scanner extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    activeTracing(this.definitionsUpdate, this.definitionsUpdateRole);
     this.definitionsUpdateRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'DefinitionsWrite',

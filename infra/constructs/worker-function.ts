@@ -1,6 +1,6 @@
 // One Lambda function the way every mail2ticket function is built: Node 22 on arm64, bundled by the
 // local esbuild as minified ESM with source maps (the runtime's AWS SDK left out), its own role
-// with no managed policy, and its own log group kept at most 30 days.
+// with no managed policy, its own log group kept at most 30 days, and active X-Ray tracing.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,6 +24,33 @@ const hooks: ICommandHooks = {
   beforeInstall: () => [],
   afterBundling: (_inputDir, outputDir) => [[process.execPath, PORTABLE_SOURCE_MAP, join(outputDir, 'index.mjs.map'), ROOT].map(quote).join(' ')],
 };
+
+/**
+ * The Powertools Tracer's capture switches (shared/adapters/system/tracing.ts): no handler response
+ * and no error message or stack in traces, only timings, ids and the error flag.
+ */
+export const TRACER_ENVIRONMENT = { POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false', POWERTOOLS_TRACER_CAPTURE_ERROR: 'false' } as const;
+
+/**
+ * Active X-Ray tracing for a function whose role we build. The two X-Ray write actions go in a
+ * policy of their own rather than the role's default policy (where `tracing: Tracing.ACTIVE` puts
+ * them), so the "*" resource they need is acknowledged on that policy alone. The function waits for
+ * it: Lambda refuses active tracing to a role that may not write segments.
+ */
+export function activeTracing(fn: lambda.Function, role: iam.IRole): iam.Policy {
+  (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+  for (const [name, value] of Object.entries(TRACER_ENVIRONMENT)) fn.addEnvironment(name, value);
+  const policy = new iam.Policy(fn, 'Tracing', {
+    roles: [role],
+    statements: [new iam.PolicyStatement({ sid: 'XRayWrite', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+  });
+  fn.node.addDependency(policy);
+  Validations.of(policy).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    reason: 'X-Ray has no resource-level permissions: xray:PutTraceSegments and xray:PutTelemetryRecords take "*" only. This policy holds those two write actions and nothing else; they read no data.',
+  });
+  return policy;
+}
 
 export interface WorkerFunctionProps {
   /** Path of the handler from the repository root, e.g. `functions/ingest/handler.ts`. */
@@ -68,6 +95,7 @@ export class WorkerFunction extends Construct {
         commandHooks: hooks,
       },
     });
+    activeTracing(this.fn, this.role);
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'Pinned to nodejs22.x on purpose: the project, its tests and its benchmarks run on Node 22; a runtime move is a deliberate upgrade, not a side effect of a CDK bump.',
