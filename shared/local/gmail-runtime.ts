@@ -2,6 +2,8 @@
 //   push webhook  — API Gateway + Lambda there; `handlePush` behind npm start's server here;
 //   sync queue    — an SQS FIFO queue there; the same queue on fauxqs (loopback) here;
 //   sync worker   — Lambda's SQS event source there; SqsPoller running the same `makeHandler` here;
+//   scanner       — the table's stream to the scanner function there; scan-runtime.ts here, handing the
+//                   attachments the worker stored `pending` to the same scanner handler;
 //   schedules     — EventBridge Scheduler there; timers here: a safety sync per mailbox every period
 //                   (one at start too: queued jobs live in memory, so whatever a restart lost is
 //                   caught up at once) and the daily watch renewal.
@@ -13,6 +15,7 @@ import { makeHandler as makeSyncHandler, type GmailSyncHandlerDeps } from '../..
 import { GoogleGmailConnector, type GoogleGmailOptions } from '../adapters/gmail/google-gmail-connector.js';
 import { SqsJobDeferral, SqsJobQueue } from '../adapters/sqs/sqs-job-queue.js';
 import { CountingMetrics } from '../adapters/system/metrics.js';
+import { DeferredScanner } from '../adapters/system/draining-scanners.js';
 import type { GmailWorkerSettings } from '../config.js';
 import { enqueueSafetySyncs, renewGmailWatches, type GmailLifecycleDeps } from '../domain/gmail/lifecycle.js';
 import type { PushVerifier } from '../domain/gmail/ports.js';
@@ -22,6 +25,7 @@ import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, 
 import type { HttpApiRequest } from './http.js';
 import type { LocalQueues } from './queues.js';
 import type { Reporter } from './reporter.js';
+import type { LocalScanStream } from './scan-runtime.js';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.js';
 import type { LocalStack } from './stack.js';
 
@@ -44,6 +48,11 @@ export interface LocalGmailRuntimeOptions {
    * `reauthorization_required`) against the fake Google.
    */
   owns?: (owner: MailboxOwner) => boolean;
+  /**
+   * The local stand-in for the table's stream to the scanner: the sync worker stores attachments
+   * `pending`, as in AWS, and this scans them after the write.
+   */
+  scans: LocalScanStream;
   report: Reporter;
 }
 
@@ -79,6 +88,10 @@ export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions):
   const pushDeps: GmailPushDeps = { verifier: options.verifier, directory: stack.directory, repo: stack.deps.repo, keys: stack.deps.keys, queue, metrics };
   const syncDeps: GmailSyncHandlerDeps = {
     ...stack.deps,
+    // As the Lambda: attachments are stored encrypted and `pending`, and the scanner (here the local
+    // stream to the production scanner handler) decides them after the write.
+    repo: options.scans.watch(stack.deps.repo),
+    scanner: new DeferredScanner(),
     gmail,
     metrics,
     settings: options.settings,

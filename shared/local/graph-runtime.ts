@@ -4,6 +4,8 @@
 //                   change and lifecycle notifications);
 //   sync queue    — an SQS FIFO queue there; the same queue on fauxqs (loopback) here;
 //   sync worker   — Lambda's SQS event source there; SqsPoller running the same `makeHandler` here;
+//   scanner       — the table's stream to the scanner function there; scan-runtime.ts here, handing the
+//                   attachments the worker stored `pending` to the same scanner handler;
 //   schedules     — EventBridge Scheduler there; timers here: a safety sync per mailbox every period
 //                   (one at start too: queued jobs live in memory, so whatever a restart lost is
 //                   caught up at once) and the subscription renewal every few hours.
@@ -15,6 +17,7 @@ import { makeHandler as makeSyncHandler, type GraphSyncHandlerDeps } from '../..
 import { MicrosoftGraphConnector, type MicrosoftGraphOptions } from '../adapters/graph/microsoft-graph-connector.js';
 import { SqsJobDeferral, SqsJobQueue } from '../adapters/sqs/sqs-job-queue.js';
 import { CountingMetrics } from '../adapters/system/metrics.js';
+import { DeferredScanner } from '../adapters/system/draining-scanners.js';
 import type { GraphWorkerSettings } from '../config.js';
 import { enqueueSafetySyncs } from '../domain/gmail/lifecycle.js';
 import { renewGraphSubscriptions, type GraphLifecycleDeps } from '../domain/graph/lifecycle.js';
@@ -23,6 +26,7 @@ import type { MailboxOwner } from '../domain/ports.js';
 import { countingWebhook, describe, queueUrlOf, quietPowertoolsMetrics, repeat, reportingSyncHandler, scopedDirectory, SYNC_POLLERS, type Repeater } from './connector-runtime.js';
 import type { LocalQueues } from './queues.js';
 import type { Reporter } from './reporter.js';
+import type { LocalScanStream } from './scan-runtime.js';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.js';
 import type { LocalStack } from './stack.js';
 
@@ -46,6 +50,11 @@ export interface LocalGraphRuntimeOptions {
    * marked `reauthorization_required`) against the fake Microsoft.
    */
   owns?: (owner: MailboxOwner) => boolean;
+  /**
+   * The local stand-in for the table's stream to the scanner: the sync worker stores attachments
+   * `pending`, as in AWS, and this scans them after the write.
+   */
+  scans: LocalScanStream;
   report: Reporter;
 }
 
@@ -82,6 +91,10 @@ export async function startLocalGraphRuntime(options: LocalGraphRuntimeOptions):
   const notifyDeps: GraphNotifyDeps = { ...stack.deps, directory: stack.directory, queue, metrics };
   const syncDeps: GraphSyncHandlerDeps = {
     ...stack.deps,
+    // As the Lambda: attachments are stored encrypted and `pending`, and the scanner (here the local
+    // stream to the production scanner handler) decides them after the write.
+    repo: options.scans.watch(stack.deps.repo),
+    scanner: new DeferredScanner(),
     graph,
     directory: stack.directory,
     metrics,

@@ -123,6 +123,10 @@ export async function openLocalStack(config: LocalConfig, options: { scanner?: S
     });
     await ensureTable(dynamoClient, config.tableName);
 
+    // The inline scanner of the operator's own ingestion, the CLI's `ingest` and npm start's drop
+    // folder: their output (`ingest --json` is a contract) gives each attachment's verdict at once,
+    // and no provider pipeline stands behind them to reproduce. The connectors' sync workers ingest
+    // as in AWS instead (DeferredScanner, then the scanner handler: scan-runtime.ts), on this scanner.
     const scanner = options.scanner ?? (clamd ? new ClamdScanner({ socketPath: clamd.socketPath }) : new UnavailableScanner());
     const repo = new DynamoDbTicketRepository(dynamoClient, config.tableName);
     const keys = new LocalKeyService({ keyDir: join(dataDir, 'keys') });

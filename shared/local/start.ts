@@ -5,8 +5,9 @@
 //
 // With the sandbox on (MAIL2TICKET_SANDBOX=1, set here when unset; 0 turns it off) it also runs both
 // connectors as AWS does — the webhooks through the Lambdas' own handlers, the FIFO sync queues on
-// fauxqs, the sync workers' handlers on Lambda-style pollers, the scheduled safety syncs and
-// watch/subscription renewals on timers — against fake providers with a demo mailbox each:
+// fauxqs, the sync workers' handlers on Lambda-style pollers storing attachments `pending` for the
+// scanner handler (fed by a local stand-in for the table's stream, scan-runtime.ts), the scheduled
+// safety syncs and watch/subscription renewals on timers — against fake providers with a demo mailbox each:
 //   Gmail:         a fake Gmail; support@sandbox-gmail.example is mailbox gmail-demo of tenant default;
 //                  it pushes to POST /webhooks/gmail, signed as Pub/Sub does;
 //   Microsoft 365: a fake Graph and identity platform (TLS, test CA); support@sandbox-m365.example is
@@ -45,6 +46,7 @@ import { openLocalStack, type LocalStack } from './stack.js';
 import { ensureDemoTenant, localConsentSite, serveConsent } from './consent-site.js';
 import { createTicketViewer, type TicketViewer } from './ticket-viewer.js';
 import { startRetentionTimers, TTL_EMULATOR_SECONDS } from './retention-runtime.js';
+import { startLocalScanStream, type LocalScanStream } from './scan-runtime.js';
 import type { Repeater } from './connector-runtime.js';
 import type { RetentionDeps } from '../domain/retention.js';
 import { createInvite } from '../domain/consent/invites.js';
@@ -76,6 +78,8 @@ interface Running {
   consent?: ConsentSite;
   /** The demo tenant's ticket viewer (/tickets…); the banner prints its one-time sign-in link. */
   viewer?: TicketViewer;
+  /** The local stream from the sync workers' pending attachments to the production scanner handler. */
+  scans?: LocalScanStream;
   /** The TTL emulator and the backstop sweep on their timers. */
   retention?: Repeater;
   /** The link the banner prints: a fresh invite for the demo tenant's admin. */
@@ -116,7 +120,9 @@ async function main(): Promise<void> {
     running.stack = await openLocalStack(config, { publish: true });
     running.viewer = createTicketViewer(running.stack, { tenantId: TENANT, port: config.port });
     await running.stack.publish({ server: `http://127.0.0.1:${config.port}` });
-    if (settings) await startSandbox(running, running.stack, sandboxConfig, settings);
+    // Before the connectors, whose sync workers store attachments `pending` for it to scan.
+    running.scans = startLocalScanStream({ stack: running.stack, report: consoleReporter });
+    if (settings) await startSandbox(running, running.stack, running.scans, sandboxConfig, settings);
     running.retention = startRetentionTimers(running.stack, retentionDepsOf(running, running.stack), consoleReporter);
   } catch (error) {
     process.stderr.write(`mail2ticket: could not start: ${startFailure(error, config.port)}\n`);
@@ -147,7 +153,7 @@ interface SandboxSettings {
  * workers and schedules. Each runtime is in `running` before its mailboxes connect: connecting makes
  * the fake Graph validate the webhook, which must answer by then.
  */
-async function startSandbox(running: Running, stack: LocalStack, config: SandboxConfig, settings: SandboxSettings): Promise<void> {
+async function startSandbox(running: Running, stack: LocalStack, scans: LocalScanStream, config: SandboxConfig, settings: SandboxSettings): Promise<void> {
   const { port } = running.config;
   running.queues = await startLocalQueues({ queues: [GMAIL_SYNC_QUEUE, GRAPH_SYNC_QUEUE] });
   const queues = running.queues;
@@ -165,6 +171,7 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
     settings: settings.gmail,
     safetySyncSeconds: config.safetySyncSeconds,
     owns: (owner) => sandbox.isSandboxMailbox(owner),
+    scans,
     report: consoleReporter,
   });
   await sandbox.connectMailboxes(running.gmail.lifecycle);
@@ -185,6 +192,7 @@ async function startSandbox(running: Running, stack: LocalStack, config: Sandbox
     settings: settings.graph,
     safetySyncSeconds: config.safetySyncSeconds,
     owns: (owner) => graphSandbox.isSandboxMailbox(owner),
+    scans,
     report: consoleReporter,
   });
   await graphSandbox.connectMailboxes(running.graph.lifecycle);
@@ -252,6 +260,8 @@ async function stopAll(running: Running): Promise<void> {
     ['graph connector', running.graph && (() => (running.graph as LocalGraphRuntime).stop())],
     ['gmail sandbox', running.sandbox && (() => (running.sandbox as GmailSandbox).stop())],
     ['microsoft 365 sandbox', running.graphSandbox && (() => (running.graphSandbox as GraphSandbox).stop())],
+    // After the sync workers, its only writers: a batch under way ends; what is still queued stays pending for the next start's backstop.
+    ['scanner stream', running.scans && (() => (running.scans as LocalScanStream).stop())],
     ['retention timers', running.retention && (() => (running.retention as Repeater).stop())],
     ['local SQS', running.queues && (() => (running.queues as LocalQueues).stop())],
     ['stack', running.stack && (() => (running.stack as LocalStack).stop())],
@@ -350,6 +360,7 @@ function printBanner(running: Running, inbox: string, sandboxConfig: SandboxConf
     `  health:   http://127.0.0.1:${config.port}/healthz`,
     ...(running.viewer ? [`  tickets:  ${running.viewer.loginUrl}`, '            (ticket viewer, read-only: signs one browser in, once, for 8 hours; new link each start)'] : []),
     `  scanner:  ${stack?.scannerAvailable ? 'clamd (local test signatures)' : 'ClamAV not installed: attachments are held unscanned'}`,
+    '            (connector mail as in AWS: attachments stored `pending`, scanned after the write; dropped .eml files and `cli ingest` are scanned at once)',
     `  purge:    TTL emulator every ${TTL_EMULATOR_SECONDS} s, backstop sweep hourly (disconnected mailboxes' data goes by its deadline)`,
     `  inbox:    drop .eml files into ${join(inbox, '<mailbox>')}/ (e.g. ${join(inbox, 'default')}/)`,
     '',
@@ -426,6 +437,9 @@ async function drainInbox(stack: LocalStack, inbox: string): Promise<void> {
 }
 
 async function ingestDropped(stack: LocalStack, mailbox: MailboxRecord, path: string, name: string): Promise<void> {
+  // Scanned inline (stack.deps.scanner), unlike the connectors' mail: this line, like the CLI's
+  // `ingest --json`, reports each attachment's verdict as the operator drops the file; a `pending`
+  // there would only say "look again later". No provider pipeline is being reproduced here.
   const handle = await open(path, 'r');
   try {
     const result = await ingestMessage(stack.deps, handle.createReadStream({ autoClose: false }), {
