@@ -1,8 +1,9 @@
 // Crash points as a benchmark: the matrix tests/reliability/crash-points.test.ts runs. The worker is
 // crashed (thrown at, and killed outright) after each port call of ingestMessage (three scenarios, in
 // memory) and of a Gmail sync of three messages (FakeGmail through @googleapis/gmail), after each
-// DynamoDB write of an ingestion on dynalite + s3rver, and SIGKILLed in a child process; each time
-// the same work is rerun with clean adapters over the same storage and the storage is checked.
+// DynamoDB write of an ingestion on dynalite + s3rver, and SIGKILLed in a child process (an ingestion,
+// and the production Gmail sync worker at each named point of its loop, against FakeGmail and fauxqs);
+// each time the same work is rerun with clean adapters over the same storage and the storage is checked.
 //
 // - reliability.crash_points: crash points exercised.
 // - reliability.crash_points_lost: messages (or attachments) lost plus duplicated, summed over every
@@ -18,12 +19,15 @@ import {
   runDynamoWriteMatrix,
   runIngestMatrix,
   runKilledChild,
+  runSyncKillMatrix,
   runSyncMatrix,
   SHARED_SCENARIOS,
   sharedStore,
   startCrashStorage,
+  startSharedFakeGmail,
   type PointOutcome,
 } from '../tests/reliability/crash-support.js';
+import { startLocalQueues } from '../shared/local/queues.js';
 import type { Metric } from './ingest.js';
 
 export async function runCrashReliabilityBenchmarks(): Promise<Metric[]> {
@@ -39,6 +43,17 @@ export async function runCrashReliabilityBenchmarks(): Promise<Metric[]> {
       const outcome = await rerunAndCheck(store, scenario, `SIGKILL ${child.point ?? '(not reached)'}`, 'kill');
       if (!child.killed) outcome.problems.push(`the child was not killed (exit ${child.code})`), outcome.lost++;
       outcomes.push(outcome);
+    }
+    const fake = await startSharedFakeGmail();
+    const queues = await startLocalQueues({ queues: [{ name: 'crash-sync' }] });
+    try {
+      for (const outcome of await runSyncKillMatrix(storage, fake, { endpoint: queues.endpoint, queueUrl: queues.urls['crash-sync']!.queueUrl })) {
+        if (!outcome.killed) outcome.lost++; // its problems name the exit code
+        outcomes.push(outcome);
+      }
+    } finally {
+      await queues.stop();
+      await fake.stop();
     }
   } finally {
     await storage.stop();

@@ -13,13 +13,19 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { makeHandler as makeGmailSyncHandler, type GmailSyncHandlerDeps } from '../../functions/gmail-sync/make-handler.js';
+import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
+import { quietPowertoolsMetrics } from '../../shared/local/connector-runtime.js';
+import { queuedSyncJob } from '../../shared/domain/connectors/sync-job.js';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { ulidIds } from '../../shared/adapters/system/system.js';
 import { ensureTable, startDynalite } from '../../shared/local/dynalite.js';
 import { S3RVER_CREDENTIALS, startS3rver } from '../../shared/local/s3rver.js';
-import { GoogleGmailConnector } from '../../shared/adapters/gmail/google-gmail-connector.js';
+import { GoogleGmailConnector, type GoogleGmailOptions } from '../../shared/adapters/gmail/google-gmail-connector.js';
 import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
 import type { SyncJob } from '../../shared/domain/connectors/sync-job.js';
 import { connectGmailMailbox } from '../../shared/domain/gmail/lifecycle.js';
@@ -765,15 +771,225 @@ export type ChildCrashPoint = { port: number } | { write: number };
  * Runs tests/reliability/crash-child.ts, which SIGKILLs itself at the point. tsx relays the kill of
  * its node child as exit code 137 (128 + 9). The child names the point on stderr before dying.
  */
-export async function runKilledChild(store: SharedStore, scenario: IngestScenario, at: ChildCrashPoint): Promise<{ killed: boolean; point: string | null; code: number | null; stderr: string }> {
+export function runKilledChild(store: SharedStore, scenario: IngestScenario, at: ChildCrashPoint): Promise<KilledChild> {
+  return spawnCrashChild({ store, scenario: scenario.name, at });
+}
+
+export interface KilledChild {
+  killed: boolean;
+  point: string | null;
+  code: number | null;
+  stderr: string;
+}
+
+/** What crash-child.ts reads from M2T_CRASH: an ingestion scenario, or a run of the Gmail sync worker. */
+export type CrashChildJob = { store: SharedStore; scenario: string; at: ChildCrashPoint } | { sync: SharedSync; at: { index: number; when: 'after' | 'before' } };
+
+async function spawnCrashChild(job: CrashChildJob): Promise<KilledChild> {
   const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
   const script = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
   const child = spawn(tsx, [script], {
-    env: { ...process.env, M2T_CRASH: JSON.stringify({ store, scenario: scenario.name, at }) },
+    env: { ...process.env, M2T_CRASH: JSON.stringify(job) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   return { killed: signal === 'SIGKILL' || code === 137, point: /crash point: (.*)/.exec(stderr)?.[1] ?? null, code, stderr };
+}
+
+// ── the Gmail sync worker SIGKILLed in a child process ───────────────────────────────────────────
+
+/** The shared servers a sync child works against: storage, the parent's fake Gmail, the local SQS. */
+export interface SharedSync {
+  store: SharedStore;
+  /** How the child's GoogleGmailConnector reaches the parent's FakeGmail. */
+  google: GoogleGmailOptions;
+  /** fauxqs: the worker's queue (parking, continuing) and deferral (throttles), unused on a clean run. */
+  queue: { endpoint: string; queueUrl: string };
+}
+
+/** A named point of the sync loop: the `nth` call of `label` (0-based) in the recorded sequence. */
+export interface SyncKillPoint {
+  name: string;
+  label: string;
+  nth: number;
+  when: 'after' | 'before';
+}
+
+export const SYNC_KILL_POINTS: readonly SyncKillPoint[] = [
+  { name: 'after the cursor read', label: 'repo.getMailbox', nth: 0, when: 'after' },
+  { name: 'after the history listing', label: 'gmail.listHistory', nth: 0, when: 'after' },
+  ...SYNC_MESSAGES.flatMap((_, i): SyncKillPoint[] => [
+    { name: `after message ${i + 1} fetched`, label: 'gmail.getRawMessage', nth: i, when: 'after' },
+    // Between its raw store and its claim: the one gap that leaves objects nothing names, for the sweep.
+    ...(i === 0 ? [{ name: 'after message 1 raw stored', label: 'blobs.put', nth: 0, when: 'after' as const }] : []),
+    { name: `after message ${i + 1} ingested`, label: 'repo.writeIngested', nth: i, when: 'after' },
+  ]),
+  { name: 'before the cursor advance', label: 'repo.updateConnection', nth: 0, when: 'before' },
+  { name: 'after the cursor advance', label: 'repo.updateConnection', nth: 0, when: 'after' },
+];
+
+/** Index of the point's call in a recorded sequence (-1 when it is not there). */
+export function syncPointIndex(calls: readonly string[], point: SyncKillPoint): number {
+  let seen = -1;
+  return calls.findIndex((label) => label === point.label && ++seen === point.nth);
+}
+
+const LOCAL_SQS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const LAMBDA_CONTEXT = { functionName: 'gmail-sync', awsRequestId: 'crash-sync', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+/**
+ * One invocation of the production Gmail sync worker (functions/gmail-sync/make-handler.ts: middy,
+ * the FIFO batch processor, sync-record.ts) for one push job, over the shared servers, its ports
+ * wrapped by `injector` when given. Run in the SIGKILL child, and in the parent to record and rerun.
+ */
+export async function runGmailSyncWorker(shared: SharedSync, clock: Clock, injector?: FaultInjector): Promise<SQSBatchResponse> {
+  const adapters = sharedAdapters(shared.store);
+  const sqs = new SQSClient({ endpoint: shared.queue.endpoint, ...LOCAL_SQS });
+  const connector = new GoogleGmailConnector(shared.google);
+  const w = <T extends object>(name: string, port: T): T => (injector ? injector.wrap(name, port) : port);
+  const deps: GmailSyncHandlerDeps = {
+    repo: w('repo', adapters.repo),
+    blobs: w('blobs', adapters.blobs),
+    keys: w('keys', adapters.keys),
+    scanner: w('scanner', adapters.scanner),
+    clock,
+    ids: ulidIds(),
+    limits: DEFAULT_LIMITS,
+    gmail: injector ? injector.wrap('gmail', { open: (credentials: ProviderCredentials) => injector.wrap('gmail', connector.open(credentials)) }) : connector,
+    metrics: new CountingMetrics(),
+    settings: { ...DEFAULT_GMAIL_SETTINGS },
+    queue: new SqsJobQueue(sqs, shared.queue.queueUrl),
+    deferral: new SqsJobDeferral(sqs, shared.queue.queueUrl),
+    maxReceiveCount: 8,
+  };
+  const job = queuedSyncJob({ tenantId: shared.store.tenantId, mailboxId: shared.store.mailboxId, reason: 'push' }, 'crash-push');
+  const record: SQSRecord = {
+    messageId: 'crash-sync-1',
+    receiptHandle: 'rh-crash-sync-1',
+    body: job.body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: job.groupId, MessageDeduplicationId: 'crash-push', SequenceNumber: '1' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:crash-sync.fifo',
+    awsRegion: 'us-east-1',
+  };
+  try {
+    return await makeGmailSyncHandler(deps, quietPowertoolsMetrics())({ Records: [record] }, LAMBDA_CONTEXT);
+  } finally {
+    sqs.destroy();
+    adapters.destroy();
+  }
+}
+
+let syncMailboxNo = 0;
+
+/** A fresh table and a fresh fake mailbox, connected (cursor at the watch), then the three messages delivered. */
+export async function sharedSyncStore(storage: CrashStorage, fake: FakeGmail, queue: SharedSync['queue']): Promise<SharedSync & { address: string }> {
+  const n = ++storeNo;
+  const address = `support-${process.pid}-${++syncMailboxNo}@crash.example`;
+  const refreshToken = `refresh-crash-${process.pid}-${syncMailboxNo}`;
+  fake.addMailbox(address, { refreshToken });
+  const store: SharedStore = {
+    dynamoEndpoint: storage.dynamoEndpoint,
+    s3Endpoint: storage.s3Endpoint,
+    bucket: storage.bucket,
+    table: `crash-sync-${process.pid}-${n}`,
+    keyDir: join(storage.dir, 'keys'),
+    tenantId: TENANT,
+    mailboxId: `gm${process.pid}x${n}`,
+  };
+  const google: GoogleGmailOptions = { ...GMAIL_CLIENT, rootUrl: `${fake.url}/`, tokenUrl: fake.tokenUrl, revokeUrl: fake.revokeUrl, timeoutMs: 5_000 };
+  const client = new DynamoDBClient({ endpoint: store.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const adapters = sharedAdapters(store);
+  try {
+    await ensureTable(client, store.table);
+    await connectGmailMailbox(
+      { repo: adapters.repo, directory, keys: adapters.keys, gmail: new GoogleGmailConnector(google), clock: new ManualClock(new Date()), metrics: new CountingMetrics(), settings: { topicName: 'projects/crash/topics/gmail' } },
+      store,
+      refreshToken,
+    );
+  } finally {
+    client.destroy();
+    adapters.destroy();
+  }
+  for (const m of SYNC_MESSAGES) fake.deliver(address, crashMail(m.id, { attachments: m.attachments, bigBody: false }));
+  return { store, google, queue, address };
+}
+
+/** The port-call sequence of one clean run of the sync worker on the shared servers (what the child makes). */
+export async function recordSharedSync(storage: CrashStorage, fake: FakeGmail, queue: SharedSync['queue']): Promise<string[]> {
+  const shared = await sharedSyncStore(storage, fake, queue);
+  const spy = new FaultInjector();
+  const response = await runGmailSyncWorker(shared, new ManualClock(new Date()), spy);
+  if (response.batchItemFailures.length > 0) throw new Error('the recording sync failed');
+  return spy.calls;
+}
+
+/** Runs crash-child.ts on the sync worker, SIGKILLing itself at call `index` (after it, or before it). */
+export function runKilledSyncChild(shared: SharedSync, index: number, when: 'after' | 'before') {
+  return spawnCrashChild({ sync: shared, at: { index, when } });
+}
+
+/** After the SIGKILLed child: rerun the worker in-process after the claim lease, then check the storage. */
+export async function rerunSyncAndCheck(shared: SharedSync & { address: string }, fake: FakeGmail, point: string): Promise<PointOutcome> {
+  const { store } = shared;
+  const problems: string[] = [];
+  const adapters = sharedAdapters(store);
+  try {
+    try {
+      const response = await runGmailSyncWorker(shared, new ManualClock(new Date(Date.now() + (DEFAULT_LIMITS.claimLeaseSeconds + 1) * 1000)));
+      if (response.batchItemFailures.length > 0) problems.push('the rerun failed its record');
+    } catch (error) {
+      problems.push(`rerun failed: ${String(error)}`);
+    }
+    const cursor = (await adapters.repo.getMailbox(store.tenantId, store.mailboxId))?.connection?.cursor;
+    if (cursor !== fake.historyId(shared.address)) problems.push(`cursor ${cursor}, mailbox at ${fake.historyId(shared.address)}`);
+    const indexOf = (id: string) => adapters.keys.blindIndex(store.tenantId, 'message-id', `${id}@customer.example`);
+    const attachments: Record<string, number> = {};
+    for (const m of SYNC_MESSAGES) attachments[await indexOf(m.id)] = m.attachments;
+    const messageIdIndexes = await Promise.all(SYNC_MESSAGES.map((m) => indexOf(m.id)));
+    const recheck = () => checkStore(adapters.repo, adapters.blobs, store, { messageIdIndexes, tickets: SYNC_MESSAGES.length, attachments });
+    const check = await recheck();
+    // The bucket stamps objects with the wall clock: the sweep runs a grace period after it.
+    const scope = { tenantId: store.tenantId, mailboxId: store.mailboxId };
+    const swept = await sweepAndRecheck({ repo: adapters.repo, retention: adapters.repo, blobs: adapters.blobs, clock: pastTheGrace(new Date()) }, scope, check, recheck);
+    return {
+      scenario: 'gmail sync worker of three messages (SIGKILL)',
+      mode: 'kill',
+      point,
+      lost: check.lost + swept.lostToSweep,
+      duplicated: check.duplicated,
+      orphans: check.orphans.length,
+      orphansAfterSweep: swept.orphansAfterSweep,
+      problems: [...problems, ...check.problems, ...swept.problems],
+    };
+  } finally {
+    adapters.destroy();
+  }
+}
+
+/** Every named point of the sync loop, each in its own SIGKILLed child over a fresh table and fake mailbox. */
+export async function runSyncKillMatrix(storage: CrashStorage, fake: FakeGmail, queue: SharedSync['queue']): Promise<Array<PointOutcome & { killed: boolean; named: string }>> {
+  const calls = await recordSharedSync(storage, fake, queue);
+  const outcomes: Array<PointOutcome & { killed: boolean; named: string }> = [];
+  for (const point of SYNC_KILL_POINTS) {
+    const index = syncPointIndex(calls, point);
+    if (index < 0) throw new Error(`${point.name}: no call ${point.label} #${point.nth} in [${calls.join(', ')}]`);
+    const shared = await sharedSyncStore(storage, fake, queue);
+    const child = await runKilledSyncChild(shared, index, point.when);
+    const outcome = await rerunSyncAndCheck(shared, fake, `SIGKILL ${point.name}: ${child.point ?? '(not reached)'}`);
+    if (!child.killed) outcome.problems.push(`the child was not killed (exit ${child.code}): ${child.stderr.slice(-500)}`);
+    outcomes.push({ ...outcome, killed: child.killed, named: point.name });
+  }
+  return outcomes;
+}
+
+/** The fake Gmail the sync children reach over HTTP; it lives in the parent, so it outlives each child. */
+export async function startSharedFakeGmail(): Promise<FakeGmail> {
+  const fake = new FakeGmail({ ...GMAIL_CLIENT });
+  await fake.start();
+  return fake;
 }
