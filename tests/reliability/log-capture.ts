@@ -2,27 +2,54 @@
 // through a Console built on them; npm start's reporter and the CLI write to them directly) and the
 // global console's methods (Powertools in POWERTOOLS_DEV mode, anything else). The Powertools
 // logger is silent outside Lambda: `capture` opens it to DEBUG for its duration, and puts it back.
+//
+// Captures nest: the whole-file guard (tests/support/log-guard.ts) captures while a test captures its
+// own. The sinks are patched once, for as long as any capture is open, and every open capture sees
+// every line; a line reaches the real stream only if every open capture lets it through.
 import { logger } from '../../shared/adapters/system/observability.js';
 
 export interface LogCapture {
-  /** Everything written so far, one entry per write or console call. */
+  /** Everything written so far, one entry per write or console call (empty with `onLine`). */
   readonly lines: string[];
   /** The captured lines holding `secret`, also as its URL- and JSON-escaped forms. */
   leaksOf(secret: string): string[];
   stop(): void;
 }
 
+export interface CaptureOptions {
+  /** Whether a line also reaches the real stream or console: all lines, none (the default), or some. */
+  passThrough?: boolean | ((line: string) => boolean);
+  /** Sees each line as it is written, instead of keeping it: a whole file's logs can be large. */
+  onLine?: (line: string) => void;
+}
+
+interface Sink {
+  take(line: string): void;
+  passes(line: string): boolean;
+}
+
 type Write = typeof process.stdout.write;
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
 
-export function captureLogs(options: { passThrough?: boolean } = {}): LogCapture {
-  const lines: string[] = [];
+const open = new Set<Sink>();
+let unpatch: (() => void) | null = null;
+
+function deliver(line: string): boolean {
+  let passes = true;
+  for (const sink of open) {
+    sink.take(line);
+    passes &&= sink.passes(line);
+  }
+  return passes;
+}
+
+function patch(): () => void {
   const restore: Array<() => void> = [];
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write;
     stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      if (options.passThrough) return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      const line = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      if (deliver(line)) return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (callback) queueMicrotask(callback);
       return true;
@@ -34,7 +61,7 @@ export function captureLogs(options: { passThrough?: boolean } = {}): LogCapture
   for (const method of CONSOLE_METHODS) {
     const original = console[method];
     console[method] = (...args: unknown[]) => {
-      lines.push(args.map((a) => (typeof a === 'string' ? a : safeStringify(a))).join(' '));
+      if (deliver(args.map((a) => (typeof a === 'string' ? a : safeStringify(a))).join(' '))) original.apply(console, args);
     };
     restore.push(() => {
       console[method] = original;
@@ -51,6 +78,20 @@ export function captureLogs(options: { passThrough?: boolean } = {}): LogCapture
     else delete (logger as unknown as Record<string, unknown>).refreshSampleRateCalculation;
     logger.setLogLevel(level);
   });
+  return () => {
+    for (const undo of restore.reverse()) undo();
+  };
+}
+
+export function captureLogs(options: CaptureOptions = {}): LogCapture {
+  const lines: string[] = [];
+  const { passThrough = false, onLine } = options;
+  const sink: Sink = {
+    take: onLine ?? ((line) => void lines.push(line)),
+    passes: typeof passThrough === 'function' ? passThrough : () => passThrough,
+  };
+  open.add(sink);
+  unpatch ??= patch();
   return {
     lines,
     leaksOf(secret: string): string[] {
@@ -58,8 +99,9 @@ export function captureLogs(options: { passThrough?: boolean } = {}): LogCapture
       return lines.filter((line) => [...forms].some((form) => line.includes(form)));
     },
     stop() {
-      for (const undo of restore.reverse()) undo();
-      restore.length = 0;
+      if (!open.delete(sink) || open.size > 0) return;
+      unpatch?.();
+      unpatch = null;
     },
   };
 }
