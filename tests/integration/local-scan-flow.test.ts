@@ -28,6 +28,7 @@ import type { Reporter } from '../../shared/local/reporter.js';
 import { DEMO_GMAIL_MAILBOX, GmailSandbox, SANDBOX_PUSH_SERVICE_ACCOUNT } from '../../shared/local/sandbox/gmail-sandbox.js';
 import { startLocalScanStream, type LocalScanStream, type StreamDelivery } from '../../shared/local/scan-runtime.js';
 import { openLocalStack, type LocalStack } from '../../shared/local/stack.js';
+import { mimeMessage } from '../support/mail.js';
 import { TEST_ACCESSOR } from '../support/memory.js';
 
 const EICAR = readFileSync(join(import.meta.dirname, '../fixtures/attachments/eicar.com.txt'));
@@ -105,27 +106,18 @@ afterAll(async () => {
 let sequence = 0;
 function mailWithAttachments(label: string): Buffer {
   sequence++;
-  const part = (name: string, type: string, bytes: Buffer) => ['--b', `Content-Type: ${type}; name="${name}"`, `Content-Disposition: attachment; filename="${name}"`, 'Content-Transfer-Encoding: base64', '', bytes.toString('base64'), ''];
-  return Buffer.from(
-    [
-      'From: Nora Lind <nora@customer.example>',
-      `To: ${ADDRESS}`,
-      `Subject: scan flow ${label}`,
-      `Message-ID: <scan-flow-${sequence}-${Date.now()}@customer.example>`,
-      `Date: ${new Date().toUTCString()}`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b"',
-      '',
-      '--b',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'Two files attached.',
-      ...part('eicar.com.txt', 'text/plain', EICAR),
-      ...part('clean.pdf', 'application/pdf', CLEAN_PDF),
-      '--b--',
-      '',
-    ].join('\r\n'),
-  );
+  return mimeMessage({
+    from: 'Nora Lind <nora@customer.example>',
+    to: ADDRESS,
+    subject: `scan flow ${label}`,
+    messageId: `scan-flow-${sequence}-${Date.now()}@customer.example`,
+    date: new Date().toUTCString(),
+    text: 'Two files attached.',
+    attachments: [
+      { filename: 'eicar.com.txt', contentType: 'text/plain; name="eicar.com.txt"', bytes: EICAR },
+      { filename: 'clean.pdf', contentType: 'application/pdf; name="clean.pdf"', bytes: CLEAN_PDF },
+    ],
+  });
 }
 
 /** Polls until `probe` yields a value; bounded. */

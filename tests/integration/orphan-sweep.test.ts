@@ -26,6 +26,7 @@ import { ensureTable } from '../../shared/local/dynalite.js';
 import { FaultInjector, runUntilCrash } from '../reliability/crash-support.js';
 import { clamdSocket } from '../support/clamd.js';
 import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
+import { mimeMessage } from '../support/mail.js';
 import { ManualClock } from '../support/memory.js';
 
 const HOUR = 3600 * 1000;
@@ -70,26 +71,16 @@ beforeEach(async () => {
 });
 
 function mail(id: string, options: { attachments?: string[]; bigBody?: boolean; inReplyTo?: string; robot?: boolean; from?: string } = {}): Buffer {
-  const body = options.bigBody ? `body of ${id} `.repeat(1500) : `body of ${id}`; // ~20 KB: a body object of its own
-  const parts = [
-    `From: ${options.from ?? 'Alice <alice@customer.example>'}`,
-    'To: support@helpdesk.example',
-    `Subject: ${id}`,
-    `Message-ID: <${id}@customer.example>`,
-    ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}@customer.example>`] : []),
-    ...(options.robot ? ['Auto-Submitted: auto-replied'] : []),
-    'Date: Tue, 01 Dec 2026 10:00:00 +0000',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b"',
-    '',
-    '--b',
-    'Content-Type: text/plain',
-    '',
-    body,
-  ];
-  (options.attachments ?? []).forEach((content, i) => parts.push('--b', 'Content-Type: application/octet-stream', `Content-Disposition: attachment; filename="${id}-${i}.bin"`, '', content));
-  parts.push('--b--', '');
-  return Buffer.from(parts.join('\r\n'));
+  return mimeMessage({
+    messageId: `${id}@customer.example`,
+    subject: id,
+    from: options.from,
+    inReplyTo: options.inReplyTo && `${options.inReplyTo}@customer.example`,
+    headers: options.robot ? ['Auto-Submitted: auto-replied'] : [],
+    date: 'Tue, 01 Dec 2026 10:00:00 +0000',
+    text: options.bigBody ? `body of ${id} `.repeat(1500) : `body of ${id}`, // ~20 KB: a body object of its own
+    attachments: (options.attachments ?? []).map((bytes, i) => ({ filename: `${id}-${i}.bin`, contentType: 'application/octet-stream', bytes })),
+  });
 }
 
 function ingest(raw: Buffer, overrides: Partial<IngestDeps> = {}, ctx: Partial<IngestContext> = {}) {

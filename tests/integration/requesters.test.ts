@@ -14,6 +14,7 @@ import { eraseRequester, exportRequester, rectifyRequester, restrictRequester, t
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable } from '../../shared/local/dynalite.js';
 import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
+import { mimeMessage } from '../support/mail.js';
 import { EicarScanner, ManualClock, SequentialIds, TEST_ACCESSOR } from '../support/memory.js';
 
 let dir: string;
@@ -26,24 +27,16 @@ let deps: RequesterDeps & Parameters<typeof ingestMessage>[0];
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 
 function mail(o: { id: string; from: string; to?: string; cc?: string; inReplyTo?: string; body: string; attachment?: { name: string; content: string } }): Buffer {
-  const lines = [
-    `From: ${o.from}`,
-    `To: ${o.to ?? 'support@helpdesk.example'}`,
-    ...(o.cc ? [`Cc: ${o.cc}`] : []),
-    `Subject: Invoice question ${o.id}`,
-    `Message-ID: <${o.id}@customer.example>`,
-    ...(o.inReplyTo ? [`In-Reply-To: <${o.inReplyTo}@customer.example>`] : []),
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b"',
-    '',
-    '--b',
-    'Content-Type: text/plain',
-    '',
-    o.body,
-  ];
-  if (o.attachment) lines.push('--b', 'Content-Type: application/octet-stream', `Content-Disposition: attachment; filename="${o.attachment.name}"`, '', o.attachment.content);
-  lines.push('--b--', '');
-  return Buffer.from(lines.join('\r\n'));
+  return mimeMessage({
+    messageId: `${o.id}@customer.example`,
+    subject: `Invoice question ${o.id}`,
+    from: o.from,
+    to: o.to,
+    cc: o.cc,
+    inReplyTo: o.inReplyTo && `${o.inReplyTo}@customer.example`,
+    text: o.body,
+    attachments: o.attachment ? [{ filename: o.attachment.name, contentType: 'application/octet-stream', bytes: o.attachment.content }] : [],
+  });
 }
 
 beforeAll(async () => {

@@ -20,6 +20,7 @@ import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable } from '../../shared/local/dynalite.js';
 import { expireItems } from '../../shared/local/ttl-emulator.js';
 import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
+import { mimeMessage } from '../support/mail.js';
 import { EicarScanner, ManualClock, TEST_ACCESSOR, SequentialIds } from '../support/memory.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -40,22 +41,12 @@ beforeAll(async () => {
 afterAll(() => storage.stop());
 
 function mail(id: string, withAttachment = true): Buffer {
-  const parts = [
-    `From: Alice <alice@customer.example>`,
-    `To: support@helpdesk.example`,
-    `Subject: message ${id}`,
-    `Message-ID: <${id}@customer.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b"',
-    '',
-    '--b',
-    'Content-Type: text/plain',
-    '',
-    `body of ${id}`,
-  ];
-  if (withAttachment) parts.push('--b', 'Content-Type: application/pdf', `Content-Disposition: attachment; filename="${id}.pdf"`, '', '%PDF-1.4 tiny');
-  parts.push('--b--', '');
-  return Buffer.from(parts.join('\r\n'));
+  return mimeMessage({
+    messageId: `${id}@customer.example`,
+    subject: `message ${id}`,
+    text: `body of ${id}`,
+    attachments: withAttachment ? [{ filename: `${id}.pdf`, contentType: 'application/pdf', bytes: '%PDF-1.4 tiny' }] : [],
+  });
 }
 
 beforeEach(async () => {

@@ -23,6 +23,7 @@ import { handleConsentRequest, type ConsentSite, type WebRequest } from '../../s
 import { handleViewerRequest, SESSION_COOKIE, type ViewerRequest, type ViewerSite } from '../../shared/web/viewer-router.js';
 import { OperatorSessions } from '../../shared/web/viewer-session.js';
 import { EicarScanner, ManualClock } from '../support/memory.js';
+import { mimeMessage } from '../support/mail.js';
 
 const A = 'acme';
 const B = 'globex';
@@ -40,28 +41,13 @@ let bAttachmentId: string;
 let aAttachmentId: string;
 
 function mail(o: { id: string; from: string; body: string; attachment: string }): Buffer {
-  return Buffer.from(
-    [
-      `From: ${o.from}`,
-      'To: support@helpdesk.example',
-      `Subject: Isolation ${o.id}`,
-      `Message-ID: <${o.id}@customer.example>`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b"',
-      '',
-      '--b',
-      'Content-Type: text/plain',
-      '',
-      o.body,
-      '--b',
-      'Content-Type: application/octet-stream',
-      `Content-Disposition: attachment; filename="${o.attachment}"`,
-      '',
-      `${o.body}-BYTES`,
-      '--b--',
-      '',
-    ].join('\r\n'),
-  );
+  return mimeMessage({
+    messageId: `${o.id}@customer.example`,
+    from: o.from,
+    subject: `Isolation ${o.id}`,
+    text: o.body,
+    attachments: [{ filename: o.attachment, contentType: 'application/octet-stream', bytes: `${o.body}-BYTES` }],
+  });
 }
 
 async function audit(tenantId: string): Promise<AuditRecord[]> {

@@ -2,15 +2,12 @@
 // AES-GCM, a scanner that really looks for EICAR): what tests/integration/scanner.test.ts cannot
 // provoke with the real stores, an object store failing on one object, a budget that keeps running
 // out across hours, an attachment item whose message was never written.
-import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DeferredScanner } from '../../shared/adapters/system/draining-scanners.js';
 import type { TenantRecord } from '../../shared/domain/consent/model.js';
-import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
-import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
-import type { AttachmentRecord } from '../../shared/domain/model.js';
+import type { IngestDeps } from '../../shared/domain/ingest.js';
 import { rescanPendingAttachments, type AttachmentRef, type PendingRescanDeps, type PendingRescanOptions, type ScanOutcome } from '../../shared/domain/scan.js';
-import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
+import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository } from '../support/memory.js';
+import { deferredIngestDeps, ingestPendingAttachment } from '../support/pending-attachment.js';
 
 const MB = 'mailbox-1';
 const MINUTE = 60_000;
@@ -40,7 +37,7 @@ beforeEach(() => {
   tenants = [];
   const keys = new MemoryKeyService();
   deps = { repo, blobs, keys, scanner: new EicarScanner(), tenants: { listTenants: async () => tenants }, clock };
-  ingestDeps = { repo, blobs, keys, scanner: new DeferredScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
+  ingestDeps = deferredIngestDeps({ repo, blobs, keys, clock });
   scans = [];
 });
 
@@ -49,34 +46,8 @@ async function addTenant(tenantId: string): Promise<void> {
   await repo.putMailbox({ tenantId, mailboxId: MB, provider: 'local', status: 'connected', createdAt: clock.now().toISOString() });
 }
 
-let n = 0;
-/** Ingests a message with one attachment, held `pending` as in AWS (and never seen by a stream here). */
-async function pendingAttachment(tenantId: string, content = 'quarterly figures'): Promise<AttachmentRecord> {
-  const raw = [
-    'From: a@customer.example',
-    'To: support@helpdesk.example',
-    `Subject: case ${++n}`,
-    `Message-ID: <case-${n}@customer.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b"',
-    '',
-    '--b',
-    'Content-Type: text/plain',
-    '',
-    'see attached',
-    '--b',
-    'Content-Type: application/octet-stream; name="file.bin"',
-    'Content-Disposition: attachment; filename="file.bin"',
-    '',
-    content,
-    '--b--',
-    '',
-  ].join('\r\n');
-  const result = await ingestMessage(ingestDeps, Readable.from([Buffer.from(raw)]), { tenantId, mailboxId: MB, receivedAt: clock.now() });
-  const stored = await repo.getAttachment(tenantId, result.attachments[0]?.id as string);
-  expect(stored).toMatchObject({ scan: 'pending' });
-  return stored as AttachmentRecord;
-}
+/** A message's attachment, held `pending` as in AWS (and never seen by a stream here). */
+const pendingAttachment = (tenantId: string, content = 'quarterly figures') => ingestPendingAttachment(ingestDeps, tenantId, MB, content);
 
 function options(overrides: Partial<PendingRescanOptions> = {}): PendingRescanOptions {
   return { graceMs: 30 * MINUTE, mayStart: () => true, scanning: true, onScanned: (attachment, result) => scans.push({ attachment, result }), ...overrides };

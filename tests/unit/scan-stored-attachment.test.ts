@@ -1,15 +1,13 @@
 // scanStoredAttachment, the one step the scanner function and `attachments rescan` share, on the
 // in-memory parts (real AES-GCM, a scanner that really looks for EICAR). Writes that race a scan are
 // made while the scanner is reading, which is exactly when they happen in production.
-import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DeferredScanner } from '../../shared/adapters/system/draining-scanners.js';
-import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
-import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
+import type { IngestDeps } from '../../shared/domain/ingest.js';
 import type { AttachmentRecord } from '../../shared/domain/model.js';
 import type { Scanner, ScanVerdict } from '../../shared/domain/ports.js';
 import { scanStoredAttachment, statusAfter, type ScanDeps } from '../../shared/domain/scan.js';
-import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
+import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository } from '../support/memory.js';
+import { deferredIngestDeps, ingestPendingAttachment } from '../support/pending-attachment.js';
 
 const T = 'tenant-a';
 const MB = 'mailbox-1';
@@ -25,38 +23,12 @@ beforeEach(async () => {
   blobs = new MemoryBlobStore();
   keys = new MemoryKeyService();
   const clock = new ManualClock();
-  ingestDeps = { repo, blobs, keys, scanner: new DeferredScanner(), clock, ids: new SequentialIds(), limits: DEFAULT_LIMITS };
+  ingestDeps = deferredIngestDeps({ repo, blobs, keys, clock });
   await repo.putMailbox({ tenantId: T, mailboxId: MB, provider: 'local', status: 'connected', createdAt: clock.now().toISOString() });
 });
 
-let n = 0;
-/** Ingests a message with one attachment, held `pending` as in AWS. */
-async function pendingAttachment(content: string): Promise<AttachmentRecord> {
-  const raw = [
-    'From: a@customer.example',
-    'To: support@helpdesk.example',
-    `Subject: case ${++n}`,
-    `Message-ID: <case-${n}@customer.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b"',
-    '',
-    '--b',
-    'Content-Type: text/plain',
-    '',
-    'see attached',
-    '--b',
-    'Content-Type: application/octet-stream; name="file.bin"',
-    'Content-Disposition: attachment; filename="file.bin"',
-    '',
-    content,
-    '--b--',
-    '',
-  ].join('\r\n');
-  const result = await ingestMessage(ingestDeps, Readable.from([Buffer.from(raw)]), { tenantId: T, mailboxId: MB, receivedAt: new Date() });
-  const stored = await repo.getAttachment(T, result.attachments[0]?.id as string);
-  expect(stored).toMatchObject({ scan: 'pending' });
-  return stored as AttachmentRecord;
-}
+/** A message's attachment, held `pending` as in AWS. */
+const pendingAttachment = (content: string) => ingestPendingAttachment(ingestDeps, T, MB, content);
 
 /** The EICAR-finding scanner, with something done while it reads the bytes. */
 function scannerDuring(action: () => Promise<void>, verdict?: ScanVerdict): Scanner {
