@@ -36,7 +36,7 @@ import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
 import type { ProviderCredentials } from '../../shared/domain/model.js';
 import { ORPHAN_GRACE_HOURS, sweepOrphanObjects, type OrphanSweepDeps } from '../../shared/domain/orphans.js';
-import type { BlobStore, Clock, MailboxDirectory, RetentionRepository, TicketRepository } from '../../shared/domain/ports.js';
+import type { BlobStore, Clock, KeyService, MailboxDirectory, RetentionRepository, TicketRepository } from '../../shared/domain/ports.js';
 import { FakeGmail } from '../../shared/sandbox/fake-gmail.js';
 import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
 
@@ -258,6 +258,64 @@ export async function sweepAndRecheck(deps: OrphanSweepDeps, scope: { tenantId: 
   return { orphansAfterSweep: after.orphans.length, lostToSweep: newlyMissing.length, problems };
 }
 
+/** What a rerun must have left: each message once, found by its Message-ID's index, with its attachments. */
+export interface ExpectedMail {
+  /** Message-IDs without the `@customer.example` every crash scenario's mail uses. */
+  messageIds: readonly string[];
+  tickets: number;
+  /** Attachments per Message-ID (same spelling as `messageIds`). */
+  attachments: Readonly<Record<string, number>>;
+  suppressedRawKeys?: () => Promise<string[]>;
+}
+
+/** A sync of these messages: each its own ticket. */
+export function expectedSync(messages: ReadonlyArray<{ id: string; attachments: number }>): ExpectedMail {
+  return { messageIds: messages.map((m) => m.id), tickets: messages.length, attachments: Object.fromEntries(messages.map((m) => [m.id, m.attachments])) };
+}
+
+export interface CheckedStores {
+  repo: TicketRepository;
+  blobs: BlobStore;
+  keys: Pick<KeyService, 'blindIndex'>;
+  retention: OrphanSweepDeps['retention'];
+  /** When the sweep runs: a grace period after the clock the objects were stamped with (pastTheGrace). */
+  sweepClock: Clock;
+}
+
+/**
+ * One crash point's outcome: the store checked after the rerun, then again after the orphan sweep (a
+ * referenced object the sweep deleted counts as lost). `problems` are the caller's own, listed first.
+ */
+export async function outcomeAfterRerun(
+  label: Pick<PointOutcome, 'scenario' | 'mode' | 'point'>,
+  stores: CheckedStores,
+  scope: { tenantId: string; mailboxId: string },
+  expected: ExpectedMail,
+  problems: string[],
+): Promise<PointOutcome> {
+  const indexOf = (id: string) => stores.keys.blindIndex(scope.tenantId, 'message-id', `${id}@customer.example`);
+  const attachments: Record<string, number> = {};
+  for (const [id, n] of Object.entries(expected.attachments)) attachments[await indexOf(id)] = n;
+  const messageIdIndexes = await Promise.all(expected.messageIds.map(indexOf));
+  const recheck = () =>
+    checkStore(stores.repo, stores.blobs, scope, {
+      messageIdIndexes,
+      tickets: expected.tickets,
+      attachments,
+      ...(expected.suppressedRawKeys ? { suppressedRawKeys: expected.suppressedRawKeys } : {}),
+    });
+  const check = await recheck();
+  const swept = await sweepAndRecheck({ repo: stores.repo, retention: stores.retention, blobs: stores.blobs, clock: stores.sweepClock }, scope, check, recheck);
+  return {
+    ...label,
+    lost: check.lost + swept.lostToSweep,
+    duplicated: check.duplicated,
+    orphans: check.orphans.length,
+    orphansAfterSweep: swept.orphansAfterSweep,
+    problems: [...problems, ...check.problems, ...swept.problems],
+  };
+}
+
 // ── mail ─────────────────────────────────────────────────────────────────────────────────────────
 
 export const TENANT = 'crash-t';
@@ -402,27 +460,21 @@ export async function crashIngestAt(scenario: IngestScenario, index: number, mod
   } catch (rerunError) {
     problems.push(`rerun failed: ${String(rerunError)}`);
   }
-  const indexOf = (id: string) => world.keys.blindIndex(TENANT, 'message-id', `${id}@customer.example`);
-  const attachments: Record<string, number> = {};
-  for (const [id, n] of Object.entries(scenario.attachments)) attachments[await indexOf(id)] = n;
-  const messageIdIndexes = await Promise.all(scenario.messageIds.map(indexOf));
-  const recheck = () =>
-    checkStore(world.repo, world.blobs, SCOPE, {
-      messageIdIndexes,
-      tickets: scenario.tickets,
-      attachments,
-      suppressedRawKeys: async () => [...world.repo.suppressed.values()].map((s) => s.rawKey),
-    });
-  const check = await recheck();
-  const swept = await sweepAndRecheck({ repo: world.repo, retention: memoryReferences(world.repo), blobs: world.blobs, clock: pastTheGrace(world.clock.now()) }, SCOPE, check, recheck);
-  let { lost, duplicated } = check;
-  lost += swept.lostToSweep;
+  let extraLost = 0;
+  let extraDuplicated = 0;
   if (scenario.suppressed && world.repo.suppressed.size !== 1) {
     problems.push(`${world.repo.suppressed.size} suppressed record(s), expected 1`);
-    if (world.repo.suppressed.size === 0) lost++;
-    else duplicated += world.repo.suppressed.size - 1;
+    if (world.repo.suppressed.size === 0) extraLost = 1;
+    else extraDuplicated = world.repo.suppressed.size - 1;
   }
-  return { scenario: scenario.name, mode, point, lost, duplicated, orphans: check.orphans.length, orphansAfterSweep: swept.orphansAfterSweep, problems: [...problems, ...check.problems, ...swept.problems] };
+  const outcome = await outcomeAfterRerun(
+    { scenario: scenario.name, mode, point },
+    { repo: world.repo, blobs: world.blobs, keys: world.keys, retention: memoryReferences(world.repo), sweepClock: pastTheGrace(world.clock.now()) },
+    SCOPE,
+    { ...scenario, suppressedRawKeys: async () => [...world.repo.suppressed.values()].map((s) => s.rawKey) },
+    problems,
+  );
+  return { ...outcome, lost: outcome.lost + extraLost, duplicated: outcome.duplicated + extraDuplicated };
 }
 
 /** Every scenario, every recorded call, both modes. */
@@ -516,23 +568,13 @@ export async function crashSyncAt(index: number, when: 'after' | 'before', mode:
     }
     const cursor = (await world.repo.getMailbox(TENANT, MAILBOX))?.connection?.cursor;
     if (cursor !== world.fake.historyId(GMAIL_ADDRESS)) problems.push(`cursor ${cursor}, mailbox at ${world.fake.historyId(GMAIL_ADDRESS)}`);
-    const indexOf = (id: string) => world.keys.blindIndex(TENANT, 'message-id', `${id}@customer.example`);
-    const attachments: Record<string, number> = {};
-    for (const m of SYNC_MESSAGES) attachments[await indexOf(m.id)] = m.attachments;
-    const messageIdIndexes = await Promise.all(SYNC_MESSAGES.map((m) => indexOf(m.id)));
-    const recheck = () => checkStore(world.repo, world.blobs, SCOPE, { messageIdIndexes, tickets: SYNC_MESSAGES.length, attachments });
-    const check = await recheck();
-    const swept = await sweepAndRecheck({ repo: world.repo, retention: memoryReferences(world.repo), blobs: world.blobs, clock: pastTheGrace(world.clock.now()) }, SCOPE, check, recheck);
-    return {
-      scenario: 'gmail sync of three messages',
-      mode,
-      point,
-      lost: check.lost + swept.lostToSweep,
-      duplicated: check.duplicated,
-      orphans: check.orphans.length,
-      orphansAfterSweep: swept.orphansAfterSweep,
-      problems: [...problems, ...check.problems, ...swept.problems],
-    };
+    return await outcomeAfterRerun(
+      { scenario: 'gmail sync of three messages', mode, point },
+      { repo: world.repo, blobs: world.blobs, keys: world.keys, retention: memoryReferences(world.repo), sweepClock: pastTheGrace(world.clock.now()) },
+      SCOPE,
+      expectedSync(SYNC_MESSAGES),
+      problems,
+    );
   } finally {
     await world.fake.stop();
   }
@@ -700,25 +742,14 @@ export async function rerunAndCheck(store: SharedStore, scenario: IngestScenario
     } catch (error) {
       problems.push(`rerun failed: ${String(error)}`);
     }
-    const indexOf = (id: string) => adapters.keys.blindIndex(store.tenantId, 'message-id', `${id}@customer.example`);
-    const attachments: Record<string, number> = {};
-    for (const [id, n] of Object.entries(scenario.attachments)) attachments[await indexOf(id)] = n;
-    const messageIdIndexes = await Promise.all(scenario.messageIds.map(indexOf));
-    const recheck = () => checkStore(adapters.repo, adapters.blobs, store, { messageIdIndexes, tickets: scenario.tickets, attachments });
-    const check = await recheck();
     // The bucket stamps objects with the wall clock: the sweep runs a grace period after it.
-    const scope = { tenantId: store.tenantId, mailboxId: store.mailboxId };
-    const swept = await sweepAndRecheck({ repo: adapters.repo, retention: adapters.repo, blobs: adapters.blobs, clock: pastTheGrace(new Date()) }, scope, check, recheck);
-    return {
-      scenario: scenario.name,
-      mode,
-      point,
-      lost: check.lost + swept.lostToSweep,
-      duplicated: check.duplicated,
-      orphans: check.orphans.length,
-      orphansAfterSweep: swept.orphansAfterSweep,
-      problems: [...problems, ...check.problems, ...swept.problems],
-    };
+    return await outcomeAfterRerun(
+      { scenario: scenario.name, mode: mode, point },
+      { repo: adapters.repo, blobs: adapters.blobs, keys: adapters.keys, retention: adapters.repo, sweepClock: pastTheGrace(new Date()) },
+      { tenantId: store.tenantId, mailboxId: store.mailboxId },
+      scenario,
+      problems,
+    );
   } finally {
     adapters.destroy();
   }
@@ -947,25 +978,14 @@ export async function rerunSyncAndCheck(shared: SharedSync & { address: string }
     }
     const cursor = (await adapters.repo.getMailbox(store.tenantId, store.mailboxId))?.connection?.cursor;
     if (cursor !== fake.historyId(shared.address)) problems.push(`cursor ${cursor}, mailbox at ${fake.historyId(shared.address)}`);
-    const indexOf = (id: string) => adapters.keys.blindIndex(store.tenantId, 'message-id', `${id}@customer.example`);
-    const attachments: Record<string, number> = {};
-    for (const m of SYNC_MESSAGES) attachments[await indexOf(m.id)] = m.attachments;
-    const messageIdIndexes = await Promise.all(SYNC_MESSAGES.map((m) => indexOf(m.id)));
-    const recheck = () => checkStore(adapters.repo, adapters.blobs, store, { messageIdIndexes, tickets: SYNC_MESSAGES.length, attachments });
-    const check = await recheck();
     // The bucket stamps objects with the wall clock: the sweep runs a grace period after it.
-    const scope = { tenantId: store.tenantId, mailboxId: store.mailboxId };
-    const swept = await sweepAndRecheck({ repo: adapters.repo, retention: adapters.repo, blobs: adapters.blobs, clock: pastTheGrace(new Date()) }, scope, check, recheck);
-    return {
-      scenario: 'gmail sync worker of three messages (SIGKILL)',
-      mode: 'kill',
-      point,
-      lost: check.lost + swept.lostToSweep,
-      duplicated: check.duplicated,
-      orphans: check.orphans.length,
-      orphansAfterSweep: swept.orphansAfterSweep,
-      problems: [...problems, ...check.problems, ...swept.problems],
-    };
+    return await outcomeAfterRerun(
+      { scenario: 'gmail sync worker of three messages (SIGKILL)', mode: 'kill', point },
+      { repo: adapters.repo, blobs: adapters.blobs, keys: adapters.keys, retention: adapters.repo, sweepClock: pastTheGrace(new Date()) },
+      { tenantId: store.tenantId, mailboxId: store.mailboxId },
+      expectedSync(SYNC_MESSAGES),
+      problems,
+    );
   } finally {
     adapters.destroy();
   }

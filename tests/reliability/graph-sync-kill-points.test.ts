@@ -20,15 +20,15 @@ import type { MailboxDirectory } from '../../shared/domain/ports.js';
 import { FakeGraph } from '../../shared/sandbox/fake-graph.js';
 import { CaTrustingNetworkModule, FakeIdentity, trustCaInProcess } from '../../shared/sandbox/fake-identity.js';
 import {
-  checkStore,
   crashMail,
+  expectedSync,
   FaultInjector,
   ingestDeps,
   memoryReferences,
   memoryWorld,
+  outcomeAfterRerun,
   pastTheGrace,
   runUntilCrash,
-  sweepAndRecheck,
   type CrashMode,
   type MemoryWorld,
   type PointOutcome,
@@ -154,23 +154,13 @@ async function crashGraphSyncAt(index: number, when: 'after' | 'before', mode: C
   } catch (error) {
     problems.push(`rerun failed: ${String(error)}`);
   }
-  const indexOf = (id: string) => world.keys.blindIndex(TENANT, 'message-id', `${id}@customer.example`);
-  const attachments: Record<string, number> = {};
-  for (const m of MESSAGES) attachments[await indexOf(m.id)] = m.attachments;
-  const messageIdIndexes = await Promise.all(MESSAGES.map((m) => indexOf(m.id)));
-  const recheck = () => checkStore(world.repo, world.blobs, world.scope, { messageIdIndexes, tickets: MESSAGES.length, attachments });
-  const check = await recheck();
-  const swept = await sweepAndRecheck({ repo: world.repo, retention: memoryReferences(world.repo), blobs: world.blobs, clock: pastTheGrace(world.clock.now()) }, world.scope, check, recheck);
-  return {
-    scenario: 'graph sync of three messages',
-    mode,
-    point,
-    lost: check.lost + swept.lostToSweep,
-    duplicated: check.duplicated,
-    orphans: check.orphans.length,
-    orphansAfterSweep: swept.orphansAfterSweep,
-    problems: [...problems, ...check.problems, ...swept.problems],
-  };
+  return outcomeAfterRerun(
+    { scenario: 'graph sync of three messages', mode, point },
+    { repo: world.repo, blobs: world.blobs, keys: world.keys, retention: memoryReferences(world.repo), sweepClock: pastTheGrace(world.clock.now()) },
+    world.scope,
+    expectedSync(MESSAGES),
+    problems,
+  );
 }
 
 describe('Graph sync loop crash points (fake Graph through msal-node and the Graph client)', () => {
