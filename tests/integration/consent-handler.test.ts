@@ -5,7 +5,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { handleConsent } from '../../functions/consent/make-handler.js';
 import { GoogleGmailConnector } from '../../shared/adapters/gmail/google-gmail-connector.js';
@@ -15,6 +14,7 @@ import { loadLocalConfig } from '../../shared/config.js';
 import { createInvite, createTenant } from '../../shared/domain/consent/invites.js';
 import { localConsentSite } from '../../shared/local/consent-site.js';
 import { openLocalStack, type LocalStack } from '../../shared/local/stack.js';
+import { consentEvent, type ConsentRequest } from '../support/consent-event.js';
 import { EicarScanner } from '../support/memory.js';
 
 let dataDir: string;
@@ -22,17 +22,8 @@ let stack: LocalStack;
 let handle: ReturnType<typeof handleConsent>;
 const BASE = 'https://consent.example';
 
-function event(method: string, path: string, options: { query?: Record<string, string>; cookies?: string[]; form?: Record<string, string>; base64?: boolean } = {}): Parameters<typeof handle>[0] {
-  const body = options.form ? new URLSearchParams(options.form).toString() : undefined;
-  return {
-    rawPath: path,
-    requestContext: { http: { method } },
-    headers: { 'accept-language': 'sv-SE,sv;q=0.9', ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-    ...(options.query ? { queryStringParameters: options.query } : {}),
-    ...(options.cookies ? { cookies: options.cookies } : {}),
-    ...(body !== undefined ? { body: options.base64 ? Buffer.from(body).toString('base64') : body, isBase64Encoded: !!options.base64 } : { isBase64Encoded: false }),
-  } as Pick<APIGatewayProxyEventV2, 'rawPath' | 'queryStringParameters' | 'headers' | 'cookies' | 'body' | 'isBase64Encoded'> & { requestContext: { http: { method: string } } };
-}
+/** The admin's browser asks for Swedish (the pages' language is under test). */
+const event = (method: string, path: string, request: Omit<ConsentRequest, 'headers'> = {}) => consentEvent(method, path, { ...request, headers: { 'accept-language': 'sv-SE,sv;q=0.9' } });
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'm2t-consent-handler-'));

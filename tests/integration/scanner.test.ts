@@ -36,6 +36,7 @@ import { readAttachment, rescanHeldAttachments } from '../../shared/domain/ticke
 import { ensureTable, startDynalite, type RunningDynalite } from '../../shared/local/dynalite.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
 import { FakeKms } from '../fakes/kms.js';
+import { mimeMessage } from '../support/mail.js';
 import { TEST_ACCESSOR } from '../support/memory.js';
 
 const REGION = 'eu-west-1';
@@ -130,31 +131,12 @@ function runRescan(context?: InvocationContext) {
 }
 
 function mail(subject: string, attachment: { name: string; type: string; bytes: Buffer }): Buffer {
-  const boundary = 'b-scanner-test';
-  const base64 = attachment.bytes.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    [
-      'From: Alice <alice@customer.example>',
-      'To: support@helpdesk.example',
-      `Subject: ${subject}`,
-      `Message-ID: <${subject.replace(/\W/g, '')}-${Date.now()}@customer.example>`,
-      'MIME-Version: 1.0',
-      `Content-Type: multipart/mixed; boundary="${boundary}"`,
-      '',
-      `--${boundary}`,
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'see attached',
-      `--${boundary}`,
-      `Content-Type: ${attachment.type}; name="${attachment.name}"`,
-      `Content-Disposition: attachment; filename="${attachment.name}"`,
-      'Content-Transfer-Encoding: base64',
-      '',
-      base64,
-      `--${boundary}--`,
-      '',
-    ].join('\r\n'),
-  );
+  return mimeMessage({
+    messageId: `${subject.replace(/\W/g, '')}-${Date.now()}@customer.example`,
+    subject,
+    text: 'see attached',
+    attachments: [{ filename: attachment.name, contentType: `${attachment.type}; name="${attachment.name}"`, bytes: attachment.bytes }],
+  });
 }
 
 async function ingestWith(subject: string, attachment: { name: string; type: string; bytes: Buffer }, tenantId = TENANT): Promise<AttachmentRecord> {

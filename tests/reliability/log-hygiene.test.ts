@@ -47,6 +47,7 @@ import { consoleReporter } from '../../shared/local/reporter.js';
 import { openLocalStack, type LocalStack } from '../../shared/local/stack.js';
 import { FakeGmail } from '../../shared/sandbox/fake-gmail.js';
 import { PubSubPushEmitter } from '../../shared/sandbox/pubsub-push.js';
+import { consentEvent } from '../support/consent-event.js';
 import { EicarScanner } from '../support/memory.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
 
@@ -324,38 +325,28 @@ describe('log hygiene', () => {
       report: consoleReporter.warn,
     });
     const handle = handleConsent(consent);
-    const event = (method: string, path: string, o: { query?: Record<string, string>; cookies?: string[]; form?: Record<string, string> } = {}) =>
-      ({
-        rawPath: path,
-        requestContext: { http: { method } },
-        headers: o.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
-        ...(o.query ? { queryStringParameters: o.query } : {}),
-        ...(o.cookies ? { cookies: o.cookies } : {}),
-        ...(o.form ? { body: new URLSearchParams(o.form).toString() } : {}),
-        isBase64Encoded: false,
-      }) as unknown as Parameters<typeof handle>[0];
     await createTenant({ store: stack.consent.store, clock: stack.deps.clock, ids: stack.deps.ids }, 'Hygiene AB', TENANT);
     const { url } = await createInvite({ store: stack.consent.store, clock: stack.deps.clock, ids: stack.deps.ids, signingKey: stack.consent.signingKey, baseUrl: BASE }, TENANT);
     const invite = new URL(url).searchParams.get('invite') as string;
     secret(invite, 'invite token');
     secret(invite.split('.').at(-1), 'invite signature');
-    const landing = await handle(event('GET', '/connect', { query: { invite } }));
+    const landing = await handle(consentEvent('GET', '/connect', { query: { invite } }));
     expect(landing.statusCode).toBe(200);
     const pre = (landing.cookies ?? []).find((c) => c.startsWith('m2t_pre='))?.split(';')[0] as string;
     const csrf = /name="csrf" value="([^"]+)"/.exec(String(landing.body))?.[1] as string;
     secret(pre.slice('m2t_pre='.length), 'pre-session cookie');
     secret(csrf, 'csrf token');
-    const started = await handle(event('POST', '/connect/start', { cookies: [pre], form: { invite, csrf, provider: 'google' } }));
+    const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite, csrf, provider: 'google' } }));
     expect(started.statusCode).toBe(303);
     const session = (started.cookies ?? []).find((c) => c.startsWith('m2t_session='))?.split(';')[0] as string;
     secret(session.slice('m2t_session='.length), 'admin session cookie');
     secret(new URL(String(started.headers?.location)).searchParams.get('state'), 'oauth state');
-    const status = await handle(event('GET', '/connect/status', { cookies: [session] }));
+    const status = await handle(consentEvent('GET', '/connect/status', { cookies: [session] }));
     expect(status.statusCode).toBe(200);
     // A disconnect of the Gmail mailbox: its address is on the page, never in the logs.
     const statusCsrf = /name="csrf" value="([^"]+)"/.exec(String(status.body))?.[1] as string;
     secret(statusCsrf, 'session csrf token');
-    const disconnect = await handle(event('POST', '/connect/disconnect', { cookies: [session], form: { csrf: statusCsrf, mailbox: 'gmail1' } }));
+    const disconnect = await handle(consentEvent('POST', '/connect/disconnect', { cookies: [session], form: { csrf: statusCsrf, mailbox: 'gmail1' } }));
     expect(disconnect.statusCode).toBe(303);
     expect(capture.lines.filter((l) => l.includes('"consent request"')).length).toBeGreaterThanOrEqual(4);
   });

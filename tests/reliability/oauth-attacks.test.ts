@@ -27,6 +27,7 @@ import { FakeGraph } from '../../shared/sandbox/fake-graph.js';
 import { CaTrustingNetworkModule, FakeIdentity, GLOBAL_ADMINISTRATOR, trustCaInProcess } from '../../shared/sandbox/fake-identity.js';
 import { ClamdScanner } from '../../shared/adapters/clamav/clamd-scanner.js';
 import { clamdSocket } from '../support/clamd.js';
+import { consentEvent } from '../support/consent-event.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
 
 const BASE = 'https://consent.example';
@@ -62,18 +63,6 @@ function secret(value: string | null | undefined, what: string): void {
   if (value && value.length >= 8) secrets.set(value, what);
 }
 
-type Event = Parameters<ReturnType<typeof handleConsent>>[0];
-function event(method: string, path: string, o: { query?: Record<string, string>; cookies?: string[]; form?: Record<string, string> } = {}): Event {
-  return {
-    rawPath: path,
-    requestContext: { http: { method } },
-    headers: o.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
-    ...(o.query ? { queryStringParameters: o.query } : {}),
-    ...(o.cookies ? { cookies: o.cookies } : {}),
-    ...(o.form ? { body: new URLSearchParams(o.form).toString() } : {}),
-    isBase64Encoded: false,
-  } as unknown as Event;
-}
 
 beforeAll(async () => {
   capture = captureLogs();
@@ -146,10 +135,10 @@ async function adminSession(name: string): Promise<{ tenantId: string; session: 
   const tenant = await createTenant({ store: stack.consent.store, clock, ids: stack.deps.ids }, `Tenant ${name}`);
   const { url } = await createInvite({ store: stack.consent.store, clock, ids: stack.deps.ids, signingKey: stack.consent.signingKey, baseUrl: BASE }, tenant.tenantId);
   const invite = new URL(url).searchParams.get('invite') as string;
-  const landing = await handle(event('GET', '/connect', { query: { invite } }));
+  const landing = await handle(consentEvent('GET', '/connect', { query: { invite } }));
   expect(landing.statusCode).toBe(200);
   const pre = cookieOf(landing.cookies, 'm2t_pre');
-  const started = await handle(event('POST', '/connect/start', { cookies: [pre], form: { invite, csrf: csrfIn(landing.body), provider: 'google' } }));
+  const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite, csrf: csrfIn(landing.body), provider: 'google' } }));
   expect(started.statusCode).toBe(303);
   const session = cookieOf(started.cookies, 'm2t_session');
   secret(invite, 'invite');
@@ -161,9 +150,9 @@ async function adminSession(name: string): Promise<{ tenantId: string; session: 
 
 /** Starts a Google connect from the status page's form; answers Google's authorization URL. */
 async function beginConnect(session: string): Promise<URL> {
-  const status = await handle(event('GET', '/connect/status', { cookies: [session] }));
+  const status = await handle(consentEvent('GET', '/connect/status', { cookies: [session] }));
   expect(status.statusCode).toBe(200);
-  const started = await handle(event('POST', '/connect/start', { cookies: [session], form: { csrf: csrfIn(status.body), provider: 'google' } }));
+  const started = await handle(consentEvent('POST', '/connect/start', { cookies: [session], form: { csrf: csrfIn(status.body), provider: 'google' } }));
   expect(started.statusCode).toBe(303);
   secret(csrfIn(status.body), 'session csrf token');
   return roundTrip(new URL(String(started.headers?.location)));
@@ -190,7 +179,7 @@ async function consentAt(authorizeUrl: URL, account: string): Promise<URL> {
 }
 
 async function callback(session: string | null, query: Record<string, string>) {
-  return handle(event('GET', '/connect/google/callback', { query, ...(session ? { cookies: [session] } : {}) }));
+  return handle(consentEvent('GET', '/connect/google/callback', { query, ...(session ? { cookies: [session] } : {}) }));
 }
 
 /** A provider URL of a round trip (there or back): its state, PKCE challenge and code are secrets. */
@@ -313,7 +302,7 @@ describe('forms and invites', () => {
     const admin = await adminSession('csrf');
     const other = await adminSession('csrf-other');
     await stack.deps.repo.putMailbox({ tenantId: admin.tenantId, mailboxId: 'gmail-csrf1', provider: 'gmail', status: 'connected', createdAt: clock.now().toISOString() });
-    const otherCsrf = csrfIn((await handle(event('GET', '/connect/status', { cookies: [other.session] }))).body);
+    const otherCsrf = csrfIn((await handle(consentEvent('GET', '/connect/status', { cookies: [other.session] }))).body);
     const attempts: Array<[string, Record<string, string>]> = [
       ['/connect/start', { provider: 'google' }],
       ['/connect/start', { provider: 'google', csrf: otherCsrf }],
@@ -323,7 +312,7 @@ describe('forms and invites', () => {
     ];
     const redeemed = tokenRedemptions();
     for (const [path, form] of attempts) {
-      const answer = await handle(event('POST', path, { cookies: [admin.session], form }));
+      const answer = await handle(consentEvent('POST', path, { cookies: [admin.session], form }));
       expect(answer.statusCode, `${path} ${JSON.stringify(form)}`).toBe(403);
       expect(answer.headers?.location).toBeUndefined();
     }
@@ -346,15 +335,15 @@ describe('forms and invites', () => {
       ['expired', [tenantId, inviteId, past, sign(stack.consent.signingKey, 'invite', tenantId, inviteId, past)].join('.'), 410],
     ];
     for (const [label, invite, status] of forms) {
-      const landing = await handle(event('GET', '/connect', { query: { invite } }));
+      const landing = await handle(consentEvent('GET', '/connect', { query: { invite } }));
       expect(landing.statusCode, label).toBe(status);
       // And the landing's POST with it: no session cookie is ever set.
-      const started = await handle(event('POST', '/connect/start', { form: { invite, csrf: 'x'.repeat(43), provider: 'google' } }));
+      const started = await handle(consentEvent('POST', '/connect/start', { form: { invite, csrf: 'x'.repeat(43), provider: 'google' } }));
       expect(started.statusCode, label).toBeGreaterThanOrEqual(400);
       expect(cookieOf(started.cookies, 'm2t_session'), label).toBeUndefined();
     }
     // The genuine link still opens.
-    expect((await handle(event('GET', '/connect', { query: { invite: token } }))).statusCode).toBe(200);
+    expect((await handle(consentEvent('GET', '/connect', { query: { invite: token } }))).statusCode).toBe(200);
   });
 });
 
@@ -381,14 +370,14 @@ async function clickAt(url: URL | string, label: string): Promise<URL> {
 }
 
 async function beginMicrosoft(session: string): Promise<URL> {
-  const status = await handle(event('GET', '/connect/status', { cookies: [session] }));
-  const started = await handle(event('POST', '/connect/start', { cookies: [session], form: { csrf: csrfIn(status.body), provider: 'microsoft' } }));
+  const status = await handle(consentEvent('GET', '/connect/status', { cookies: [session] }));
+  const started = await handle(consentEvent('POST', '/connect/start', { cookies: [session], form: { csrf: csrfIn(status.body), provider: 'microsoft' } }));
   expect(started.statusCode).toBe(303);
   return roundTrip(new URL(String(started.headers?.location)));
 }
 
 async function msCallback(session: string | null, query: Record<string, string>) {
-  return handle(event('GET', '/connect/microsoft/callback', { query, ...(session ? { cookies: [session] } : {}) }));
+  return handle(consentEvent('GET', '/connect/microsoft/callback', { query, ...(session ? { cookies: [session] } : {}) }));
 }
 
 const codeRedemptions = () => identity.tokenRequests.length;
