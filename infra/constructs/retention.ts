@@ -17,6 +17,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
 import { WorkerFunction } from './worker-function.js';
+import { exactFailureDestination } from './failure-destination.js';
 
 export interface RetentionProps {
   readonly table: dynamodb.ITableV2;
@@ -110,19 +111,4 @@ export class Retention extends Construct {
 function deleteObjects(role: iam.Role, bucket: s3.IBucket): void {
   role.addToPolicy(new iam.PolicyStatement({ sid: 'DeleteObjects', actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: [bucket.arnForObjects('*')] }));
   role.addToPolicy(new iam.PolicyStatement({ sid: 'ListObjects', actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [bucket.bucketArn] }));
-}
-
-/**
- * A failure destination for the stream consumer. CDK's SqsDlq grants the queue key with wildcard
- * actions (kms:GenerateDataKey*, kms:ReEncrypt*); this grants exactly what SQS needs to accept an
- * encrypted message: SendMessage, and GenerateDataKey and Decrypt on that queue's key.
- */
-function exactFailureDestination(queue: sqs.Queue, key: kms.IKey, role: iam.Role): lambda.IEventSourceDlq {
-  return {
-    bind: () => {
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'FailureQueue', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'FailureQueueKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
-      return { destination: queue.queueArn };
-    },
-  };
 }

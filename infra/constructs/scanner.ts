@@ -26,6 +26,7 @@ import { invokeScheduled, schedulerRoleFor } from './connector-grants.js';
 import { METRIC_NAMESPACE } from './gmail-connector.js';
 import { TENANT_CONTEXT_KEYS, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import { activeTracing } from './worker-function.js';
+import { exactFailureDestination } from './failure-destination.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const DOCKER_DIR = join(import.meta.dirname, '../scanner-image');
@@ -445,20 +446,6 @@ function grantAttachmentDecrypt(role: iam.Role): void {
     }),
   );
   role.addToPolicy(new iam.PolicyStatement({ sid: 'TenantKeyLookup', actions: ['kms:DescribeKey'], resources: [keys], conditions: viaTenantAlias }));
-}
-
-/**
- * The failure destination as Retention's stream consumer has it: CDK's SqsDlq grants the queue key with
- * wildcard actions; this grants exactly SendMessage, and GenerateDataKey and Decrypt on that queue's key.
- */
-function exactFailureDestination(queue: sqs.Queue, key: kms.IKey, role: iam.Role): lambda.IEventSourceDlq {
-  return {
-    bind: () => {
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'FailureQueue', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'FailureQueueKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
-      return { destination: queue.queueArn };
-    },
-  };
 }
 
 /** As infra/nag.ts: namespaced with the plugin's name, on the narrowest construct, with the reason. */

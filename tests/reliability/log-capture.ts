@@ -114,3 +114,25 @@ function safeStringify(value: unknown): string {
     return String(value);
   }
 }
+
+/** Values no log line may hold, each with where it came from (named in the failure message). */
+export class Secrets {
+  /** Value → where it came from. */
+  readonly named = new Map<string, string>();
+
+  /** Values shorter than `minLength` would match ordinary words of a log line and are not kept. */
+  constructor(private readonly minLength: number) {}
+
+  add(value: string | null | undefined, what: string): void {
+    if (value && value.length >= this.minLength) this.named.set(value, what);
+  }
+
+  get size(): number {
+    return this.named.size;
+  }
+
+  /** Each captured line holding one of them (in any form `leaksOf` knows), prefixed with its origin. */
+  leaksIn(capture: LogCapture): string[] {
+    return [...this.named].flatMap(([value, what]) => capture.leaksOf(value).map((line) => `${what}: ${line.trim().slice(0, 300)}`));
+  }
+}
