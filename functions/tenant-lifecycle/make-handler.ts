@@ -3,7 +3,7 @@
 // the JSON of the local CLI's `tenants … --json`. A bad payload is thrown, so the invoke reports a
 // FunctionError with the reason. Logs carry tenant and invite ids (opaque), never a tenant's name.
 import { logger } from '../../shared/adapters/system/observability.js';
-import { revokeInvite } from '../../shared/domain/consent/invites.js';
+import { parseInviteDays, revokeInvite } from '../../shared/domain/consent/invites.js';
 import { InvalidInput } from '../../shared/domain/errors.js';
 import type { Metrics } from '../../shared/domain/ports.js';
 import { closeTenantAccount, inviteTenantAdmin, provisionTenant, type TenantLifecycleDeps } from '../../shared/domain/tenant-lifecycle.js';
@@ -90,8 +90,7 @@ function optionalString(payload: Record<string, unknown>, field: string): string
 function daysOf(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  const match = typeof value === 'string' ? /^(\d{1,4})([dh]?)$/.exec(value.trim()) : null;
-  if (!match) throw new InvalidInput('"expires" takes days ("7d", 7) or hours ("36h")');
-  const amount = Number(match[1]);
-  return match[2] === 'h' ? amount / 24 : amount;
+  const days = typeof value === 'string' ? parseInviteDays(value) : undefined;
+  if (days === undefined) throw new InvalidInput('"expires" takes days ("7d", 7) or hours ("36h")');
+  return days;
 }

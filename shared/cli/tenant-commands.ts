@@ -3,7 +3,7 @@
 // when one runs, else PORT on loopback); in AWS the same use-cases run with the stack's base URL.
 import { parseArgs } from 'node:util';
 import { loadLocalConfig } from '../config.js';
-import { createInvite, createTenant, DEFAULT_INVITE_DAYS, revokeInvite, type InviteDeps } from '../domain/consent/invites.js';
+import { createInvite, createTenant, DEFAULT_INVITE_DAYS, parseInviteDays, revokeInvite, type InviteDeps } from '../domain/consent/invites.js';
 import type { LocalStack } from '../local/stack.js';
 import { safeId } from './ids.js';
 import { printJsonLine, printTable, UsageError } from './output.js';
@@ -58,8 +58,7 @@ export async function tenantConsentCommand(stack: LocalStack, argv: string[]): P
 /** `7d`, `36h` or a number of days. */
 function parseDays(value: string | undefined): number {
   if (value === undefined) return DEFAULT_INVITE_DAYS;
-  const match = /^(\d{1,4})([dh]?)$/.exec(value.trim());
-  if (!match) throw new UsageError('--expires takes days ("7d") or hours ("36h")');
-  const amount = Number(match[1]);
-  return match[2] === 'h' ? amount / 24 : amount;
+  const days = parseInviteDays(value);
+  if (days === undefined) throw new UsageError('--expires takes days ("7d") or hours ("36h")');
+  return days;
 }

@@ -2,7 +2,7 @@
 // come first and the tenant record last, so a failure never leaves a tenant that can be invited (an
 // invite needs the record) without keys to encrypt its data. Every step is idempotent: the operator
 // repeats a failed command with the same id and the run finishes the job.
-import { createInvite, createTenant, DEFAULT_INVITE_DAYS, type InviteDeps, type IssuedInvite } from './consent/invites.js';
+import { assertTenantIdShape, createInvite, createTenant, DEFAULT_INVITE_DAYS, tenantName, type InviteDeps, type IssuedInvite } from './consent/invites.js';
 import { ConsentRefused } from './consent/errors.js';
 import type { TenantRecord } from './consent/model.js';
 import { DomainError } from './errors.js';
@@ -14,9 +14,6 @@ export interface TenantLifecycleDeps extends InviteDeps {
   retention: RetentionDeps;
 }
 
-/** createTenant's own rules, checked before any key exists: an invalid request must create nothing. */
-const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_NAME = 200;
 
 /**
  * A tenant creation that stopped half way. When the id was generated the operator could not know it:
@@ -40,9 +37,9 @@ export interface ProvisionedTenant {
 }
 
 export async function provisionTenant(deps: Pick<TenantLifecycleDeps, 'store' | 'clock' | 'ids' | 'keys'>, name: string, tenantId?: string): Promise<ProvisionedTenant> {
-  const trimmed = name.trim();
-  if (!trimmed || trimmed.length > MAX_NAME) throw new ConsentRefused('bad_request', `a tenant name is 1 to ${MAX_NAME} characters`);
-  if (tenantId !== undefined && !SAFE_ID.test(tenantId)) throw new ConsentRefused('bad_request', 'a tenant id is 1 to 64 letters, digits, - or _');
+  // createTenant's own rules, checked before any key exists: an invalid request must create nothing.
+  const trimmed = tenantName(name);
+  if (tenantId !== undefined) assertTenantIdShape(tenantId);
   const id = tenantId ?? `t-${deps.ids.next().toLowerCase()}`;
 
   const existing = await deps.store.getTenant(id);
@@ -61,7 +58,7 @@ export async function provisionTenant(deps: Pick<TenantLifecycleDeps, 'store' | 
 
 /** An invite for the tenant's admin, only while the tenant's keys are usable (never for a closed account). */
 export async function inviteTenantAdmin(deps: TenantLifecycleDeps, tenantId: string, days = DEFAULT_INVITE_DAYS): Promise<IssuedInvite> {
-  if (!SAFE_ID.test(tenantId)) throw new ConsentRefused('bad_request', 'a tenant id is 1 to 64 letters, digits, - or _');
+  assertTenantIdShape(tenantId);
   if (!(await deps.store.getTenant(tenantId))) throw new ConsentRefused('not_found', `no tenant ${tenantId}`);
   const state = await deps.keys.tenantKeyState(tenantId);
   if (state !== 'active') {
@@ -75,7 +72,7 @@ export async function inviteTenantAdmin(deps: TenantLifecycleDeps, tenantId: str
  * for deletion. Only a known tenant: a mistyped id destroys nothing.
  */
 export async function closeTenantAccount(deps: TenantLifecycleDeps, tenantId: string): Promise<{ tenantId: string; mailboxes: number; keysDestroyedBy: string }> {
-  if (!SAFE_ID.test(tenantId)) throw new ConsentRefused('bad_request', 'a tenant id is 1 to 64 letters, digits, - or _');
+  assertTenantIdShape(tenantId);
   if (!(await deps.store.getTenant(tenantId))) throw new ConsentRefused('not_found', `no tenant ${tenantId}`);
   const result = await closeTenant({ ...deps.retention, tenantKeys: deps.keys }, tenantId);
   return { tenantId, ...result };

@@ -11,6 +11,14 @@ import { digest, newSecret, sign, signatureMatches } from './tokens.js';
 export const SESSION_HOURS = 8;
 export const DEFAULT_INVITE_DAYS = 7;
 export const MAX_INVITE_DAYS = 30;
+
+/** An operator's invite lifetime, `7d`, `36h` or `7` (days), in days; undefined when it is none of these. */
+export function parseInviteDays(text: string): number | undefined {
+  const match = /^(\d{1,4})([dh]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  return match[2] === 'h' ? amount / 24 : amount;
+}
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface InviteDeps {
@@ -22,11 +30,22 @@ export interface InviteDeps {
   baseUrl: string;
 }
 
-export async function createTenant(deps: Pick<InviteDeps, 'store' | 'clock' | 'ids'>, name: string, tenantId?: string): Promise<TenantRecord> {
+/** A tenant's name as stored: trimmed, 1 to 200 characters; anything else is refused. */
+export function tenantName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed || trimmed.length > 200) throw new ConsentRefused('bad_request', 'a tenant name is 1 to 200 characters');
+  return trimmed;
+}
+
+/** Refuses a tenant id other than 1 to 64 letters, digits, - or _ (ids go into keys, aliases and URLs). */
+export function assertTenantIdShape(tenantId: string): void {
+  if (!SAFE_ID.test(tenantId)) throw new ConsentRefused('bad_request', 'a tenant id is 1 to 64 letters, digits, - or _');
+}
+
+export async function createTenant(deps: Pick<InviteDeps, 'store' | 'clock' | 'ids'>, name: string, tenantId?: string): Promise<TenantRecord> {
+  const trimmed = tenantName(name);
   const id = tenantId ?? `t-${deps.ids.next().toLowerCase()}`;
-  if (!SAFE_ID.test(id)) throw new ConsentRefused('bad_request', 'a tenant id is 1 to 64 letters, digits, - or _');
+  assertTenantIdShape(id);
   const tenant: TenantRecord = { tenantId: id, name: trimmed, createdAt: deps.clock.now().toISOString() };
   if (!(await deps.store.createTenant(tenant))) throw new ConsentRefused('bad_request', `tenant ${id} exists`);
   return tenant;
