@@ -85,6 +85,13 @@ export function requireEnv(env: Env, name: string): string {
   return required(env, name);
 }
 
+/** CONSENT_BASE_URL, the consent site's public https origin (invite links and OAuth callbacks are built on it). */
+export function loadConsentBaseUrl(env: Env = process.env): string {
+  const baseUrl = required(env, 'CONSENT_BASE_URL').replace(/\/+$/, '');
+  if (!baseUrl.startsWith('https://')) throw new ConfigError('CONSENT_BASE_URL must be an https:// URL');
+  return baseUrl;
+}
+
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(`${name} is required`);

@@ -4,7 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readSigningKey, SecretsManagerClient } from '../../shared/adapters/system/secrets.js';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KmsKeyService } from '../../shared/adapters/crypto/kms-key-service.js';
 import { KmsTenantKeyProvisioner, type KmsTenantKeyProvisionerOptions } from '../../shared/adapters/crypto/kms-tenant-keys.js';
@@ -14,8 +14,7 @@ import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { systemClock, ulidIds } from '../../shared/adapters/system/system.js';
 import { traced } from '../../shared/adapters/system/tracing.js';
-import { loadLambdaConfig, requireEnv } from '../../shared/config.js';
-import { ConfigError } from '../../shared/domain/errors.js';
+import { loadConsentBaseUrl, loadLambdaConfig, requireEnv } from '../../shared/config.js';
 import type { TenantKeyLifecycle, TenantKeyProvisioner } from '../../shared/domain/ports.js';
 import type { TenantLifecycleHandlerDeps } from './make-handler.js';
 
@@ -38,8 +37,7 @@ export function kmsTenantKeys(kms: KMSClient, aliasPrefix?: string, options: Pic
 
 export async function composeTenantLifecycle(env: Env = process.env): Promise<TenantLifecycleHandlerDeps> {
   const config = loadLambdaConfig(env);
-  const baseUrl = requireEnv(env, 'CONSENT_BASE_URL').replace(/\/+$/, '');
-  if (!baseUrl.startsWith('https://')) throw new ConfigError('CONSENT_BASE_URL must be an https:// URL');
+  const baseUrl = loadConsentBaseUrl(env);
   const signingKey = await readSigningKey(traced(new SecretsManagerClient({ region: config.region })), requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN'));
   const dynamo = traced(new DynamoDBClient({ region: config.region }));
   const repo = new DynamoDbTicketRepository(dynamo, config.tableName);
@@ -62,11 +60,4 @@ export async function composeTenantLifecycle(env: Env = process.env): Promise<Te
     metrics: new PowertoolsMetrics(metrics),
     flush: () => metrics.publishStoredMetrics(),
   };
-}
-
-/** The consent site's HMAC key (functions/consent/compose.ts reads it the same way): invite links must verify there. */
-async function readSigningKey(client: SecretsManagerClient, secretId: string): Promise<Uint8Array> {
-  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (!SecretString || SecretString.length < 32) throw new ConfigError('the consent signing secret must hold at least 32 characters');
-  return Buffer.from(SecretString, 'utf8');
 }
