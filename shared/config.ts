@@ -85,9 +85,9 @@ export function requireEnv(env: Env, name: string): string {
   return required(env, name);
 }
 
-/** CONSENT_BASE_URL, the consent site's public https origin (invite links and OAuth callbacks are built on it). */
-export function loadConsentBaseUrl(env: Env = process.env): string {
-  const baseUrl = required(env, 'CONSENT_BASE_URL').replace(/\/+$/, '');
+/** CONSENT_BASE_URL's value checked: the consent site's public https origin (invite links and OAuth callbacks are built on it). */
+export function consentBaseUrl(value: string): string {
+  const baseUrl = value.replace(/\/+$/, '');
   if (!baseUrl.startsWith('https://')) throw new ConfigError('CONSENT_BASE_URL must be an https:// URL');
   return baseUrl;
 }

@@ -13,7 +13,7 @@ import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { logger } from '../../shared/adapters/system/observability.js';
 import { readOAuthClientSecret, readSigningKey, SecretsManagerClient } from '../../shared/adapters/system/secrets.js';
 import { traced } from '../../shared/adapters/system/tracing.js';
-import { loadConsentBaseUrl, loadGmailSettings, loadGraphSettings, loadRetentionDays, requireEnv } from '../../shared/config.js';
+import { consentBaseUrl, loadGmailSettings, loadGraphSettings, loadRetentionDays, requireEnv } from '../../shared/config.js';
 import type { ConsentDeps } from '../../shared/domain/consent/deps.js';
 import { releaseGmailMailbox } from '../../shared/domain/gmail/lifecycle.js';
 import { releaseGraphMailbox } from '../../shared/domain/graph/lifecycle.js';
@@ -27,7 +27,7 @@ export const MICROSOFT_AUTHORIZATION_ORIGIN = 'https://login.microsoftonline.com
 
 export async function composeConsent(env: Env = process.env): Promise<ConsentSite> {
   const region = requireEnv(env, 'AWS_REGION');
-  const baseUrl = loadConsentBaseUrl(env);
+  const baseUrl = consentBaseUrl(requireEnv(env, 'CONSENT_BASE_URL'));
   const secrets = traced(new SecretsManagerClient({ region }));
   const [signingKey, google, graph] = await Promise.all([
     readSigningKey(secrets, requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN')),

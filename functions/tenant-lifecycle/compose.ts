@@ -14,7 +14,7 @@ import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { systemClock, ulidIds } from '../../shared/adapters/system/system.js';
 import { traced } from '../../shared/adapters/system/tracing.js';
-import { loadConsentBaseUrl, loadLambdaConfig, requireEnv } from '../../shared/config.js';
+import { consentBaseUrl, loadLambdaConfig, requireEnv } from '../../shared/config.js';
 import type { TenantKeyLifecycle, TenantKeyProvisioner } from '../../shared/domain/ports.js';
 import type { TenantLifecycleHandlerDeps } from './make-handler.js';
 
@@ -37,7 +37,7 @@ export function kmsTenantKeys(kms: KMSClient, aliasPrefix?: string, options: Pic
 
 export async function composeTenantLifecycle(env: Env = process.env): Promise<TenantLifecycleHandlerDeps> {
   const config = loadLambdaConfig(env);
-  const baseUrl = loadConsentBaseUrl(env);
+  const baseUrl = consentBaseUrl(requireEnv(env, 'CONSENT_BASE_URL'));
   const signingKey = await readSigningKey(traced(new SecretsManagerClient({ region: config.region })), requireEnv(env, 'CONSENT_SIGNING_SECRET_ARN'));
   const dynamo = traced(new DynamoDBClient({ region: config.region }));
   const repo = new DynamoDbTicketRepository(dynamo, config.tableName);
