@@ -1,7 +1,8 @@
 // Cold start of a bundled handler against a baseline's: each run a fresh node process (plain node,
 // no TypeScript loader) imports the bundle and invokes it once (cold-init-child.mjs). The Node
 // bootstrap before the import is the same for both and left out. Runs alternate between the two so
-// drift on a shared machine hits both alike; one run of each first warms the file cache, unmeasured.
+// drift on a shared machine hits both alike, and the ratio is taken pair by pair; one run of each
+// first warms the file cache, unmeasured.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,7 +25,7 @@ export interface ColdInitTimes {
 }
 
 export interface ColdInitResult {
-  /** Median (import + first invoke) of the subject ÷ the baseline's. */
+  /** Median over the runs of (import + first invoke) of the subject ÷ the baseline's, run by run. */
   ratio: number;
   subject: ColdInitTimes;
   baseline: ColdInitTimes;
@@ -43,8 +44,11 @@ export async function measureColdInit(options: { subject: ColdInitSide; baseline
     baseline.push(await coldStart(options.baseline));
   }
   const total = (t: ColdInitTimes) => t.importMs + t.invokeMs;
+  // Each subject run over the baseline run right after it, then the median of those ratios: a pair
+  // shares the machine's state of the moment, so drift between pairs cancels out.
+  const ratios = subject.map((s, i) => total(s) / total(baseline[i] as ColdInitTimes));
   return {
-    ratio: median(subject.map(total)) / median(baseline.map(total)),
+    ratio: median(ratios),
     subject: { importMs: median(subject.map((t) => t.importMs)), invokeMs: median(subject.map((t) => t.invokeMs)) },
     baseline: { importMs: median(baseline.map((t) => t.importMs)), invokeMs: median(baseline.map((t) => t.invokeMs)) },
     runs: options.runs,

@@ -157,7 +157,6 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
     const gmailPushDeps = {
       verifier: new PubSubPushVerifier({ audience: PUSH_AUDIENCE, serviceAccountEmail: PUSH_ACCOUNT, keys: createLocalJWKSet(emitter.jwks()) }),
       directory: repo,
-      repo,
       keys,
       queue: gmailQueue,
       metrics: gmailMetrics,

@@ -56,7 +56,8 @@ function bundleInto(context: string, bundle: ImageBundle, root: string): void {
     target: 'node22',
     minify: true,
     sourcemap: true,
-    external: ['@aws-sdk/*'],
+    // The AWS SDK inside the bundle, as for every function (worker-function.ts says why).
+    external: [],
     mainFields: ['module', 'main'],
     banner: { js: BANNER },
     logLevel: 'silent',

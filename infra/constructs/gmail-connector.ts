@@ -23,6 +23,7 @@ import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } f
 import type { ServiceIndexKey } from './service-index-key.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
+import { directoryPk } from '../../shared/adapters/dynamodb/keys.js';
 
 export const GMAIL_PUSH_PATH = '/webhooks/gmail';
 /** The issuer of the OIDC tokens Pub/Sub signs for authenticated push subscriptions. */
@@ -141,10 +142,18 @@ export class GmailConnector extends Construct {
         GMAIL_PUSH_SERVICE_ACCOUNT: props.pushServiceAccount,
         TENANT_KEY_ALIAS_PREFIX,
       },
+      runtimeSourceMaps: false,
     });
-    // Reads the directory item and the mailbox item, nothing else of the table; never the bucket,
-    // never a tenant key.
-    this.push.role.addToPolicy(new iam.PolicyStatement({ sid: 'DirectoryRead', actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
+    // Reads Gmail directory items (address index → mailbox), nothing else of the table; never the
+    // bucket, never a tenant key.
+    this.push.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DirectoryRead',
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [directoryPk('gmail', '*')] } },
+      }),
+    );
     this.push.role.addToPolicy(new iam.PolicyStatement({ sid: 'TableKeyRead', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }));
     grantEnqueue(this.push.role, this.syncQueue, this.queueKey);
     props.serviceIndexKey.grantIndex(this.push.role);

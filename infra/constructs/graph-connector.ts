@@ -141,6 +141,7 @@ export class GraphConnector extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(10),
       environment: { TABLE_NAME: table.tableName, SYNC_QUEUE_URL: this.syncQueue.queueUrl },
+      runtimeSourceMaps: false,
     });
     // Reads the subscription's directory item and the mailbox item, nothing else of the table; never
     // the bucket, never a tenant key, never the secret.

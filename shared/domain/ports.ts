@@ -264,10 +264,22 @@ export interface MailboxOwner {
  * The service-wide directory of provider mailboxes: a provider address belongs to at most one
  * mailbox of one tenant, and a push names only the address.
  */
+/** Where a provider address (or a Graph subscription) leads. */
+export interface DirectoryEntry extends MailboxOwner {
+  /**
+   * A Graph subscription's clientState digest, kept on its entry so the webhook checks a
+   * notification with this one read instead of reading the mailbox as well.
+   */
+  clientStateIndex?: string;
+}
+
 export interface MailboxDirectory {
-  /** Registers the address for `owner` unless another mailbox holds it; resolves with the holder. */
-  claimAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<MailboxOwner>;
-  findAddress(provider: ProviderKind, addressIndex: string): Promise<MailboxOwner | undefined>;
+  /**
+   * Registers the address for `owner` unless another mailbox holds it; resolves with the holder. A
+   * claim by the holder itself replaces the entry's details.
+   */
+  claimAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner, details?: Pick<DirectoryEntry, 'clientStateIndex'>): Promise<MailboxOwner>;
+  findAddress(provider: ProviderKind, addressIndex: string): Promise<DirectoryEntry | undefined>;
   releaseAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<void>;
   /** Every mailbox of the provider that is connected or awaiting reauthorization, across tenants. */
   listConnected(provider: ProviderKind): Promise<MailboxRecord[]>;

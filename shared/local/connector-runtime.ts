@@ -87,7 +87,7 @@ export function queueUrlOf(queues: LocalQueues, name: string): string {
 export function scopedDirectory(directory: MailboxDirectory, owns: ((owner: MailboxOwner) => boolean) | undefined): MailboxDirectory {
   if (!owns) return directory;
   return {
-    claimAddress: (provider, addressIndex, owner) => directory.claimAddress(provider, addressIndex, owner),
+    claimAddress: (provider, addressIndex, owner, details) => directory.claimAddress(provider, addressIndex, owner, details),
     findAddress: (provider, addressIndex) => directory.findAddress(provider, addressIndex),
     releaseAddress: (provider, addressIndex, owner) => directory.releaseAddress(provider, addressIndex, owner),
     listConnected: async (provider) => (await directory.listConnected(provider)).filter(owns),

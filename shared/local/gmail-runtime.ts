@@ -85,7 +85,7 @@ export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions):
   const gmail = new GoogleGmailConnector(options.google);
   const directory = scopedDirectory(stack.directory, options.owns);
 
-  const pushDeps: GmailPushDeps = { verifier: options.verifier, directory: stack.directory, repo: stack.deps.repo, keys: stack.deps.keys, queue, metrics };
+  const pushDeps: GmailPushDeps = { verifier: options.verifier, directory: stack.directory, keys: stack.deps.keys, queue, metrics };
   const syncDeps: GmailSyncHandlerDeps = {
     ...stack.deps,
     // As the Lambda: attachments are stored encrypted and `pending`, and the scanner (here the local

@@ -1,17 +1,17 @@
 // Each function's bundle, as the stack ships it, starts under Node 22 with the environment the stack
 // gives it: ESM with the createRequire banner (no "Dynamic require" of a CommonJS dependency), every
-// dependency bundled except the runtime's @aws-sdk/*, and a configuration the cold start accepts.
+// dependency bundled, the AWS SDK included, and a configuration the cold start accepts.
 // The Gmail and Microsoft 365 sync and schedule functions read their OAuth client / Entra app
 // credential from Secrets Manager at cold start (top-level await): here from a wire-level fake, through
 // the runtime's own SDK client.
 import { execFile } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_CREDENTIALS, startFakeSecretsManager, type FakeSecretsManager } from './fake-secrets-manager.js';
-import { BUNDLED_SYNTH_TIMEOUT, ENV, ROOT, newApp, removeTempDirs } from './synth.js';
+import { BUNDLED_SYNTH_TIMEOUT, ENV, newApp, removeTempDirs } from './synth.js';
 
 const run = promisify(execFile);
 
@@ -56,9 +56,9 @@ beforeAll(async () => {
   secrets = await startFakeSecretsManager();
   const { app, stack, outdir } = newApp();
   app.synth();
-  // Only @aws-sdk/* is left out of the bundles; Lambda's runtime provides it, here the repository's
-  // node_modules does (Node resolves it from the bundle's directory upwards).
-  symlinkSync(join(ROOT, 'node_modules'), join(outdir, 'node_modules'), 'dir');
+  // No node_modules beside or above the synth output (a temporary directory): a bundle that imported
+  // a package instead of carrying it would fail to start here.
+  expect(existsSync(join(outdir, 'node_modules'))).toBe(false);
   type LambdaFunction = {
     Properties: { Code: { S3Key: string; ImageUri?: unknown }; Handler: string; PackageType?: string; ImageConfig?: { Command: string[] }; Environment: { Variables: Record<string, unknown> } };
   };
@@ -125,6 +125,17 @@ describe('function bundles', () => {
       expect.arrayContaining(['mail2ticket-ingest', 'mail2ticket-gmail-push', ...READS_OAUTH_CLIENT, 'mail2ticket-graph-notify', ...READS_GRAPH_APP]),
     );
     for (const bundle of bundles) expect(existsSync(bundle.file), bundle.file).toBe(true);
+  });
+
+  it('carry the AWS SDK inside instead of importing the runtime\'s', () => {
+    for (const bundle of [...bundles, ...imageBundles]) {
+      const code = readFileSync(bundle.file, 'utf8');
+      // An import, a dynamic import or a require of the package (the SDK's error texts that tell the
+      // reader to `[require("@aws-sdk/…")]` an optional package are not code).
+      expect(code, bundle.service).not.toMatch(/(?<![[\w.])(?:from|import\(?|require\()\s*["']@aws-sdk\//);
+      // The SDK's own code is there: its user agent names the package it came from.
+      expect(code, bundle.service).toContain('"aws-sdk-js"');
+    }
   });
 
   it('load as ESM and export a handler, with only the environment the stack sets', async () => {

@@ -236,7 +236,8 @@ describe('the sync queue and worker', () => {
     const push = fn(base, PUSH);
     expect(push.props).toMatchObject({ MemorySize: 256, Timeout: 10 });
     const { POWERTOOLS_SERVICE_NAME, NODE_OPTIONS, ...settings } = push.env;
-    expect([POWERTOOLS_SERVICE_NAME, NODE_OPTIONS]).toEqual([PUSH, '--enable-source-maps']);
+    // No source maps at run time: loading the map would cost every cold start (worker-function.ts).
+    expect([POWERTOOLS_SERVICE_NAME, NODE_OPTIONS]).toEqual([PUSH, undefined]);
     expect(Object.keys(settings).sort()).toEqual(['GMAIL_PUSH_AUDIENCE', 'GMAIL_PUSH_SERVICE_ACCOUNT', 'SYNC_QUEUE_URL', 'TABLE_NAME', 'TENANT_KEY_ALIAS_PREFIX']);
   });
 });
@@ -272,7 +273,8 @@ describe('least privilege', () => {
     const statements = statementsOf(base, PUSH);
     expect(statements).toEqual([
       logs('Push'),
-      { Sid: 'DirectoryRead', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: arn(table()) },
+      // Gmail directory items only: the partition key names the provider.
+      { Sid: 'DirectoryRead', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: arn(table()), Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DIR#gmail#*'] } } },
       { Sid: 'TableKeyRead', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: arn(tableKey()) },
       { Sid: 'SyncQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(syncQueue()) },
       { Sid: 'SyncQueueKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: arn(queueKey()) },

@@ -137,7 +137,8 @@ describe('the Graph webhooks', () => {
     const notify = fn(base, NOTIFY);
     expect(notify.props).toMatchObject({ MemorySize: 256, Timeout: 10 });
     const { POWERTOOLS_SERVICE_NAME, NODE_OPTIONS, ...settings } = notify.env;
-    expect([POWERTOOLS_SERVICE_NAME, NODE_OPTIONS]).toEqual([NOTIFY, '--enable-source-maps']);
+    // No source maps at run time: loading the map would cost every cold start (worker-function.ts).
+    expect([POWERTOOLS_SERVICE_NAME, NODE_OPTIONS]).toEqual([NOTIFY, undefined]);
     expect(settings).toEqual({
       TABLE_NAME: { Ref: idOf(base, 'AWS::DynamoDB::GlobalTable', 'TicketStoreTable') },
       SYNC_QUEUE_URL: { Ref: idOf(base, 'AWS::SQS::Queue', 'GraphConnectorSyncJobs') },

@@ -144,7 +144,6 @@ beforeEach(async () => {
   const push: GmailPushDeps = {
     verifier: new PubSubPushVerifier({ audience: AUDIENCE, serviceAccountEmail: PUSH_ACCOUNT, keys: createLocalJWKSet(emitter.jwks()) }),
     directory: repo,
-    repo,
     keys,
     queue,
     metrics,
@@ -373,9 +372,17 @@ describe('sync', () => {
     expect(mailbox?.status).toBe('reauthorization_required');
     expect(world.metrics.get('gmail.reauthorization_required')).toBe(1);
     expect(await dlqDepth()).toBe(0);
-    // Further pushes are not even enqueued until the admin reconnects.
+    // Further pushes until the admin reconnects: the webhook reads only the directory (the address
+    // stays claimed), so the job is queued; the worker skips it without asking Google for anything.
+    const gmailCalls = () => fake.requests.length;
+    const callsBefore = gmailCalls();
     expect((await pushFor()).statusCode).toBe(204);
+    await drain();
     expect(await queueDepth()).toBe(0);
+    expect(gmailCalls()).toBe(callsBefore);
+    expect(tokenCalls() - before).toBe(1);
+    expect(world.metrics.get('gmail.reauthorization_required')).toBe(1);
+    expect(await dlqDepth()).toBe(0);
   });
 
   it('defers a throttled job through the queue instead of failing it', async () => {

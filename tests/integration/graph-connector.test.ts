@@ -19,7 +19,7 @@ import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-q
 import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
 import { enqueueSafetySyncs } from '../../shared/domain/gmail/lifecycle.js';
 import { connectGraphMailbox, releaseGraphMailbox, renewGraphSubscriptions } from '../../shared/domain/graph/lifecycle.js';
-import type { GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
+import { acceptGraphNotification, subscriptionKey, type GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
 import { DEFAULT_GRAPH_SETTINGS, type GraphSettings } from '../../shared/domain/graph/ports.js';
 import { sendGraphReply, type GraphReplyDeps } from '../../shared/domain/graph/reply.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
@@ -234,6 +234,36 @@ describe('webhook', () => {
     expect((await post('/webhooks/graph', 'not a collection')).status).toBe(400);
     expect(await queueDepth()).toBe(0);
     expect(world.metrics.get('graph.notification_rejected')).toBe(3);
+  });
+
+  it("checks a notification with its subscription's directory entry alone; an entry without the digest falls back to the mailbox", async () => {
+    await world.poller.stop();
+    const sub = subscription();
+    const clientState = sub.clientState ?? '';
+    expect(clientState.length).toBeGreaterThan(20);
+    const reads = { entries: 0, mailboxes: 0 };
+    const counted: GraphNotifyDeps = {
+      ...world.notify,
+      directory: { findAddress: (provider, index) => (reads.entries++, world.repo.findAddress(provider, index)) },
+      repo: { getMailbox: (tenantId, mailboxId) => (reads.mailboxes++, world.repo.getMailbox(tenantId, mailboxId)) },
+    };
+    const notify = (clientState: string, id: string) =>
+      acceptGraphNotification(counted, { route: 'notifications', body: JSON.stringify({ value: [{ subscriptionId: sub.id, clientState, changeType: 'created', resourceData: { id } }] }) });
+
+    expect(await notify(clientState, 'AAMk-entry')).toEqual({ status: 202, accepted: 1, rejected: 0 });
+    expect(reads).toEqual({ entries: 1, mailboxes: 0 });
+
+    // The entry as a version before the digest moved onto it wrote it: the mailbox has the digest.
+    const owner = { tenantId: TENANT, mailboxId: world.mailboxId };
+    const entry = await world.repo.findAddress('graph', subscriptionKey(sub.id));
+    await world.repo.claimAddress('graph', subscriptionKey(sub.id), owner);
+    expect(await notify(clientState, 'AAMk-legacy')).toEqual({ status: 202, accepted: 1, rejected: 0 });
+    expect(await notify('guessed', 'AAMk-forged')).toEqual({ status: 202, accepted: 0, rejected: 1 });
+    expect(reads).toEqual({ entries: 3, mailboxes: 2 });
+    expect(await queueDepth()).toBe(2);
+
+    await world.repo.claimAddress('graph', subscriptionKey(sub.id), owner, { clientStateIndex: entry?.clientStateIndex });
+    expect((await world.repo.findAddress('graph', subscriptionKey(sub.id)))?.clientStateIndex).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
 

@@ -162,7 +162,6 @@ describe('log hygiene', () => {
       const push: GmailPushDeps = {
         verifier: new PubSubPushVerifier({ audience: AUDIENCE, serviceAccountEmail: PUSH_ACCOUNT, keys: createLocalJWKSet(emitter.jwks()) }),
         directory: stack.directory,
-        repo: stack.deps.repo,
         keys: stack.deps.keys,
         queue,
         metrics,

@@ -13,12 +13,25 @@ export class KmsBlindIndex implements Pick<KeyService, 'blindIndex'> {
   constructor(private readonly options: { kms: KMSClient; aliasPrefix?: string }) {}
 
   async blindIndex(tenantId: string, kind: string, value: string): Promise<string> {
+    return blindIndexOf(await this.indexKey(tenantId), kind, value);
+  }
+
+  /**
+   * Starts deriving the tenant's index key without waiting for it. A webhook calls this while it
+   * initialises, so the KMS round trip overlaps its start and the token check of its first request;
+   * a failure is not cached (blindIndex asks KMS again) and surfaces only where an index is needed.
+   */
+  prefetch(tenantId: string): void {
+    this.indexKey(tenantId).catch(() => undefined);
+  }
+
+  private indexKey(tenantId: string): Promise<Uint8Array> {
     let key = this.keys.get(tenantId);
     if (!key) {
       key = macIndexKey(this.options.kms, `${this.options.aliasPrefix ?? DEFAULT_ALIAS_PREFIX}${assertTenantId(tenantId)}-index`);
       this.keys.set(tenantId, key);
       key.catch(() => this.keys.delete(tenantId));
     }
-    return blindIndexOf(await key, kind, value);
+    return key;
   }
 }

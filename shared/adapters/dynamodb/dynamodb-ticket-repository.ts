@@ -21,6 +21,7 @@ import { translateDynamoDbError } from './errors.js';
 import type { AttachmentRecord, MailboxRecord, MailboxStatus, MessageRecord, ProviderConnection, SuppressedRecord, TicketRecord } from '../../domain/model.js';
 import type {
   ClaimResult,
+  DirectoryEntry,
   IngestClaim,
   IngestedWrite,
   MailboxDirectory,
@@ -116,11 +117,18 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 
   // ── provider directory ─────────────────────────────────────────────────────
-  async claimAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<MailboxOwner> {
+  async claimAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner, details: Pick<DirectoryEntry, 'clientStateIndex'> = {}): Promise<MailboxOwner> {
     const key = { PK: k.directoryPk(provider, addressIndex), SK: k.DIRECTORY_SK };
     try {
       await this.put(
-        { ...key, MBX: k.mbx(owner.tenantId, owner.mailboxId), entity: 'directory', tenantId: owner.tenantId, mailboxId: owner.mailboxId },
+        {
+          ...key,
+          MBX: k.mbx(owner.tenantId, owner.mailboxId),
+          entity: 'directory',
+          tenantId: owner.tenantId,
+          mailboxId: owner.mailboxId,
+          ...(details.clientStateIndex ? { clientStateIndex: details.clientStateIndex } : {}),
+        },
         'attribute_not_exists(PK) OR (tenantId = :t AND mailboxId = :m)',
         marshall({ ':t': owner.tenantId, ':m': owner.mailboxId }),
       );
@@ -128,13 +136,14 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const holder = await this.findAddress(provider, addressIndex);
-      return holder ?? this.claimAddress(provider, addressIndex, owner);
+      return holder ? { tenantId: holder.tenantId, mailboxId: holder.mailboxId } : this.claimAddress(provider, addressIndex, owner, details);
     }
   }
 
-  async findAddress(provider: ProviderKind, addressIndex: string): Promise<MailboxOwner | undefined> {
-    const item = await this.get<MailboxOwner>(k.directoryPk(provider, addressIndex), k.DIRECTORY_SK);
-    return item ? { tenantId: item.tenantId, mailboxId: item.mailboxId } : undefined;
+  async findAddress(provider: ProviderKind, addressIndex: string): Promise<DirectoryEntry | undefined> {
+    const item = await this.get<DirectoryEntry>(k.directoryPk(provider, addressIndex), k.DIRECTORY_SK);
+    if (!item) return undefined;
+    return { tenantId: item.tenantId, mailboxId: item.mailboxId, ...(item.clientStateIndex ? { clientStateIndex: item.clientStateIndex } : {}) };
   }
 
   async releaseAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<void> {

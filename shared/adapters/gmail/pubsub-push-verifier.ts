@@ -45,3 +45,11 @@ export function pushSigningKeys(env: Record<string, string | undefined>, sandbox
   if (sandbox && sandboxKeys) return createLocalJWKSet(sandboxKeys);
   return createRemoteJWKSet(new URL(GOOGLE_CERTS_URL));
 }
+
+/**
+ * Starts fetching Google's keys without waiting: the webhook calls this while it initialises, so its
+ * first push does not wait for that round trip as well. A failed fetch is retried by the first verify.
+ */
+export function prefetchSigningKeys(keys: JWTVerifyGetKey): void {
+  if ('reload' in keys && typeof keys.reload === 'function') (keys.reload as () => Promise<void>)().catch(() => undefined);
+}

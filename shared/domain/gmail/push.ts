@@ -1,14 +1,18 @@
 // The Pub/Sub push webhook's use-case: authenticate, find the mailbox, enqueue one sync job. It
 // never calls Gmail and writes nothing but the job, so it answers well inside Pub/Sub's deadline.
+//
+// The directory entry is the whole check: it exists from connect until the disconnect releases it
+// (before the mailbox is marked disconnected), so a disconnected mailbox's push is unusable here. A
+// mailbox awaiting reauthorization keeps its entry (its address stays claimed); its jobs are skipped
+// by the sync worker, which reads the mailbox anyway — one read fewer on every push's path.
 import { normalizeProviderAddress, SERVICE_INDEX_TENANT } from '../connectors/credentials.js';
 import { queuedSyncJob } from '../connectors/sync-job.js';
-import type { JobQueue, KeyService, MailboxDirectory, Metrics, TicketRepository } from '../ports.js';
+import type { JobQueue, KeyService, MailboxDirectory, Metrics } from '../ports.js';
 import type { PushVerifier } from './ports.js';
 
 export interface GmailPushDeps {
   verifier: PushVerifier;
-  directory: MailboxDirectory;
-  repo: Pick<TicketRepository, 'getMailbox'>;
+  directory: Pick<MailboxDirectory, 'findAddress'>;
   keys: Pick<KeyService, 'blindIndex'>;
   queue: JobQueue;
   metrics: Metrics;
@@ -36,8 +40,6 @@ export async function acceptGmailPush(deps: GmailPushDeps, request: GmailPushReq
   const addressIndex = await deps.keys.blindIndex(SERVICE_INDEX_TENANT, 'gmail-address', normalizeProviderAddress(push.emailAddress));
   const owner = await deps.directory.findAddress('gmail', addressIndex);
   if (!owner) return unusable(deps, 'unknown_mailbox');
-  const mailbox = await deps.repo.getMailbox(owner.tenantId, owner.mailboxId);
-  if (!mailbox || mailbox.status !== 'connected') return unusable(deps, 'not_connected');
 
   // Pub/Sub redelivers with the same message id: within SQS's window those are one job.
   await deps.queue.enqueue(queuedSyncJob({ ...owner, reason: 'push', ...(push.publishTime ? { notifiedAt: push.publishTime } : {}) }, `push-${push.messageId}`));

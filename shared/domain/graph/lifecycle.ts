@@ -86,11 +86,12 @@ export async function subscribe(
     clientState,
     expiresAt,
   });
-  await deps.directory.claimAddress('graph', subscriptionKey(subscription.id), mailbox);
+  const clientStateIndex = clientStateDigest(clientState);
+  await deps.directory.claimAddress('graph', subscriptionKey(subscription.id), mailbox, { clientStateIndex });
   const previous = mailbox.connection?.subscriptionId;
   await save({
     subscriptionId: subscription.id,
-    clientStateIndex: clientStateDigest(clientState),
+    clientStateIndex,
     watchExpiresAt: subscription.expiresAt.toISOString(),
   });
   if (previous && previous !== subscription.id) await deps.directory.releaseAddress('graph', subscriptionKey(previous), mailbox);

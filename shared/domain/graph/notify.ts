@@ -1,12 +1,18 @@
 // Graph's webhook use-case (change and lifecycle notifications): answer the validation handshake,
 // accept only items that name a known subscription and carry its clientState, enqueue sync jobs,
 // answer 202 well inside Graph's 3 seconds. It never calls Graph.
+//
+// The subscription's directory entry is the whole check: it carries the clientState digest, exists
+// from subscribe until the disconnect releases it (before the mailbox is marked disconnected), and is
+// replaced when the subscription is. A mailbox awaiting reauthorization keeps it; the sync worker,
+// which reads the mailbox anyway, skips its jobs.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { queuedSyncJob, type SyncReason } from '../connectors/sync-job.js';
-import type { JobQueue, MailboxDirectory, Metrics, TicketRepository } from '../ports.js';
+import type { JobQueue, MailboxDirectory, MailboxOwner, Metrics, TicketRepository } from '../ports.js';
 
 export interface GraphNotifyDeps {
-  directory: MailboxDirectory;
+  directory: Pick<MailboxDirectory, 'findAddress'>;
+  /** Read only for subscription entries without the clientState digest (claimed by an older version). */
   repo: Pick<TicketRepository, 'getMailbox'>;
   queue: JobQueue;
   metrics: Metrics;
@@ -85,12 +91,11 @@ function parseItems(body: string): NotificationItem[] | undefined {
 
 async function jobFor(deps: GraphNotifyDeps, route: GraphNotifyRequest['route'], item: NotificationItem) {
   if (typeof item.subscriptionId !== 'string' || typeof item.clientState !== 'string' || item.subscriptionId.length > 128) return undefined;
-  const owner = await deps.directory.findAddress('graph', subscriptionKey(item.subscriptionId));
-  if (!owner) return undefined;
-  const mailbox = await deps.repo.getMailbox(owner.tenantId, owner.mailboxId);
-  const expected = mailbox?.connection?.subscriptionId === item.subscriptionId ? mailbox.connection.clientStateIndex : undefined;
-  if (!mailbox || mailbox.status === 'disconnected' || !expected) return undefined;
-  if (!constantTimeEqual(clientStateDigest(item.clientState), expected)) return undefined;
+  const entry = await deps.directory.findAddress('graph', subscriptionKey(item.subscriptionId));
+  if (!entry) return undefined;
+  const expected = entry.clientStateIndex ?? (await clientStateOfMailbox(deps, entry, item.subscriptionId));
+  if (!expected || !constantTimeEqual(clientStateDigest(item.clientState), expected)) return undefined;
+  const owner = { tenantId: entry.tenantId, mailboxId: entry.mailboxId };
 
   const lifecycle = typeof item.lifecycleEvent === 'string' ? item.lifecycleEvent : undefined;
   if (route === 'lifecycle' || lifecycle) {
@@ -99,11 +104,20 @@ async function jobFor(deps: GraphNotifyDeps, route: GraphNotifyRequest['route'],
     const dedup = sha256(`${item.subscriptionId}\n${lifecycle}\n${String(item.subscriptionExpirationDateTime ?? '')}`);
     return queuedSyncJob({ ...owner, reason }, dedup);
   }
-  if (mailbox.status !== 'connected') return undefined;
   const resourceId = typeof item.resourceData?.id === 'string' ? item.resourceData.id : String(item.resource ?? '');
   // SQS allows 128 characters: a hash of what makes the notification unique.
   const dedup = sha256(`${item.subscriptionId}\n${resourceId}\n${String(item.changeType ?? '')}`);
   return queuedSyncJob({ ...owner, reason: 'push' }, dedup);
+}
+
+/**
+ * A subscription entry claimed before entries carried the digest: the mailbox has it. A disconnected
+ * mailbox has none to offer (its entries are released first, and this covers a release cut short).
+ */
+async function clientStateOfMailbox(deps: GraphNotifyDeps, owner: MailboxOwner, subscriptionId: string): Promise<string | undefined> {
+  const mailbox = await deps.repo.getMailbox(owner.tenantId, owner.mailboxId);
+  if (!mailbox || mailbox.status === 'disconnected' || mailbox.connection?.subscriptionId !== subscriptionId) return undefined;
+  return mailbox.connection.clientStateIndex;
 }
 
 function sha256(value: string): string {
