@@ -13,7 +13,8 @@ await withStackServer(async (stack) => {
   const ingest = (stream: Readable) => ingestMessage(stack.deps, stream, { tenantId: 'bench', mailboxId: 'rss', mailbox, receivedAt: new Date() });
   // Warm every code path (parser, scanner, encryption, multipart upload) on a small message first.
   await ingest(syntheticMessage({ id: `warm-${process.pid}`, attachmentBytes: 6 * 1024 * 1024 }));
-  global.gc?.();
+  if (!global.gc) throw new Error('run with --expose-gc: the baseline is taken after a full collection');
+  global.gc();
   await new Promise((resolve) => setTimeout(resolve, 200));
   const baseline = process.memoryUsage.rss();
   let peak = baseline;

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLE_SCHEMA } from '../adapters/dynamodb/table-schema.js';
 import { startChildServer } from './child-server.js';
@@ -61,7 +61,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     await client.send(new DescribeTableCommand({ TableName: tableName }));
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
-    await client.send(new CreateTableCommand({ TableName: tableName, ...TABLE_SCHEMA }));
+    try {
+      await client.send(new CreateTableCommand({ TableName: tableName, ...TABLE_SCHEMA }));
+    } catch (createError) {
+      // Another process (npm start's, a benchmark's child) created it between the two calls.
+      if (!(createError instanceof ResourceInUseException)) throw createError;
+    }
   }
   // dynalite answers CreateTable before the table (and its indexes) accept requests.
   for (let attempt = 0; attempt < 200; attempt++) {
