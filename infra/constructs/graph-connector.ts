@@ -143,8 +143,9 @@ export class GraphConnector extends Construct {
       environment: { TABLE_NAME: table.tableName, SYNC_QUEUE_URL: this.syncQueue.queueUrl },
       runtimeSourceMaps: false,
     });
-    // Reads the subscription's directory item and the mailbox item, nothing else of the table; never
-    // the bucket, never a tenant key, never the secret.
+    // Reads the subscription's directory item (and the mailbox item, for an entry written before
+    // entries carried the clientState digest), nothing else of the table; never the bucket, never a
+    // tenant key, never the secret.
     this.notify.role.addToPolicy(new iam.PolicyStatement({ sid: 'DirectoryRead', actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
     this.notify.role.addToPolicy(new iam.PolicyStatement({ sid: 'TableKeyRead', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }));
     grantEnqueue(this.notify.role, this.syncQueue, this.queueKey);

@@ -6,7 +6,7 @@
 // tests ran, not whichever one the runtime carries that month, and a cold start reads one file
 // instead of resolving hundreds of packages (the SDK team's own finding, aws/aws-cdk#25492; middy's
 // bundling guide says the same). Measured here: the push webhook's import went from about 2.1 to
-// about 1.5 times a bare SQS sender's (bench: gmail.webhook_cold_init_ratio).
+// about 1.3 times a bare SQS sender's (bench: gmail.webhook_cold_init_ratio; README, Benchmarks).
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

@@ -260,10 +260,6 @@ export interface MailboxOwner {
   mailboxId: string;
 }
 
-/**
- * The service-wide directory of provider mailboxes: a provider address belongs to at most one
- * mailbox of one tenant, and a push names only the address.
- */
 /** Where a provider address (or a Graph subscription) leads. */
 export interface DirectoryEntry extends MailboxOwner {
   /**
@@ -273,6 +269,10 @@ export interface DirectoryEntry extends MailboxOwner {
   clientStateIndex?: string;
 }
 
+/**
+ * The service-wide directory of provider mailboxes: a provider address belongs to at most one
+ * mailbox of one tenant, and a push names only the address.
+ */
 export interface MailboxDirectory {
   /**
    * Registers the address for `owner` unless another mailbox holds it; resolves with the holder. A
