@@ -6,7 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { JSONWebKeySet } from 'jose';
 import { KmsBlindIndex } from '../../shared/adapters/crypto/kms-blind-index.js';
-import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { DynamoDbDirectoryReader } from '../../shared/adapters/dynamodb/dynamodb-directory-reader.js';
 import { prefetchSigningKeys, PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
@@ -30,7 +30,7 @@ export function composeGmailPush(env: Record<string, string | undefined> = proce
     metrics,
     deps: {
       verifier: new PubSubPushVerifier({ audience: config.pushAudience, serviceAccountEmail: config.pushServiceAccount, keys: signingKeys }),
-      directory: new DynamoDbTicketRepository(new DynamoDBClient({ region: config.region }), config.tableName),
+      directory: new DynamoDbDirectoryReader(new DynamoDBClient({ region: config.region }), config.tableName),
       keys,
       queue: new SqsJobQueue(new SQSClient({ region: config.region }), config.syncQueueUrl),
       metrics: new PowertoolsMetrics(metrics),

@@ -4,6 +4,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbDirectoryReader } from '../../shared/adapters/dynamodb/dynamodb-directory-reader.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
@@ -116,5 +117,24 @@ describe('DynamoDbTicketRepository', () => {
     for (const phrase of ['SUBJECT-PHRASE-88', 'PHRASE-BODY-31337', 'alice@customer.example', 'Alice Example', 'orig@customer.example', 'customer.example']) {
       expect(dump).not.toContain(phrase);
     }
+  });
+
+  it('resolves a provider address through the webhooks\' directory reader, from claim to release', async () => {
+    const repo = deps.repo as DynamoDbTicketRepository;
+    const reader = new DynamoDbDirectoryReader(client, tableName);
+    const owner = { tenantId: 'acme', mailboxId: 'support' };
+    expect(await reader.findAddress('gmail', 'a'.repeat(64))).toBeUndefined();
+
+    expect(await repo.claimAddress('gmail', 'a'.repeat(64), owner)).toEqual(owner);
+    expect(await reader.findAddress('gmail', 'a'.repeat(64))).toEqual(owner);
+    // The same index under the other provider is another entry.
+    expect(await reader.findAddress('graph', 'a'.repeat(64))).toBeUndefined();
+
+    await repo.claimAddress('graph', 'b'.repeat(64), owner, { clientStateIndex: 'c'.repeat(64) });
+    expect(await reader.findAddress('graph', 'b'.repeat(64))).toEqual({ ...owner, clientStateIndex: 'c'.repeat(64) });
+    expect(await repo.findAddress('graph', 'b'.repeat(64))).toEqual({ ...owner, clientStateIndex: 'c'.repeat(64) });
+
+    await repo.releaseAddress('gmail', 'a'.repeat(64), owner);
+    expect(await reader.findAddress('gmail', 'a'.repeat(64))).toBeUndefined();
   });
 });

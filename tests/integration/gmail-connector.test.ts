@@ -10,6 +10,7 @@ import { handlePush } from '../../functions/gmail-push/make-handler.js';
 import { handleSyncRecord, makeHandler as makeSyncHandler, type GmailSyncHandlerDeps } from '../../functions/gmail-sync/make-handler.js';
 import { ClamdScanner } from '../../shared/adapters/clamav/clamd-scanner.js';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
+import { DynamoDbDirectoryReader } from '../../shared/adapters/dynamodb/dynamodb-directory-reader.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { GoogleGmailConnector } from '../../shared/adapters/gmail/google-gmail-connector.js';
 import { PubSubPushVerifier } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
@@ -143,7 +144,8 @@ beforeEach(async () => {
   };
   const push: GmailPushDeps = {
     verifier: new PubSubPushVerifier({ audience: AUDIENCE, serviceAccountEmail: PUSH_ACCOUNT, keys: createLocalJWKSet(emitter.jwks()) }),
-    directory: repo,
+    // As functions/gmail-push/compose.ts wires it: the directory's read side alone.
+    directory: new DynamoDbDirectoryReader(storage.client, tableName),
     keys,
     queue,
     metrics,

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailable } from '../../domain/errors.js';
+import { DynamoDbDirectoryReader } from './dynamodb-directory-reader.js';
 import { translateDynamoDbError } from './errors.js';
 import type { AttachmentRecord, MailboxRecord, MailboxStatus, MessageRecord, ProviderConnection, SuppressedRecord, TicketRecord } from '../../domain/model.js';
 import type {
@@ -44,10 +45,14 @@ const BATCH_GET_LIMIT = 100;
 const MAX_BATCH_ATTEMPTS = 8;
 
 export class DynamoDbTicketRepository implements TicketRepository, RetentionRepository, MailboxDirectory, ReplyIntentStore {
+  private readonly directoryReader: DynamoDbDirectoryReader;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.directoryReader = new DynamoDbDirectoryReader(client, tableName);
+  }
 
   // ── mailboxes ──────────────────────────────────────────────────────────────
   async getMailbox(tenantId: string, mailboxId: string): Promise<MailboxRecord | undefined> {
@@ -141,9 +146,7 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 
   async findAddress(provider: ProviderKind, addressIndex: string): Promise<DirectoryEntry | undefined> {
-    const item = await this.get<DirectoryEntry>(k.directoryPk(provider, addressIndex), k.DIRECTORY_SK);
-    if (!item) return undefined;
-    return { tenantId: item.tenantId, mailboxId: item.mailboxId, ...(item.clientStateIndex ? { clientStateIndex: item.clientStateIndex } : {}) };
+    return this.directoryReader.findAddress(provider, addressIndex);
   }
 
   async releaseAddress(provider: ProviderKind, addressIndex: string, owner: MailboxOwner): Promise<void> {
