@@ -24,6 +24,7 @@ import type { ServiceIndexKey } from './service-index-key.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
 import { directoryPk } from '../../shared/adapters/dynamodb/keys.js';
+import { MAIL_STREAMING_V8_OPTIONS } from '../runtime-options.js';
 
 export const GMAIL_PUSH_PATH = '/webhooks/gmail';
 /** The issuer of the OIDC tokens Pub/Sub signs for authenticated push subscriptions. */
@@ -184,7 +185,7 @@ export class GmailConnector extends Construct {
       SYNC_MAX_RECEIVE_COUNT: String(maxReceiveCount),
     };
 
-    this.worker = new WorkerFunction(this, 'Worker', { entry: 'functions/gmail-sync/handler.ts', serviceName: 'mail2ticket-gmail-sync', timeout: workerTimeout, environment: settings });
+    this.worker = new WorkerFunction(this, 'Worker', { entry: 'functions/gmail-sync/handler.ts', serviceName: 'mail2ticket-gmail-sync', timeout: workerTimeout, environment: settings, v8Options: MAIL_STREAMING_V8_OPTIONS });
     // One mailbox per message group: its jobs run in order, one at a time; the handler reports
     // partial failures and skips the rest of a failed group.
     this.worker.fn.addEventSource(new SqsEventSource(this.syncQueue, { batchSize: 10, reportBatchItemFailures: true }));

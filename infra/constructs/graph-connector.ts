@@ -24,6 +24,7 @@ import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled
 import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
+import { MAIL_STREAMING_V8_OPTIONS } from '../runtime-options.js';
 
 export const GRAPH_NOTIFICATION_PATH = '/webhooks/graph';
 export const GRAPH_LIFECYCLE_PATH = '/webhooks/graph/lifecycle';
@@ -177,7 +178,7 @@ export class GraphConnector extends Construct {
       SYNC_MAX_RECEIVE_COUNT: String(maxReceiveCount),
     };
 
-    this.worker = new WorkerFunction(this, 'Worker', { entry: 'functions/graph-sync/handler.ts', serviceName: 'mail2ticket-graph-sync', timeout: workerTimeout, environment: settings });
+    this.worker = new WorkerFunction(this, 'Worker', { entry: 'functions/graph-sync/handler.ts', serviceName: 'mail2ticket-graph-sync', timeout: workerTimeout, environment: settings, v8Options: MAIL_STREAMING_V8_OPTIONS });
     // One mailbox per message group: its jobs (syncs, renewals, new subscriptions) run in order, one
     // at a time; the handler reports partial failures and skips the rest of a failed group.
     this.worker.fn.addEventSource(new SqsEventSource(this.syncQueue, { batchSize: 10, reportBatchItemFailures: true }));

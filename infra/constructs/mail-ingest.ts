@@ -15,6 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { WorkerFunction } from './worker-function.js';
 import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
+import { MAIL_STREAMING_V8_OPTIONS } from '../runtime-options.js';
 
 /** Tenant keys are reached as `<prefix><tenantId>` (data) and `<prefix><tenantId>-index` (HMAC). */
 export const TENANT_KEY_ALIAS_PREFIX = 'alias/mail2ticket/tenant/';
@@ -57,6 +58,7 @@ export class MailIngest extends Construct {
       entry: 'functions/ingest/handler.ts',
       serviceName: 'mail2ticket-ingest',
       timeout,
+      v8Options: MAIL_STREAMING_V8_OPTIONS,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       environment: { TABLE_NAME: props.table.tableName, BUCKET_NAME: props.bucket.bucketName, TENANT_KEY_ALIAS_PREFIX },
     });

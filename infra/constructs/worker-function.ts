@@ -72,6 +72,8 @@ export interface WorkerFunctionProps {
    * webhooks, which answer on every cold start, turn it off; their map still ships for offline use.
    */
   readonly runtimeSourceMaps?: boolean;
+  /** V8 options for NODE_OPTIONS, e.g. MAIL_STREAMING_V8_OPTIONS (infra/runtime-options.ts). */
+  readonly v8Options?: readonly string[];
 }
 
 export class WorkerFunction extends Construct {
@@ -97,7 +99,7 @@ export class WorkerFunction extends Construct {
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        ...(props.runtimeSourceMaps === false ? {} : { NODE_OPTIONS: '--enable-source-maps' }),
+        ...nodeOptions(props),
       },
       bundling: {
         format: OutputFormat.ESM,
@@ -118,4 +120,9 @@ export class WorkerFunction extends Construct {
       reason: 'Pinned to nodejs22.x on purpose: the project, its tests and its benchmarks run on Node 22; a runtime move is a deliberate upgrade, not a side effect of a CDK bump.',
     });
   }
+}
+
+function nodeOptions(props: WorkerFunctionProps): { NODE_OPTIONS?: string } {
+  const options = [...(props.runtimeSourceMaps === false ? [] : ['--enable-source-maps']), ...(props.v8Options ?? [])];
+  return options.length ? { NODE_OPTIONS: options.join(' ') } : {};
 }

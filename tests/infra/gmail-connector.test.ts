@@ -217,9 +217,11 @@ describe('the sync queue and worker', () => {
   it('gives the worker and the scheduled jobs the same settings: the ingest worker’s and the Gmail ones', () => {
     const ingest = fn(base, 'mail2ticket-ingest').env;
     const worker = fn(base, WORKER).env;
-    const { POWERTOOLS_SERVICE_NAME: _worker, ...workerSettings } = worker;
-    const { POWERTOOLS_SERVICE_NAME: _schedule, ...scheduleSettings } = fn(base, SCHEDULE).env;
+    // Settings alike; the V8 options differ on purpose: only the worker streams mail (infra/runtime-options.ts).
+    const { POWERTOOLS_SERVICE_NAME: _worker, NODE_OPTIONS: workerOptions, ...workerSettings } = worker;
+    const { POWERTOOLS_SERVICE_NAME: _schedule, NODE_OPTIONS: scheduleOptions, ...scheduleSettings } = fn(base, SCHEDULE).env;
     expect(scheduleSettings).toEqual(workerSettings);
+    expect([workerOptions, scheduleOptions]).toEqual(['--enable-source-maps --max-semi-space-size=1', '--enable-source-maps']);
     for (const name of ['TABLE_NAME', 'BUCKET_NAME', 'TENANT_KEY_ALIAS_PREFIX', 'NODE_OPTIONS']) expect(worker[name], name).toEqual(ingest[name]);
     expect(worker).toMatchObject({
       SYNC_QUEUE_URL: { Ref: idOf(base, 'AWS::SQS::Queue', 'GmailConnectorSyncJobs') },

@@ -7,6 +7,7 @@ import { toSdkContext } from '../../shared/adapters/crypto/encryption-context.js
 import { DEFAULT_ALIAS_PREFIX } from '../../shared/adapters/crypto/kms-key-service.js';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/table-schema.js';
 import { BUNDLED_SYNTH_TIMEOUT, newApp, removeTempDirs, SKIP_BUNDLING, tempDir } from './synth.js';
+import { MAIL_STREAMING_V8_OPTIONS } from '../../infra/runtime-options.js';
 
 afterAll(removeTempDirs);
 
@@ -178,6 +179,12 @@ describe('MailIngest', () => {
       TENANT_KEY_ALIAS_PREFIX: 'alias/mail2ticket/tenant/',
       POWERTOOLS_SERVICE_NAME: 'mail2ticket-ingest',
     });
+  });
+
+  it('runs the worker with a 1 MB young generation, the V8 options the benchmark measures ingestion with', () => {
+    const env = (worker().Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=1');
+    expect(env.NODE_OPTIONS).toBe(['--enable-source-maps', ...MAIL_STREAMING_V8_OPTIONS].join(' '));
   });
 
   it('grants the tenant alias prefix and context the key service actually uses', () => {
