@@ -20,7 +20,14 @@ import { isExactContext } from './encryption-context.js';
  * authenticated by its own GCM tag, the frame sequence by the SDK's framing).
  */
 export const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
-export const FRAME_LENGTH = 64 * 1024;
+/**
+ * Plaintext bytes per frame. Each frame costs a cipher set-up, its own AAD and tag and a trip
+ * through the SDK's stream plumbing: 256 KiB frames took about 10% less CPU than 64 KiB ones to
+ * ingest mail with 2 MB attachments (measured, 2-core machine). A decrypting stream holds back at
+ * most one frame until its tag is checked, so a download's first byte waits for 256 KiB at most.
+ * Objects sealed with other frame lengths still decrypt: the length is in each object's header.
+ */
+export const FRAME_LENGTH = 256 * 1024;
 
 export interface DataKeyCacheBounds {
   /** How long one data key may be reused. */
