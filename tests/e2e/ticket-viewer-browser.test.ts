@@ -53,7 +53,9 @@ async function watchedPage(locale = 'en-GB'): Promise<Watched> {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('dialog', (dialog) => {
     problems.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
+    // Recorded already; the dialog may be gone (its page closed, another dialog replaced it) before the
+    // dismissal arrives, and Chromium's "No dialog is showing" then is no finding.
+    dialog.dismiss().catch(() => undefined);
   });
   return { context, page, requests, problems };
 }

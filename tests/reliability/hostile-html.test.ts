@@ -139,7 +139,9 @@ async function render(context: BrowserContext, body: string): Promise<Rendered> 
   const page: Page = await context.newPage();
   page.on('dialog', (dialog) => {
     active.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
+    // Recorded already; the dialog may be gone (its page closed, another dialog replaced it) before the
+    // dismissal arrives, and Chromium's "No dialog is showing" then is no finding.
+    dialog.dismiss().catch(() => undefined);
   });
   page.on('pageerror', (error) => active.push(`page error: ${error.message}`));
   page.on('console', (message) => active.push(`console: ${message.text()}`));
