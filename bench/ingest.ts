@@ -128,6 +128,21 @@ async function requestsPerMessage(stack: LocalStack, mailbox: MailboxRecord): Pr
   return Math.max(...samples);
 }
 
+/**
+ * Runs a script of bench/ in a fresh process started with the V8 options the ingesting functions are
+ * deployed with (infra/runtime-options.ts); resolves with its stdout. `showProgress` passes its
+ * stderr (progress lines) through as it comes.
+ */
+async function runAsDeployed(script: string, args: string[], options: { nodeArgs?: string[]; timeoutMs: number; showProgress?: boolean }): Promise<string> {
+  const nodeArgs = [...MAIL_STREAMING_V8_OPTIONS, ...(options.nodeArgs ?? []), '--import', 'tsx'];
+  const running = promisify(execFile)(process.execPath, [...nodeArgs, join(import.meta.dirname, script), ...args], {
+    maxBuffer: 1024 * 1024,
+    timeout: options.timeoutMs,
+  });
+  if (options.showProgress) running.child.stderr?.pipe(process.stderr);
+  return (await running).stdout;
+}
+
 /** Median of three fresh processes: one sample mostly measures when the garbage collector ran. */
 async function rssGrowth(megabytes: number): Promise<number> {
   const samples: number[] = [];
@@ -138,22 +153,14 @@ async function rssGrowth(megabytes: number): Promise<number> {
 async function rssGrowthOnce(megabytes: number): Promise<number> {
   // --expose-gc: the child collects the warm-up's garbage before it takes its baseline (without the
   // flag `global.gc` is undefined and the baseline held whatever the warm-up left).
-  const { stdout } = await promisify(execFile)(process.execPath, [...MAIL_STREAMING_V8_OPTIONS, '--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'rss-child.ts'), String(megabytes)], {
-    maxBuffer: 1024 * 1024,
-    timeout: 10 * 60_000,
-  });
+  const stdout = await runAsDeployed('rss-child.ts', [String(megabytes)], { nodeArgs: ['--expose-gc'], timeoutMs: 10 * 60_000 });
   const lastLine = stdout.trim().split('\n').pop() ?? '';
   return (JSON.parse(lastLine) as { growthMb: number }).growthMb;
 }
 
 export async function runIngestBenchmarks(): Promise<Metric[]> {
   progress('pipeline measurements (a process of their own)');
-  const running = promisify(execFile)(process.execPath, [...MAIL_STREAMING_V8_OPTIONS, '--import', 'tsx', join(import.meta.dirname, 'ingest-child.ts')], {
-    maxBuffer: 1024 * 1024,
-    timeout: 20 * 60_000,
-  });
-  running.child.stderr?.pipe(process.stderr); // its progress lines
-  const { stdout } = await running;
+  const stdout = await runAsDeployed('ingest-child.ts', [], { timeoutMs: 20 * 60_000, showProgress: true });
   const metrics = stdout
     .trim()
     .split('\n')

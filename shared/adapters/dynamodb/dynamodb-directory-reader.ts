@@ -1,6 +1,8 @@
 // The provider directory's read side alone: the webhooks' one lookup (a push or notification names
-// an address or subscription, the entry names the mailbox). Kept apart from the repository so a
-// webhook bundles GetItem and nothing of the ticket store's writes, queries and marshalling.
+// an address or subscription, the entry names the mailbox). Kept apart from the repository so the
+// Gmail push webhook bundles GetItem and nothing of the ticket store's writes, queries and
+// marshalling; the repository answers the same lookup through it (the Graph webhook still needs the
+// repository for entries written before they carried the clientState digest).
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DirectoryEntry, MailboxDirectory, ProviderKind } from '../../domain/ports.js';
 import { translateDynamoDbError } from './errors.js';
