@@ -8,6 +8,8 @@ export const GOOGLE_CERTS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
 const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
 /** Google's tokens are valid for an hour; a little skew between clocks is normal. */
 const CLOCK_TOLERANCE_SECONDS = 30;
+/** Google issues push tokens for an hour; this also refuses a token issued in the future. */
+const MAX_TOKEN_AGE_SECONDS = 3600;
 
 export interface PushVerifierOptions {
   /** The audience configured on the push subscription (by default its endpoint URL). */
@@ -27,6 +29,7 @@ export class PubSubPushVerifier implements PushVerifier {
         audience: this.options.audience,
         algorithms: ['RS256'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        maxTokenAge: MAX_TOKEN_AGE_SECONDS,
         requiredClaims: ['exp', 'iat', 'email'],
       });
       return payload.email === this.options.serviceAccountEmail && payload.email_verified === true;
