@@ -73,6 +73,7 @@ export async function receive(
   const key = rawKey(tenantId, mailboxId, ingestId);
   const encryptRaw = deps.keys.encryptStream({ tenantId, mailboxId, purpose: 'raw' });
   const rawStored = deps.blobs.put(key, encryptRaw);
+  settledLater(rawStored);
   storedKeys.push(key);
 
   const parser = createMailParser(limits, {
@@ -155,11 +156,13 @@ async function storeAttachment(
   const blobKey = attachmentKey(scope.tenantId, scope.mailboxId, scope.ingestId, attachmentId);
   const encrypt = deps.keys.encryptStream({ tenantId: scope.tenantId, mailboxId: scope.mailboxId, purpose: 'attachment' });
   const stored = deps.blobs.put(blobKey, encrypt);
+  settledLater(stored);
   const scanInput = new PassThrough();
   // If the part is cut off, the Tee destroys this copy with the cause, which tee.run() rejects
   // with below; a scanner that does not listen for errors must not crash the process over it.
   scanInput.on('error', () => undefined);
   const verdict = deps.scanner.scan(scanInput);
+  settledLater(verdict);
 
   const tee = new Tee(part.content, deps.limits.maxAttachmentBytes).attach(encrypt).attach(scanInput);
   let teeResult;
@@ -168,7 +171,7 @@ async function storeAttachment(
   } catch (error) {
     // The part was cut off (the parser gave up on it): the Tee destroyed both sinks, so the upload
     // and the scan fail as a consequence; the cause is what the caller gets, and nothing is kept.
-    void verdict.catch(() => undefined); // a scanner may never settle on a destroyed input
+    // The verdict is not awaited: a scanner may never settle on a destroyed input.
     await stored.catch(() => undefined);
     await deps.blobs.delete([blobKey]);
     throw error;
@@ -178,7 +181,6 @@ async function storeAttachment(
   try {
     [scan] = await Promise.all([verdict, stored]);
   } catch (error) {
-    void verdict.catch(() => undefined);
     await stored.catch(() => undefined);
     await deps.blobs.delete([blobKey]).catch(() => undefined);
     throw new AttachmentStoreFailed('an attachment could not be stored or scanned', { cause: error });
@@ -219,4 +221,13 @@ class AttachmentStoreFailed extends Error {}
 async function drain(stream: Readable): Promise<void> {
   stream.resume();
   await finished(stream);
+}
+
+/**
+ * Marks a promise this pass awaits only once the stream has passed: an upload or a scan that fails
+ * before then (a part refused mid-stream, clamd gone) is handled there, not reported by the runtime as
+ * an unhandled rejection — which ends a Lambda invocation and would end a local server.
+ */
+function settledLater(promise: Promise<unknown>): void {
+  promise.catch(() => undefined);
 }

@@ -4,8 +4,12 @@
 // pass's objects with no record naming them (see the last describe): the orphan sweep removes them
 // once they are older than its grace period, so after the sweep nothing is left unreferenced, and
 // the sweep never takes an object a stored message needs (checked at every point).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { ingestMessage } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
@@ -30,6 +34,7 @@ import {
   type CrashStorage,
   type PointOutcome,
 } from './crash-support.js';
+import { mimeMessage } from '../support/mail.js';
 
 const [NEW_TICKET, REPLY, ROBOT] = INGEST_SCENARIOS as [(typeof INGEST_SCENARIOS)[0], (typeof INGEST_SCENARIOS)[0], (typeof INGEST_SCENARIOS)[0]];
 
@@ -99,6 +104,47 @@ describe('ingestMessage crash points (in-memory ports, every port call, throw an
     const retried = await ingest(world.blobs);
     expect(retried.attachments).toHaveLength(1);
     expect(world.repo.messages.size).toBe(1);
+  });
+
+  it('a store refusing while the message still streams (a part refused mid-upload) fails the ingestion with no unhandled rejection, and the retry stores it (regression: it ended the process)', async () => {
+    const world = memoryWorld();
+    await world.repo.putMailbox({ tenantId: TENANT, mailboxId: MAILBOX, provider: 'local', status: 'connected', createdAt: world.clock.now().toISOString() });
+    const keyDir = await mkdtemp(join(tmpdir(), 'm2t-streaming-keys-'));
+    const keys = new LocalKeyService({ keyDir });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const refused of ['/raw/', '/att/']) {
+        // As S3BlobStore fails when a part is refused: it stops reading, destroys the body (its writer
+        // must not wait) and rejects — here at the first bytes, long before the message has passed.
+        const refusing: BlobStore = {
+          put: async (key, body) => {
+            if (!key.includes(refused) || body instanceof Uint8Array) return world.blobs.put(key, body);
+            try {
+              for await (const _chunk of body) throw new Error('S3 500 InternalError');
+            } catch (failure) {
+              body.destroy(failure as Error);
+              throw failure;
+            }
+          },
+          get: (key) => world.blobs.get(key),
+          delete: (keys) => world.blobs.delete(keys),
+          list: (prefix) => world.blobs.list(prefix),
+        };
+        const raw = mimeMessage({ messageId: `streaming-${refused.slice(1, -1)}@customer.example`, subject: 'Scan attached', text: 'See attached.', attachments: [{ filename: 'scan.bin', contentType: 'application/octet-stream', bytes: Buffer.alloc(3 * 1024 * 1024, 5) }] });
+        const chunks = Array.from({ length: Math.ceil(raw.length / 65536) }, (_, i) => raw.subarray(i * 65536, (i + 1) * 65536));
+        // The real framed encryption, which hands the store its first frame while the rest still streams.
+        const ingest = (blobs: BlobStore) => ingestMessage({ ...ingestDeps(world), keys, blobs }, Readable.from(chunks), { tenantId: TENANT, mailboxId: MAILBOX, receivedAt: world.clock.now() });
+        await expect(ingest(refusing), refused).rejects.toThrow(/InternalError/);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(unhandled, refused).toEqual([]);
+        expect((await ingest(world.blobs)).attachments.map((a) => a.size)).toEqual([3 * 1024 * 1024]);
+      }
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await rm(keyDir, { recursive: true, force: true });
+    }
   });
 
   it('a failure after the raw message is stored takes back the raw and every attachment stored with it', async () => {
