@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { BlobNotFound, DependencyUnavailable } from '../../shared/domain/errors.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
@@ -85,6 +85,64 @@ describe('S3BlobStore on s3rver', () => {
     expect(sha256(await buffer(await store.get('big/object')))).toBe(sha256(whole));
   });
 
+  it('uploads through two part buffers whatever the size: 60 MB holds no more than 6 MB does', async () => {
+    const allocations = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      const { client, sent } = countingClient();
+      const store = new S3BlobStore(client, s3.bucket, { partSizeBytes: 5 * MiB });
+      const partBuffers = () => allocations.mock.calls.filter(([size]) => size === 5 * MiB).length;
+      await store.put('pool/6mb', Readable.from(Array.from({ length: 6 }, (_, i) => Buffer.alloc(MiB, i))));
+      expect(partBuffers()).toBe(2);
+      allocations.mockClear();
+      const chunks = Array.from({ length: 60 }, (_, i) => Buffer.alloc(MiB, i));
+      await store.put('pool/60mb', Readable.from(chunks));
+      expect(partBuffers()).toBe(2);
+      expect(sent.get('UploadPartCommand')).toBe(2 + 12);
+      expect(sha256(await buffer(await store.get('pool/60mb')))).toBe(sha256(Buffer.concat(chunks)));
+    } finally {
+      allocations.mockRestore();
+    }
+  });
+
+  it('sends an object of exactly one part in one PutObject, and one of exactly two parts in two parts', async () => {
+    const { client, sent } = countingClient();
+    const store = new S3BlobStore(client, s3.bucket, { partSizeBytes: 5 * MiB });
+    const one = Buffer.alloc(5 * MiB, 7);
+    await store.put('exact/one', Readable.from([one]));
+    expect(sent.get('PutObjectCommand')).toBe(1);
+    expect(sent.get('CreateMultipartUploadCommand')).toBeUndefined();
+    const two = [Buffer.alloc(3 * MiB, 1), Buffer.alloc(7 * MiB, 2)];
+    await store.put('exact/two', Readable.from(two));
+    expect(sent.get('UploadPartCommand')).toBe(2);
+    expect(sha256(await buffer(await store.get('exact/one')))).toBe(sha256(one));
+    expect(sha256(await buffer(await store.get('exact/two')))).toBe(sha256(Buffer.concat(two)));
+    await store.put('exact/empty', Readable.from([]));
+    expect((await buffer(await store.get('exact/empty'))).length).toBe(0);
+  });
+
+  it('aborts the multipart upload when a part fails, stores nothing and fails the writer', async () => {
+    const { client, sent } = countingClient();
+    let parts = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand' && ++parts === 2) throw Object.assign(new Error('part refused'), { name: 'InvalidRequest' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSecondPart' },
+    );
+    const store = new S3BlobStore(client, s3.bucket, { partSizeBytes: 5 * MiB });
+    const body = new PassThrough();
+    const stored = store.put('aborted/upload', body);
+    const written = pipeline(Readable.from(Array.from({ length: 30 }, () => Buffer.alloc(MiB, 3))), body);
+    // Both awaited at once: the writer fails first, while the upload is still aborting.
+    const [upload, writer] = await Promise.allSettled([stored, written]);
+    expect(upload).toMatchObject({ status: 'rejected', reason: { message: 'part refused' } });
+    expect(writer.status).toBe('rejected');
+    expect(sent.get('AbortMultipartUploadCommand')).toBe(1);
+    expect(sent.get('CompleteMultipartUploadCommand')).toBeUndefined();
+    await expect(store.get('aborted/upload')).rejects.toBeInstanceOf(BlobNotFound);
+  });
+
   it('maps a missing key to BlobNotFound', async () => {
     const store = new S3BlobStore(countingClient().client, s3.bucket);
     await expect(store.get('no/such/key')).rejects.toBeInstanceOf(BlobNotFound);
@@ -124,12 +182,15 @@ describe('S3BlobStore on s3rver', () => {
   });
 
   it('fails a stream upload when its body fails, leaving nothing at the key', async () => {
-    const store = new S3BlobStore(countingClient().client, s3.bucket);
+    const { client, sent } = countingClient();
+    const store = new S3BlobStore(client, s3.bucket);
     const body = new PassThrough();
     const stored = store.put('broken/upload', body);
     body.write(Buffer.alloc(6 * MiB, 1)); // past the first part: a multipart upload is under way
     setTimeout(() => body.destroy(new Error('source cut off')), 50);
-    await expect(stored).rejects.toThrow();
+    await expect(stored).rejects.toThrow('source cut off');
+    expect(sent.get('CreateMultipartUploadCommand')).toBe(1);
+    expect(sent.get('AbortMultipartUploadCommand')).toBe(1);
     await expect(store.get('broken/upload')).rejects.toBeInstanceOf(BlobNotFound);
   });
 

@@ -1,5 +1,5 @@
-// BlobStore on S3. Streams go up through lib-storage's Upload (one PutObject when small, multipart with
-// one part in flight when large, so memory stays flat whatever the size); deletes batch 1000 keys and,
+// BlobStore on S3. Streams go up through uploadStream (one PutObject when small, multipart through two
+// reused part buffers when large, so memory stays flat whatever the size); deletes batch 1000 keys and,
 // on a versioned bucket, remove every version and delete marker so nothing of a purged key survives.
 import {
   DeleteObjectsCommand,
@@ -10,11 +10,11 @@ import {
   S3Client,
   type ObjectIdentifier,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { BlobNotFound, DependencyUnavailable } from '../../domain/errors.js';
 import type { BlobStore } from '../../domain/ports.js';
 import { isTransientAwsError } from './aws-errors.js';
+import { uploadStream } from './stream-upload.js';
 
 export interface S3BlobStoreOptions {
   /** Delete every version and delete marker of a key (the production bucket is versioned). */
@@ -47,17 +47,10 @@ export class S3BlobStore implements BlobStore {
       await call(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })), key);
       return;
     }
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body },
-      partSize: this.partSize,
-      // One part uploading while the next fills: about two parts of memory per upload. The ingest
-      // pass uploads a raw message and an attachment at once, so it holds about four.
-      queueSize: 1,
-      leavePartsOnError: false, // aborts the multipart upload on failure: no orphaned parts
-    });
     try {
-      await call(() => upload.done(), key);
+      // Two parts of memory per upload; the ingest pass uploads a raw message and an attachment at
+      // once, so it holds four.
+      await call(() => uploadStream(this.client, { Bucket: this.bucket, Key: key }, body, this.partSize), key);
     } catch (error) {
       // Whoever writes into `body` (the ingest tee) must see the failure instead of waiting forever
       // on a stream nobody reads any more.
