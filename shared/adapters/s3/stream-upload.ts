@@ -72,9 +72,8 @@ class PartedUpload {
     }
     if (this.filled > 0) await this.sendCurrent();
     await this.inFlight;
-    await this.client.send(
-      new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: [...this.parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0)) } }),
-    );
+    // In part order by construction: each part takes its slot when it is sent.
+    await this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
   }
 
   /** Abandons the multipart upload, if one was started; its own failure is not the one to report. */
