@@ -49,6 +49,11 @@ function unexplainedOrphans(outcomes: PointOutcome[], claimIndexOf: (o: PointOut
 }
 const pointIndex = (point: string) => Number(/#(\d+)/.exec(point)?.[1] ?? -1);
 
+/** `blobs` with another put: reads, deletes and listings still go to what `blobs` holds. */
+function withPut(blobs: BlobStore, put: BlobStore['put']): BlobStore {
+  return { put, get: (key) => blobs.get(key), delete: (keys) => blobs.delete(keys), list: (prefix) => blobs.list(prefix) };
+}
+
 describe('ingestMessage crash points (in-memory ports, every port call, throw and kill)', () => {
   it('enumerates raw stored, parse (attachment stores), scan, claim and the final write as points', async () => {
     const calls = await recordIngest(NEW_TICKET);
@@ -84,18 +89,13 @@ describe('ingestMessage crash points (in-memory ports, every port call, throw an
     const world = memoryWorld();
     await world.repo.putMailbox({ tenantId: TENANT, mailboxId: MAILBOX, provider: 'local', status: 'connected', createdAt: world.clock.now().toISOString() });
     let failNext = true;
-    const flaky: BlobStore = {
-      put: async (key, body) => {
-        await world.blobs.put(key, body);
-        if (key.includes('/att/') && failNext) {
-          failNext = false;
-          throw new Error('S3 503 SlowDown');
-        }
-      },
-      get: (key) => world.blobs.get(key),
-      delete: (keys) => world.blobs.delete(keys),
-      list: (prefix) => world.blobs.list(prefix),
-    };
+    const flaky = withPut(world.blobs, async (key, body) => {
+      await world.blobs.put(key, body);
+      if (key.includes('/att/') && failNext) {
+        failNext = false;
+        throw new Error('S3 503 SlowDown');
+      }
+    });
     const ingest = (blobs: BlobStore) =>
       ingestMessage({ ...ingestDeps(world), blobs }, Readable.from([REPLY.message]), { tenantId: TENANT, mailboxId: MAILBOX, receivedAt: world.clock.now() });
     await expect(ingest(flaky)).rejects.toThrow(/SlowDown/);
@@ -118,20 +118,15 @@ describe('ingestMessage crash points (in-memory ports, every port call, throw an
       for (const refused of ['/raw/', '/att/']) {
         // As S3BlobStore fails when a part is refused: it stops reading, destroys the body (its writer
         // must not wait) and rejects — here at the first bytes, long before the message has passed.
-        const refusing: BlobStore = {
-          put: async (key, body) => {
-            if (!key.includes(refused) || body instanceof Uint8Array) return world.blobs.put(key, body);
-            try {
-              for await (const _chunk of body) throw new Error('S3 500 InternalError');
-            } catch (failure) {
-              body.destroy(failure as Error);
-              throw failure;
-            }
-          },
-          get: (key) => world.blobs.get(key),
-          delete: (keys) => world.blobs.delete(keys),
-          list: (prefix) => world.blobs.list(prefix),
-        };
+        const refusing = withPut(world.blobs, async (key, body) => {
+          if (!key.includes(refused) || body instanceof Uint8Array) return world.blobs.put(key, body);
+          try {
+            for await (const _chunk of body) throw new Error('S3 500 InternalError');
+          } catch (failure) {
+            body.destroy(failure as Error);
+            throw failure;
+          }
+        });
         const raw = mimeMessage({ messageId: `streaming-${refused.slice(1, -1)}@customer.example`, subject: 'Scan attached', text: 'See attached.', attachments: [{ filename: 'scan.bin', contentType: 'application/octet-stream', bytes: Buffer.alloc(3 * 1024 * 1024, 5) }] });
         const chunks = Array.from({ length: Math.ceil(raw.length / 65536) }, (_, i) => raw.subarray(i * 65536, (i + 1) * 65536));
         // The real framed encryption, which hands the store its first frame while the rest still streams.
