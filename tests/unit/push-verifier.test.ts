@@ -6,7 +6,7 @@ import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
 import { PubSubPushEmitter } from '../../shared/sandbox/pubsub-push.js';
 
@@ -49,6 +49,10 @@ beforeAll(async () => {
 });
 
 describe('PubSubPushVerifier', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('accepts a genuine push token, signed by jose or by node:crypto with a key of the set', async () => {
     expect(await verifier.verify(await emitter.token())).toBe(true);
     expect(await verifier.verify(ours.token(goodClaims()))).toBe(true);
@@ -58,9 +62,14 @@ describe('PubSubPushVerifier', () => {
   });
 
   it('refuses each invalid claim, and tolerates 30 seconds of clock skew at the edges', async () => {
+    // The clock stands still for this test: the edges below are exact to the second, and a second ticking
+    // over between signing and checking (CI saw it) would otherwise move them.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     const now = Math.floor(Date.now() / 1000);
     const refused: Array<[string, Record<string, unknown>]> = [
-      ['expired beyond the tolerance', { iat: now - 3700, exp: now - 31 }],
+      ['expired beyond the tolerance', { iat: now - 600, exp: now - 30 }],
+      ['issued more than an hour ago, beyond the tolerance', { iat: now - 3631, exp: now + 60 }],
+      ['issued beyond the tolerance in the future', { iat: now + 31, nbf: now }],
       ['issued in the future', { iat: now + 60 }],
       ['issued more than an hour ago', { iat: now - 3700, exp: now + 60 }],
       ['not yet valid', { nbf: now + 60 }],
@@ -81,8 +90,8 @@ describe('PubSubPushVerifier', () => {
     for (const [label, overrides] of refused) {
       expect.soft(await verifier.verify(ours.token(goodClaims(overrides))), label).toBe(false);
     }
-    expect(await verifier.verify(ours.token(goodClaims({ iat: now - 3630, exp: now - 20 }))), 'expired 20 s ago').toBe(true);
-    expect(await verifier.verify(ours.token(goodClaims({ iat: now + 20, nbf: now + 20 }))), 'valid in 20 s').toBe(true);
+    expect(await verifier.verify(ours.token(goodClaims({ iat: now - 3630, exp: now - 29 }))), 'expired 29 s ago, issued an hour and 30 s ago').toBe(true);
+    expect(await verifier.verify(ours.token(goodClaims({ iat: now + 30, nbf: now + 30 }))), 'issued and valid in 30 s').toBe(true);
   });
 
   it('refuses tokens whose header or signature were tampered with', async () => {
