@@ -1,6 +1,6 @@
 // S3BlobStore through the real @aws-sdk/client-s3 against s3rver (and, for versioning, which s3rver
 // lacks, a wire-format fake of a versioned bucket); startS3rver's lifecycle.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-stor
 import { BlobNotFound, DependencyUnavailable } from '../../shared/domain/errors.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
 import { VersionedS3 } from '../fakes/versioned-s3.js';
+import { TcpProxy } from '../reliability/tcp-proxy.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -101,6 +102,29 @@ describe('S3BlobStore on s3rver', () => {
       expect(sha256(await buffer(await store.get('pool/60mb')))).toBe(sha256(Buffer.concat(chunks)));
     } finally {
       allocations.mockRestore();
+    }
+  });
+
+  it('sends an object below a part as the chunks it came in, and all of it again when an attempt is cut off', async () => {
+    const proxy = await TcpProxy.start(s3.endpoint);
+    proxy.cutWhen((chunk) => chunk.toString('latin1').startsWith(`PUT /${s3.bucket}/held/retried?`), MiB);
+    const allocations = vi.spyOn(Buffer, 'allocUnsafe');
+    const warnings = vi.spyOn(console, 'warn');
+    try {
+      const { client, sent } = countingClient(proxy.endpoint);
+      const store = new S3BlobStore(client, s3.bucket, { partSizeBytes: 5 * MiB });
+      const chunks = Array.from({ length: 16 }, () => randomBytes(256 * 1024));
+      await store.put('held/retried', Readable.from(chunks));
+      expect(proxy.cuts).toBe(1);
+      // One command, retried by the SDK: a body it took for a stream it would not have sent again.
+      expect(sent.get('PutObjectCommand')).toBe(1);
+      expect(warnings).not.toHaveBeenCalled();
+      expect(allocations.mock.calls.filter(([size]) => size === 5 * MiB)).toHaveLength(0);
+      expect(sha256(await buffer(await store.get('held/retried')))).toBe(sha256(Buffer.concat(chunks)));
+    } finally {
+      allocations.mockRestore();
+      warnings.mockRestore();
+      await proxy.stop();
     }
   });
 

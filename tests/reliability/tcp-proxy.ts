@@ -2,6 +2,7 @@
 // closes its listening socket and destroys every connection under way, so a client's next request fails
 // on a reset socket and its next connection with ECONNREFUSED, as when a service endpoint goes away;
 // `accept()` listens again on the same port, so the clients pointed at `endpoint` come back unchanged.
+// `cutWhen()` loses one request mid-body instead, as a reset connection loses it, and goes on accepting.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -9,7 +10,10 @@ export class TcpProxy {
   connections = 0;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  /** Requests cut off by `cutWhen`. */
+  cuts = 0;
   private trip: ((chunk: Buffer) => boolean) | undefined;
+  private cut: { match: (chunk: Buffer) => boolean; afterBytes: number } | undefined;
 
   private constructor(
     private readonly target: { host: string; port: number },
@@ -47,6 +51,7 @@ export class TcpProxy {
       client.once('close', () => upstream.destroy());
       upstream.once('close', () => client.destroy());
       upstream.pipe(client);
+      let cutIn: number | undefined;
       client.on('data', (chunk: Buffer) => {
         if (this.trip?.(chunk)) {
           // The outage begins with this request: it never reaches the server.
@@ -54,7 +59,15 @@ export class TcpProxy {
           void this.refuse();
           return;
         }
+        if (cutIn === undefined && this.cut?.match(chunk)) {
+          cutIn = this.cut.afterBytes;
+          this.cut = undefined;
+        }
         upstream.write(chunk);
+        if (cutIn !== undefined && (cutIn -= chunk.length) <= 0) {
+          this.cuts++;
+          client.destroy();
+        }
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -71,6 +84,14 @@ export class TcpProxy {
   /** Refuses from the first request whose bytes `match` (that request included): an outage mid-operation. */
   refuseWhen(match: (chunk: Buffer) => boolean): void {
     this.trip = match;
+  }
+
+  /**
+   * Cuts the connection of the first request whose bytes `match` (from its first chunk) once `afterBytes`
+   * of it have reached the server; the proxy goes on accepting, so a retry finds the server.
+   */
+  cutWhen(match: (chunk: Buffer) => boolean, afterBytes: number): void {
+    this.cut = { match, afterBytes };
   }
 
   /** Stops listening (new connections are refused) and destroys every connection under way. */
