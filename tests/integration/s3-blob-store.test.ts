@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { BlobNotFound, DependencyUnavailable } from '../../shared/domain/errors.js';
@@ -126,6 +126,29 @@ describe('S3BlobStore on s3rver', () => {
       warnings.mockRestore();
       await proxy.stop();
     }
+  });
+
+  it('gives an object below a part the CRC32 the SDK computes for the same bytes, on a client with its default checksums (as deployed)', async () => {
+    // The functions build their clients with the SDK's defaults, which checksum every upload:
+    // s3rver ignores the header, so the test compares it with the SDK's own.
+    const client = new S3Client({ region: 'us-east-1', credentials: { ...S3RVER_CREDENTIALS }, endpoint: s3.endpoint, forcePathStyle: true });
+    const checksums: (string | undefined)[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        checksums.push((args.request as { headers: Record<string, string> }).headers['x-amz-checksum-crc32']);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'captureChecksum' },
+    );
+    const store = new S3BlobStore(client, s3.bucket);
+    const chunks = Array.from({ length: 8 }, () => randomBytes(100_000));
+    await store.put('checksum/bytes', Buffer.concat(chunks));
+    await store.put('checksum/held', Readable.from(chunks));
+    expect(checksums).toHaveLength(2);
+    expect(checksums[0]).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+    expect(checksums[1]).toBe(checksums[0]);
+    const reader = new S3BlobStore(countingClient().client, s3.bucket);
+    expect(sha256(await buffer(await reader.get('checksum/held')))).toBe(sha256(Buffer.concat(chunks)));
   });
 
   it('sends an object of exactly one part in one PutObject, and one of exactly two parts in two parts', async () => {

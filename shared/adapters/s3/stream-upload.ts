@@ -22,6 +22,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 
 /** S3 numbers parts 1 to 10,000. */
 const MAX_PARTS = 10_000;
@@ -82,7 +83,10 @@ class PartedUpload {
 
   async end(): Promise<void> {
     if (this.held) {
-      await this.client.send(heldPutObject(this.target, this.held, this.heldBytes));
+      // A client that computes checksums (the SDK's default, as deployed) cannot compute one over
+      // the held chunks itself: it is given the CRC32 it would have sent for them as one buffer.
+      const computesChecksums = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+      await this.client.send(heldPutObject(this.target, this.held, this.heldBytes, computesChecksums ? crc32Base64(this.held) : undefined));
       return;
     }
     // Past the held part, the bytes that did not fit it have started the multipart upload.
@@ -137,10 +141,15 @@ class PartedUpload {
  * which a stream cannot: the body stays a list of chunks through the middleware stack, and each
  * attempt (below the retry middleware) gets a fresh stream of it.
  */
-function heldPutObject(target: StreamUploadTarget, chunks: readonly Uint8Array[], length: number): PutObjectCommand {
+function heldPutObject(target: StreamUploadTarget, chunks: readonly Uint8Array[], length: number, checksumCrc32: string | undefined): PutObjectCommand {
   const held = new HeldChunks(chunks);
-  // The SDK's input type lists the bodies it can send; the held chunks never reach it as they are.
-  const command = new PutObjectCommand({ ...target, Body: held as unknown as Uint8Array, ContentLength: length });
+  const command = new PutObjectCommand({
+    ...target,
+    // The SDK's input type lists the bodies it can send; the held chunks never reach it as they are.
+    Body: held as unknown as Uint8Array,
+    ContentLength: length,
+    ...(checksumCrc32 ? { ChecksumCRC32: checksumCrc32 } : {}),
+  });
   command.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { body?: unknown };
@@ -158,4 +167,13 @@ class HeldChunks {
   stream(): Readable {
     return Readable.from(this.chunks, { objectMode: false });
   }
+}
+
+/** S3's CRC32 (IEEE, as zlib computes it) of the chunks taken as one, base64 of its 4 big-endian bytes. */
+function crc32Base64(chunks: readonly Uint8Array[]): string {
+  let value = 0;
+  for (const chunk of chunks) value = crc32(chunk, value);
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes.toString('base64');
 }
