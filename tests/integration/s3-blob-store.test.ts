@@ -8,10 +8,11 @@ import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { BlobNotFound, DependencyUnavailable } from '../../shared/domain/errors.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
+import { ChecksumS3 } from '../fakes/checksum-s3.js';
 import { VersionedS3 } from '../fakes/versioned-s3.js';
 import { TcpProxy } from '../reliability/tcp-proxy.js';
 
@@ -128,29 +129,6 @@ describe('S3BlobStore on s3rver', () => {
     }
   });
 
-  it('gives an object below a part the CRC32 the SDK computes for the same bytes, on a client with its default checksums (as deployed)', async () => {
-    // The functions build their clients with the SDK's defaults, which checksum every upload:
-    // s3rver ignores the header, so the test compares it with the SDK's own.
-    const client = new S3Client({ region: 'us-east-1', credentials: { ...S3RVER_CREDENTIALS }, endpoint: s3.endpoint, forcePathStyle: true });
-    const checksums: (string | undefined)[] = [];
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        checksums.push((args.request as { headers: Record<string, string> }).headers['x-amz-checksum-crc32']);
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'captureChecksum' },
-    );
-    const store = new S3BlobStore(client, s3.bucket);
-    const chunks = Array.from({ length: 8 }, () => randomBytes(100_000));
-    await store.put('checksum/bytes', Buffer.concat(chunks));
-    await store.put('checksum/held', Readable.from(chunks));
-    expect(checksums).toHaveLength(2);
-    expect(checksums[0]).toMatch(/^[A-Za-z0-9+/]{6}==$/);
-    expect(checksums[1]).toBe(checksums[0]);
-    const reader = new S3BlobStore(countingClient().client, s3.bucket);
-    expect(sha256(await buffer(await reader.get('checksum/held')))).toBe(sha256(Buffer.concat(chunks)));
-  });
-
   it('sends an object of exactly one part in one PutObject, and one of exactly two parts in two parts', async () => {
     const { client, sent } = countingClient();
     const store = new S3BlobStore(client, s3.bucket, { partSizeBytes: 5 * MiB });
@@ -263,6 +241,40 @@ describe('S3BlobStore on s3rver', () => {
     await expect(store.put('any', Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(DependencyUnavailable);
     await expect(store.delete(['any'])).rejects.toBeInstanceOf(DependencyUnavailable);
     await expect(keysUnder(store, '')).rejects.toBeInstanceOf(DependencyUnavailable);
+  });
+});
+
+describe('S3BlobStore on a bucket that holds uploads to S3\'s checksum rules (wire-format fake)', () => {
+  const checking = new ChecksumS3();
+  beforeAll(() => checking.start());
+  afterAll(() => checking.stop());
+  beforeEach(() => {
+    checking.refusals.length = 0;
+  });
+
+  const shapes = [
+    { name: 'below a part, in chunks', chunks: Array.from({ length: 10 }, () => randomBytes(100_000)) },
+    { name: 'exactly one part', chunks: [randomBytes(5 * MiB)] },
+    { name: 'three parts', chunks: Array.from({ length: 12 }, () => randomBytes(MiB)) },
+  ];
+
+  it('stores every shape through a client with the SDK\'s default checksums, as the functions build theirs', async () => {
+    const client = new S3Client({ region: 'us-east-1', credentials: { ...S3RVER_CREDENTIALS }, endpoint: checking.endpoint, forcePathStyle: true });
+    const store = new S3BlobStore(client, checking.bucket, { partSizeBytes: 5 * MiB });
+    for (const { name, chunks } of shapes) {
+      await store.put(`default/${name}`, Readable.from(chunks));
+      expect(sha256(checking.objects.get(`default/${name}`) ?? Buffer.alloc(0))).toBe(sha256(Buffer.concat(chunks)));
+    }
+    expect(checking.refusals).toEqual([]);
+  });
+
+  it('stores every shape through the local stack\'s client, which sends checksums only where S3 requires them', async () => {
+    const store = new S3BlobStore(makeS3Client({ endpoint: checking.endpoint, region: 'us-east-1', credentials: S3RVER_CREDENTIALS }), checking.bucket, { partSizeBytes: 5 * MiB });
+    for (const { name, chunks } of shapes) {
+      await store.put(`local/${name}`, Readable.from(chunks));
+      expect(sha256(await buffer(await store.get(`local/${name}`)))).toBe(sha256(Buffer.concat(chunks)));
+    }
+    expect(checking.refusals).toEqual([]);
   });
 });
 

@@ -1,7 +1,9 @@
 // Streams an object of unknown length into S3. The first part's worth of bytes is held as the chunks
 // it arrives in: an object smaller than a part goes up in one PutObject of those chunks, never copied.
 // A larger one goes up in a multipart upload through two part buffers reused for the whole upload (one
-// fills while the other is in flight), aborted on any failure so no parts are left behind.
+// fills while the other is in flight), aborted on any failure so no parts are left behind. Where the
+// client checksums uploads (the SDK's default, as the functions build theirs), both paths give S3 the
+// CRC32s it then requires (tests/fakes/checksum-s3.ts holds them to S3's rules).
 //
 // Not lib-storage's Upload, which this replaced: it concatenated every part into a buffer of its own,
 // so what an upload held depended on when the garbage collector freed the parts already sent, and
@@ -54,6 +56,7 @@ class PartedUpload {
   private uploadId: string | undefined;
   private readonly parts: CompletedPart[] = [];
   private inFlight: Promise<void> | undefined;
+  private checksums: Promise<boolean> | undefined;
 
   constructor(
     private readonly client: S3Client,
@@ -83,10 +86,10 @@ class PartedUpload {
 
   async end(): Promise<void> {
     if (this.held) {
-      // A client that computes checksums (the SDK's default, as deployed) cannot compute one over
-      // the held chunks itself: it is given the CRC32 it would have sent for them as one buffer.
-      const computesChecksums = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
-      await this.client.send(heldPutObject(this.target, this.held, this.heldBytes, computesChecksums ? crc32Base64(this.held) : undefined));
+      // A client that computes checksums cannot compute one over the held chunks itself: it is
+      // given the CRC32 it would have sent for them as one buffer.
+      const checksum = (await this.computesChecksums()) ? crc32Base64(this.held) : undefined;
+      await this.client.send(heldPutObject(this.target, this.held, this.heldBytes, checksum));
       return;
     }
     // Past the held part, the bytes that did not fit it have started the multipart upload.
@@ -107,7 +110,10 @@ class PartedUpload {
   /** Sends the current buffer as the next part, once the previous part has landed, and switches buffers. */
   private async sendCurrent(): Promise<void> {
     await this.inFlight;
-    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand(this.target))).UploadId;
+    // Parts the client checksums must belong to an upload created for that algorithm, and the
+    // completion must name each part's checksum; S3 refuses either otherwise (lib-storage does the same).
+    const ChecksumAlgorithm = (await this.computesChecksums()) ? 'CRC32' : undefined;
+    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ ...this.target, ChecksumAlgorithm }))).UploadId;
     if (this.uploadId === undefined) throw new Error('S3 started a multipart upload without an upload id');
     const PartNumber = this.parts.length + 1;
     if (PartNumber > MAX_PARTS) throw new Error(`an object of more than ${MAX_PARTS} parts of ${this.partSize} bytes cannot be stored`);
@@ -115,12 +121,21 @@ class PartedUpload {
     const UploadId = this.uploadId;
     this.parts.push({ PartNumber });
     // Awaited before the next part and at the end; a failure meanwhile is held until then.
-    this.inFlight = this.client.send(new UploadPartCommand({ ...this.target, UploadId, PartNumber, Body, ContentLength: Body.length })).then(({ ETag }) => {
-      this.parts[PartNumber - 1] = { PartNumber, ETag };
+    this.inFlight = this.client.send(new UploadPartCommand({ ...this.target, UploadId, PartNumber, Body, ContentLength: Body.length })).then(({ ETag, ChecksumCRC32 }) => {
+      this.parts[PartNumber - 1] = { PartNumber, ETag, ...(ChecksumCRC32 ? { ChecksumCRC32 } : {}) };
     });
     this.inFlight.catch(() => undefined);
     this.current = 1 - this.current;
     this.filled = 0;
+  }
+
+  /**
+   * Whether the client checksums uploads: the SDK's default, which the functions keep (S3 checks every
+   * byte it receives); the local stack's client asks only for the checksums S3 requires.
+   */
+  private computesChecksums(): Promise<boolean> {
+    this.checksums ??= this.client.config.requestChecksumCalculation().then((mode) => mode === 'WHEN_SUPPORTED');
+    return this.checksums;
   }
 
   /** Copies as much of `bytes` as the current buffer takes; returns how much that was. */
