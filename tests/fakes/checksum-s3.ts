@@ -7,9 +7,9 @@
 // @aws-sdk/client-s3, configured as the functions configure it (the SDK's default checksums), can
 // prove what S3 would accept. aws-chunked bodies (a checksum trailer on a stream) are refused outright:
 // the BlobStore must never send one.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
+import { BufferedHttpFake } from './buffered-http-fake.js';
 
 interface Upload {
   key: string;
@@ -23,32 +23,18 @@ const crc32Base64 = (body: Buffer) => {
   return bytes.toString('base64');
 };
 
-export class ChecksumS3 {
+export class ChecksumS3 extends BufferedHttpFake {
   readonly objects = new Map<string, Buffer>();
   /** Refusals sent, by code: a test reads why a request failed here. */
   readonly refusals: string[] = [];
   private readonly uploads = new Map<string, Upload>();
   private nextUpload = 0;
-  private server: Server | undefined;
-  endpoint = '';
 
-  constructor(readonly bucket = 'checksum-bucket') {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, res, Buffer.concat(chunks)));
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  constructor(readonly bucket = 'checksum-bucket') {
+    super();
   }
 
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+  protected handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
     const url = new URL(req.url ?? '/', 'http://x');
     const key = decodeURIComponent(url.pathname.slice(`/${this.bucket}/`.length));
     const refuse = (status: number, code: string, message: string) => {

@@ -2,8 +2,8 @@
 // GetObject, DeleteObject, DeleteObjects, ListObjectsV2, ListObjectVersions), so the real
 // @aws-sdk/client-s3 can prove that a purge removes every version and delete marker.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BufferedHttpFake } from './buffered-http-fake.js';
 
 interface Version {
   versionId: string;
@@ -13,12 +13,12 @@ interface Version {
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export class VersionedS3 {
+export class VersionedS3 extends BufferedHttpFake {
   readonly objects = new Map<string, Version[]>();
-  private server: Server | undefined;
-  endpoint = '';
 
-  constructor(readonly bucket = 'versioned-bucket') {}
+  constructor(readonly bucket = 'versioned-bucket') {
+    super();
+  }
 
   /** Versions and delete markers left under a prefix. */
   remaining(prefix = ''): number {
@@ -27,21 +27,7 @@ export class VersionedS3 {
     return n;
   }
 
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, res, Buffer.concat(chunks)));
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+  protected handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
     const url = new URL(req.url ?? '/', 'http://x');
     const key = decodeURIComponent(url.pathname.slice(`/${this.bucket}/`.length));
     const send = (status: number, payload = '') => res.writeHead(status, { 'content-type': 'application/xml' }).end(payload);
