@@ -110,11 +110,13 @@ class PartedUpload {
   /** Sends the current buffer as the next part, once the previous part has landed, and switches buffers. */
   private async sendCurrent(): Promise<void> {
     await this.inFlight;
-    // Parts the client checksums must belong to an upload created for that algorithm, and the
-    // completion must name each part's checksum; S3 refuses either otherwise (lib-storage does the same).
-    const ChecksumAlgorithm = (await this.computesChecksums()) ? 'CRC32' : undefined;
-    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ ...this.target, ChecksumAlgorithm }))).UploadId;
-    if (this.uploadId === undefined) throw new Error('S3 started a multipart upload without an upload id');
+    if (this.uploadId === undefined) {
+      // Parts the client checksums must belong to an upload created for that algorithm, and the
+      // completion must name each part's checksum; S3 refuses either otherwise (lib-storage does the same).
+      const ChecksumAlgorithm = (await this.computesChecksums()) ? 'CRC32' : undefined;
+      this.uploadId = (await this.client.send(new CreateMultipartUploadCommand({ ...this.target, ChecksumAlgorithm }))).UploadId;
+      if (this.uploadId === undefined) throw new Error('S3 started a multipart upload without an upload id');
+    }
     const PartNumber = this.parts.length + 1;
     if (PartNumber > MAX_PARTS) throw new Error(`an object of more than ${MAX_PARTS} parts of ${this.partSize} bytes cannot be stored`);
     const Body = this.buffer(this.current).subarray(0, this.filled);
