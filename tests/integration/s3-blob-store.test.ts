@@ -1,5 +1,6 @@
-// S3BlobStore through the real @aws-sdk/client-s3 against s3rver (and, for versioning, which s3rver
-// lacks, a wire-format fake of a versioned bucket); startS3rver's lifecycle.
+// S3BlobStore through the real @aws-sdk/client-s3 against s3rver, and against wire-format fakes for what
+// s3rver lacks: S3's checksum rules (with the client configured as the functions configure it) and a
+// versioned bucket; startS3rver's lifecycle.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
