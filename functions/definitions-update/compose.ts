@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { FreshclamRunner } from '../../shared/adapters/clamav/freshclam.js';
 import { PowertoolsScannerMetrics } from '../../shared/adapters/clamav/scanner-metrics.js';
-import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
+import { S3_CLIENT_OPTIONS, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
 import { traced } from '../../shared/adapters/system/tracing.js';
 import { requireEnv } from '../../shared/config.js';
@@ -15,7 +15,7 @@ export function composeDefinitionsUpdate(env: Record<string, string | undefined>
   const region = requireEnv(env, 'AWS_REGION');
   return {
     deps: {
-      blobs: new S3BlobStore(traced(new S3Client({ region })), requireEnv(env, 'DEFINITIONS_BUCKET')),
+      blobs: new S3BlobStore(traced(new S3Client({ ...S3_CLIENT_OPTIONS, region })), requireEnv(env, 'DEFINITIONS_BUCKET')),
       fetcher: new FreshclamRunner({ binary: env.FRESHCLAM_PATH?.trim() || '/usr/bin/freshclam', workDir: WORK_DIR }),
       clock: systemClock,
       workDir: WORK_DIR,

@@ -9,7 +9,7 @@ import { PowertoolsScannerMetrics } from '../../shared/adapters/clamav/scanner-m
 import { KmsKeyService } from '../../shared/adapters/crypto/kms-key-service.js';
 import { DynamoDbConsentStore } from '../../shared/adapters/dynamodb/dynamodb-consent-store.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
-import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
+import { S3_CLIENT_OPTIONS, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
 import { traced } from '../../shared/adapters/system/tracing.js';
 import { loadLambdaConfig, requireEnv } from '../../shared/config.js';
@@ -21,7 +21,7 @@ const WORK_DIR = '/tmp/clamav';
 export function composeScanner(env: Record<string, string | undefined> = process.env): { deps: ScannerHandlerDeps; daemon: ClamdDaemon } {
   const config = loadLambdaConfig(env);
   const region = config.region;
-  const s3 = traced(new S3Client({ region }));
+  const s3 = traced(new S3Client({ ...S3_CLIENT_OPTIONS, region }));
   const dynamo = traced(new DynamoDBClient({ region }));
   const daemon = ClamdDaemon.start({
     definitions: new S3BlobStore(s3, requireEnv(env, 'DEFINITIONS_BUCKET')),

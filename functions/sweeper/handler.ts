@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbTableSafeguards } from '../../shared/adapters/dynamodb/dynamodb-table-safeguards.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
-import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
+import { S3_CLIENT_OPTIONS, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { systemClock } from '../../shared/adapters/system/system.js';
 import { traced, traceInvocations } from '../../shared/adapters/system/tracing.js';
 import { loadRetentionConfig } from '../../shared/config.js';
@@ -17,6 +17,6 @@ export const handler = traceInvocations(makeHandler({
   // A restore takes up to an hour to report the TTL enabled; the function has 15 minutes: rerun it.
   table: new DynamoDbTableSafeguards(dynamo, config.tableName, { timeoutMs: 12 * 60_000 }),
   retention: repo,
-  blobs: new S3BlobStore(traced(new S3Client({ region: config.region })), config.bucket, { versioned: true }),
+  blobs: new S3BlobStore(traced(new S3Client({ ...S3_CLIENT_OPTIONS, region: config.region })), config.bucket, { versioned: true }),
   clock: systemClock,
 }));

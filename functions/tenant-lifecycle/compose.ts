@@ -10,7 +10,7 @@ import { KmsKeyService } from '../../shared/adapters/crypto/kms-key-service.js';
 import { KmsTenantKeyProvisioner, type KmsTenantKeyProvisionerOptions } from '../../shared/adapters/crypto/kms-tenant-keys.js';
 import { DynamoDbConsentStore } from '../../shared/adapters/dynamodb/dynamodb-consent-store.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
-import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
+import { S3_CLIENT_OPTIONS, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { PowertoolsMetrics } from '../../shared/adapters/system/metrics.js';
 import { systemClock, ulidIds } from '../../shared/adapters/system/system.js';
 import { traced } from '../../shared/adapters/system/tracing.js';
@@ -54,7 +54,7 @@ export async function composeTenantLifecycle(env: Env = process.env): Promise<Te
       retention: repo,
       // Closure disconnects mailboxes (table writes) and reads or deletes no object: the role has no
       // grant on the bucket, so nothing here can touch a tenant's objects.
-      blobs: new S3BlobStore(traced(new S3Client({ region: config.region })), config.bucket, { versioned: true }),
+      blobs: new S3BlobStore(traced(new S3Client({ ...S3_CLIENT_OPTIONS, region: config.region })), config.bucket, { versioned: true }),
       clock: systemClock,
     },
     metrics: new PowertoolsMetrics(metrics),

@@ -1,6 +1,6 @@
 // S3BlobStore through the real @aws-sdk/client-s3 against s3rver, and against wire-format fakes for what
-// s3rver lacks: S3's checksum rules (with the client configured as the functions configure it) and a
-// versioned bucket; startS3rver's lifecycle.
+// s3rver lacks: S3's checksum rules and a count of connections (with the client configured as the
+// functions configure it), and a versioned bucket; startS3rver's lifecycle.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { makeS3Client, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
+import { makeS3Client, S3_CLIENT_OPTIONS, S3BlobStore } from '../../shared/adapters/s3/s3-blob-store.js';
 import { BlobNotFound, DependencyUnavailable } from '../../shared/domain/errors.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../shared/local/s3rver.js';
 import { ChecksumS3 } from '../fakes/checksum-s3.js';
@@ -251,7 +251,20 @@ describe('S3BlobStore on a bucket that holds uploads to S3\'s checksum rules (wi
   afterAll(() => checking.stop());
   beforeEach(() => {
     checking.refusals.length = 0;
+    checking.connections = 0;
+    checking.expectContinueRequests = 0;
   });
+
+  /**
+   * One upload at a time, at most two requests in flight (a part filling while the one before it is
+   * sent): kept-alive connections serve them all. With the SDK's default `Expect: 100-continue`, each
+   * body of 2 MB or more would have opened a connection of its own.
+   */
+  function expectOneKeptAliveConnectionPerConcurrentRequest(): void {
+    expect(checking.expectContinueRequests).toBe(0);
+    expect(checking.connections).toBeGreaterThan(0);
+    expect(checking.connections).toBeLessThanOrEqual(2);
+  }
 
   const shapes = [
     { name: 'below a part, in chunks', chunks: Array.from({ length: 10 }, () => randomBytes(100_000)) },
@@ -259,23 +272,25 @@ describe('S3BlobStore on a bucket that holds uploads to S3\'s checksum rules (wi
     { name: 'three parts', chunks: Array.from({ length: 12 }, () => randomBytes(MiB)) },
   ];
 
-  it('stores every shape through a client with the SDK\'s default checksums, as the functions build theirs', async () => {
-    const client = new S3Client({ region: 'us-east-1', credentials: { ...S3RVER_CREDENTIALS }, endpoint: checking.endpoint, forcePathStyle: true });
+  it('stores every shape through a client with the SDK\'s default checksums, as the functions build theirs, on kept-alive connections', async () => {
+    const client = new S3Client({ ...S3_CLIENT_OPTIONS, region: 'us-east-1', credentials: { ...S3RVER_CREDENTIALS }, endpoint: checking.endpoint, forcePathStyle: true });
     const store = new S3BlobStore(client, checking.bucket, { partSizeBytes: 5 * MiB });
     for (const { name, chunks } of shapes) {
       await store.put(`default/${name}`, Readable.from(chunks));
       expect(sha256(checking.objects.get(`default/${name}`) ?? Buffer.alloc(0))).toBe(sha256(Buffer.concat(chunks)));
     }
     expect(checking.refusals).toEqual([]);
+    expectOneKeptAliveConnectionPerConcurrentRequest();
   });
 
-  it('stores every shape through the local stack\'s client, which sends checksums only where S3 requires them', async () => {
+  it('stores every shape through the local stack\'s client, which sends checksums only where S3 requires them, on kept-alive connections', async () => {
     const store = new S3BlobStore(makeS3Client({ endpoint: checking.endpoint, region: 'us-east-1', credentials: S3RVER_CREDENTIALS }), checking.bucket, { partSizeBytes: 5 * MiB });
     for (const { name, chunks } of shapes) {
       await store.put(`local/${name}`, Readable.from(chunks));
       expect(sha256(await buffer(await store.get(`local/${name}`)))).toBe(sha256(Buffer.concat(chunks)));
     }
     expect(checking.refusals).toEqual([]);
+    expectOneKeptAliveConnectionPerConcurrentRequest();
   });
 });
 

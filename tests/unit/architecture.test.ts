@@ -6,6 +6,7 @@ import { ulidIds } from '../../shared/adapters/system/system.js';
 import { ownMessageId } from '../../shared/domain/message-ids.js';
 
 const DOMAIN = join(import.meta.dirname, '../../shared/domain');
+const FUNCTIONS = join(import.meta.dirname, '../../functions');
 const FORBIDDEN = /from '(@aws-sdk\/|@aws-crypto\/|@aws-lambda-powertools\/|@middy\/|googleapis|@googleapis\/|@microsoft\/|@azure\/|dynalite|s3rver|node:net|node:http)/;
 
 describe('architecture', () => {
@@ -16,6 +17,16 @@ describe('architecture', () => {
       const offending = readFileSync(join(DOMAIN, file), 'utf8').split('\n').filter((line) => FORBIDDEN.test(line));
       expect(offending, file).toEqual([]);
     }
+  });
+
+  it('builds every S3 client of the functions with S3_CLIENT_OPTIONS (large uploads keep their connections)', () => {
+    const sources = readdirSync(FUNCTIONS, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => ({ file: f, text: readFileSync(join(FUNCTIONS, f), 'utf8') }));
+    const constructions = sources.flatMap(({ file, text }) => [...text.matchAll(/new S3Client\(([^)]*)\)/g)].map((m) => ({ file, args: m[1] ?? '' })));
+    // Every function that stores or reads objects: ingest, scanner, definitions, purge, sweeper, lifecycle.
+    expect(constructions.length).toBeGreaterThanOrEqual(6);
+    for (const { file, args } of constructions) expect(args, file).toContain('...S3_CLIENT_OPTIONS');
   });
 
   it('mints Message-ID tokens with at least 128 random bits', () => {

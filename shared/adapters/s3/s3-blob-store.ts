@@ -135,8 +135,21 @@ export interface S3ClientOptions {
   credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
+/**
+ * What every S3 client of ours is built with, in the functions and locally alike.
+ *
+ * `Expect: 100-continue` off. The SDK sends it by default on every body of 2 MB or more (raw mail,
+ * large attachments, every 5 MiB part) and sends each such request on a connection of its own
+ * (the Node handler gives it a fresh agent with keep-alive off): a new TCP and TLS handshake per
+ * large upload, plus a round trip waiting for `100 Continue`. What the header buys — S3 refusing a
+ * request before its body is sent — saves at most one part (5 MiB) inside a region, and a refused
+ * request is retried or fails all the same. aws/aws-sdk-js-v3#7450 made it configurable.
+ */
+export const S3_CLIENT_OPTIONS = Object.freeze({ expectContinueHeader: false });
+
 export function makeS3Client(options: S3ClientOptions): S3Client {
   const client = new S3Client({
+    ...S3_CLIENT_OPTIONS,
     region: options.region,
     // A copy: the SDK annotates the credentials object it is given (and would fail on a frozen one).
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
