@@ -42,6 +42,7 @@ import { FakeKms } from '../tests/fakes/kms.js';
 import { measureColdInit } from './cold-init.js';
 import { withMessageId, type Metric } from './ingest.js';
 import { bundleHandler } from './lambda-bundle.js';
+import { countSetting } from './settings.js';
 
 const AUDIENCE = 'https://mail2ticket.bench/webhooks/gmail';
 const PUSH_ACCOUNT = 'gmail-push@mail2ticket-bench.iam.gserviceaccount.com';
@@ -59,9 +60,10 @@ const COLD_MAILBOX = { address: 'cold@bench.example', owner: { tenantId: 'bench-
 /** Connected through LocalKeyService, for the in-process pushes and the sync worker. */
 const WARM_MAILBOX = { address: 'support@bench.example', owner: { tenantId: 'bench', mailboxId: 'gmail' } };
 
-const WARM_UP_PUSHES = Number(process.env.BENCH_GMAIL_WARMUP ?? 200);
-const MEASURED_PUSHES = Number(process.env.BENCH_GMAIL_PUSHES ?? 2000);
-const SYNC_MESSAGES = Number(process.env.BENCH_GMAIL_MESSAGES ?? 50);
+const WARM_UP_PUSHES = countSetting('BENCH_GMAIL_WARMUP', 200, { min: 0 });
+const MEASURED_PUSHES = countSetting('BENCH_GMAIL_PUSHES', 2000);
+const SYNC_MESSAGES = countSetting('BENCH_GMAIL_MESSAGES', 50);
+const COLD_RUNS = countSetting('BENCH_COLD_RUNS', 31);
 
 interface World {
   dir: string;
@@ -197,7 +199,7 @@ async function coldInitRatio(world: World, pushBundle: string, baselineBundle: s
   const result = await measureColdInit({
     subject: { bundle: pushBundle, env: { ...env, SYNC_QUEUE_URL: cold.queueUrl }, event: pushEvent },
     baseline: { bundle: baselineBundle, env: { ...env, SYNC_QUEUE_URL: base.queueUrl }, event: () => apiGatewayEvent('{}', token) },
-    runs: Number(process.env.BENCH_COLD_RUNS ?? 31),
+    runs: COLD_RUNS,
   });
   // A 204 can also mean "unusable" (an unknown mailbox): only jobs on the queue prove the work was done.
   const [pushJobs, baselineJobs] = await Promise.all([queueDepth(world, cold.queueUrl), queueDepth(world, base.queueUrl)]);

@@ -47,6 +47,7 @@ import { FakeKms } from '../tests/fakes/kms.js';
 import { coldStart, measureColdInit } from './cold-init.js';
 import { withMessageId, type Metric } from './ingest.js';
 import { bundleHandler } from './lambda-bundle.js';
+import { countSetting } from './settings.js';
 
 const REGION = 'us-east-1';
 // The local servers accept any credentials; these never leave the machine.
@@ -63,10 +64,10 @@ const COLD_MAILBOX = { address: 'cold@bench.example', owner: { tenantId: 'bench-
 /** Connected through LocalKeyService, for the in-process notifications and the sync worker. */
 const WARM_MAILBOX = { address: 'support@bench.example', owner: { tenantId: 'bench', mailboxId: 'm365' } };
 
-const WARM_UP_NOTIFICATIONS = Number(process.env.BENCH_GRAPH_WARMUP ?? 200);
-const MEASURED_NOTIFICATIONS = Number(process.env.BENCH_GRAPH_NOTIFICATIONS ?? 2000);
-const SYNC_MESSAGES = Number(process.env.BENCH_GRAPH_MESSAGES ?? 50);
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 31);
+const WARM_UP_NOTIFICATIONS = countSetting('BENCH_GRAPH_WARMUP', 200, { min: 0 });
+const MEASURED_NOTIFICATIONS = countSetting('BENCH_GRAPH_NOTIFICATIONS', 2000);
+const SYNC_MESSAGES = countSetting('BENCH_GRAPH_MESSAGES', 50);
+const COLD_RUNS = countSetting('BENCH_COLD_RUNS', 31);
 
 type WebhookHandler = (event: GraphWebhookEvent) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -14,6 +14,7 @@ import { createMailParser } from '../shared/domain/parse.js';
 import type { Scanner } from '../shared/domain/ports.js';
 import type { LocalStack } from '../shared/local/stack.js';
 import { withStackServer } from './stack-server.js';
+import { countSetting } from './settings.js';
 
 export interface Metric {
   metric: string;
@@ -22,7 +23,8 @@ export interface Metric {
 }
 
 
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2); // pipeline and floor run at the same concurrency
+/** Pipeline and floor run at the same concurrency: two, one per core of the machine measured on. */
+const CONCURRENCY = countSetting('BENCH_CONCURRENCY', 2);
 const CORPUS = join(import.meta.dirname, 'corpus');
 const MAILBOX = 'bench';
 const TENANT = 'bench';
