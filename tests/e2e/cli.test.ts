@@ -251,5 +251,11 @@ describe('mail2ticket CLI', { timeout: 180_000 }, () => {
     const bad = await cli('ingest', '--tenant', '../etc', mail('plain-text.eml'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--tenant');
+    // Names an Object method has are commands like any other unknown name (it once ran toString).
+    for (const name of ['nope', 'toString', 'constructor', '__proto__']) {
+      const unknown = await cli(name);
+      expect(unknown.code, name).toBe(2);
+      expect(unknown.stderr, name).toContain(`unknown command "${name}"`);
+    }
   });
 });

@@ -29,6 +29,24 @@ describe('architecture', () => {
     for (const { file, args } of constructions) expect(args, file).toContain('...S3_CLIENT_OPTIONS');
   });
 
+  it('loads a CLI command\'s module only when that command runs, so `tickets list` loads no provider library', () => {
+    const cli = join(import.meta.dirname, '../../shared/cli');
+    const main = readFileSync(join(cli, 'main.ts'), 'utf8');
+    const staticImports = [...main.matchAll(/^import (?!type )[^;]*from '([^']+)'/gm)].map((m) => m[1]);
+    const lazyImports = new Set([...main.matchAll(/import\('([^']+)'\)/g)].map((m) => m[1]));
+    const commandModules = readdirSync(cli)
+      .filter((f) => f === 'commands.ts' || f.endsWith('-commands.ts'))
+      .map((f) => `./${f.replace(/\.ts$/, '.js')}`);
+    expect(commandModules.length).toBeGreaterThanOrEqual(9);
+    for (const specifier of commandModules) expect(staticImports).not.toContain(specifier);
+    expect(staticImports).not.toContain('../local/stack.js');
+    // What main dispatches to, each loaded by its command (graph and tenant commands come through
+    // retention-commands.js).
+    expect([...lazyImports].sort()).toEqual(
+      ['../local/stack.js', './audit-commands.js', './commands.js', './dlq-commands.js', './gmail-commands.js', './requester-commands.js', './retention-commands.js', './sandbox-commands.js'],
+    );
+  });
+
   it('mints Message-ID tokens with at least 128 random bits', () => {
     const ids = ulidIds();
     const tokens = new Set(Array.from({ length: 1000 }, () => ids.randomToken()));
