@@ -63,32 +63,28 @@ which use the sandbox's fake Graph and identity platform.`;
 // libraries, the SQS client and the sandbox. Loading all of them up front made every command pay for
 // them: `tickets list` took 1.6 s through the bin instead of 1.1 s (2-core machine).
 type StackCommand = (stack: LocalStack, argv: string[]) => Promise<number>;
-const COMMANDS: Record<string, () => Promise<StackCommand>> = {
-  ingest: async () => {
-    const { ingestCommand } = await import('./commands.js');
-    return (stack, argv) => ingestCommand(stack.deps, argv);
-  },
-  tickets: async () => {
-    const { ticketsCommand } = await import('./commands.js');
-    return (stack, argv) => ticketsCommand(stack.deps, argv);
-  },
-  attachments: async () => {
-    const { attachmentsCommand } = await import('./commands.js');
-    return (stack, argv) => attachmentsCommand(stack.deps, argv);
-  },
-  mailboxes: async () => (await import('./retention-commands.js')).mailboxesCommand,
-  purge: async () => (await import('./retention-commands.js')).purgeCommand,
-  audit: async () => (await import('./audit-commands.js')).auditCommand,
-  tenants: async () => (await import('./retention-commands.js')).tenantsCommand,
-  requesters: async () => (await import('./requester-commands.js')).requestersCommand,
-  replies: async () => (await import('./gmail-commands.js')).repliesCommand,
-};
+/** A command that needs only the stack's ingest dependencies. */
+const onDeps = (run: (deps: LocalStack['deps'], argv: string[]) => Promise<number>): StackCommand => (stack, argv) => run(stack.deps, argv);
+
+// Maps, not object literals: a name like `toString` or `constructor` must be an unknown command, not
+// an Object method.
+const COMMANDS = new Map<string, () => Promise<StackCommand>>([
+  ['ingest', async () => onDeps((await import('./commands.js')).ingestCommand)],
+  ['tickets', async () => onDeps((await import('./commands.js')).ticketsCommand)],
+  ['attachments', async () => onDeps((await import('./commands.js')).attachmentsCommand)],
+  ['mailboxes', async () => (await import('./retention-commands.js')).mailboxesCommand],
+  ['purge', async () => (await import('./retention-commands.js')).purgeCommand],
+  ['audit', async () => (await import('./audit-commands.js')).auditCommand],
+  ['tenants', async () => (await import('./retention-commands.js')).tenantsCommand],
+  ['requesters', async () => (await import('./requester-commands.js')).requestersCommand],
+  ['replies', async () => (await import('./gmail-commands.js')).repliesCommand],
+]);
 
 /** Commands that talk to the running npm start rather than open the stack. */
-const STANDALONE: Record<string, () => Promise<(config: LocalConfig, argv: string[]) => Promise<number>>> = {
-  sandbox: async () => (await import('./sandbox-commands.js')).sandboxCommand,
-  dlq: async () => (await import('./dlq-commands.js')).dlqCommand,
-};
+const STANDALONE = new Map<string, () => Promise<(config: LocalConfig, argv: string[]) => Promise<number>>>([
+  ['sandbox', async () => (await import('./sandbox-commands.js')).sandboxCommand],
+  ['dlq', async () => (await import('./dlq-commands.js')).dlqCommand],
+]);
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -96,8 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  // Own keys only: `toString` or `constructor` is an unknown command, not an Object method.
-  const standalone = Object.hasOwn(STANDALONE, command) ? STANDALONE[command] : undefined;
+  const standalone = STANDALONE.get(command);
   if (standalone) {
     try {
       return await (await standalone())(loadLocalConfig(), rest);
@@ -105,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       return report(error);
     }
   }
-  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  const load = COMMANDS.get(command);
   if (!load) return usage(`unknown command "${command}"`);
   try {
     const [run, { openLocalStack }] = await Promise.all([load(), import('../local/stack.js')]);
