@@ -244,7 +244,7 @@ async function decideAndWrite(
   received.storedKeys.push(bodyKey(tenantId, mailboxId, ingestId));
   const body = await storeBody(deps, { tenantId, mailboxId, ingestId }, mail.text, mail.html);
 
-  const existingTicket = claim.status === 'appended' ? (threading.ticket ?? (await repo.getTicket(tenantId, ticketId))) : null;
+  const existingTicket = claim.status === 'appended' ? (threading.ticket?.ticketId === ticketId ? threading.ticket : await repo.getTicket(tenantId, ticketId)) : null;
   const ticket: TicketRecord = existingTicket
     ? {
         ...existingTicket,

@@ -1,7 +1,10 @@
 // Message-ID handling: extraction from In-Reply-To / References, normalisation for indexing, and
 // the ids we mint ourselves.
 
-const ANGLE_ID = /<([^<>\s]+)>/g;
+// No whitespace or control character inside: a decoded encoded-word could otherwise smuggle a CR/LF
+// into an id that our replies later write into a header.
+const ANGLE_ID = /<([^<>\s\x00-\x1f\x7f]+)>/g;
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** The ids named in a References / In-Reply-To value, in order, without brackets. */
 export function extractMessageIds(value: string | readonly string[] | undefined | null): string[] {
@@ -11,11 +14,20 @@ export function extractMessageIds(value: string | readonly string[] | undefined 
   if (ids.length > 0) return ids;
   // Some mailers omit the brackets; accept one bare token that looks like an id.
   const bare = joined.trim();
-  return /^[^\s<>]+@[^\s<>]+$/.test(bare) ? [bare] : [];
+  return /^[^\s<>]+@[^\s<>]+$/.test(bare) && !CONTROL.test(bare) ? [bare] : [];
 }
 
-export function normalizeMessageId(id: string): string {
-  return id.trim().replace(/^<|>$/g, '').trim();
+/**
+ * The one id a Message-ID header names, without brackets: the first bracketed id, so a trailing
+ * comment or further tokens ("<a@x> (sent by foo)", "<a@x> <b@x>") are not part of it. Without
+ * brackets, the first token outside comments. Null when nothing usable is there.
+ */
+export function messageIdFromHeader(value: string): string | null {
+  const [bracketed] = extractMessageIds(value);
+  if (bracketed) return bracketed;
+  const token = value.replace(/\([^()]*\)/g, ' ').trim().split(/\s+/)[0] ?? '';
+  const bare = token.replace(/^<|>$/g, '');
+  return bare !== '' && !/[<>()]/.test(bare) && !CONTROL.test(bare) ? bare : null;
 }
 
 /** A stable Message-ID for mail that arrived without one, derived from its raw bytes. */

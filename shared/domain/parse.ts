@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { MailParser } from 'mailparser';
 import type { AddressObject, AttachmentStream, HeaderValue, MessageText, StructuredHeader } from 'mailparser';
 import type { IngestLimits } from './limits.js';
-import { extractMessageIds, normalizeMessageId } from './message-ids.js';
+import { extractMessageIds, messageIdFromHeader } from './message-ids.js';
 import type { Address, Notice } from './model.js';
 
 export interface AttachmentPart {
@@ -73,7 +73,9 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
     const finish = () => {
       if (settled) return;
       settled = true;
-      void Promise.all(inFlight.keys()).then(() => resolve(mail));
+      void Promise.all(inFlight.keys())
+        .then(() => deriveTextFromHtml(mail))
+        .then(() => resolve(mail));
     };
     parser.on('headers', (headers: Map<string, HeaderValue>) => {
       readHeaders(mail, headers);
@@ -164,8 +166,7 @@ function readHeaders(mail: ParsedMail, headers: Map<string, HeaderValue>): void 
   // Not headers.get('date'): for a Date it cannot read, mailparser substitutes the wall-clock time,
   // which would make the same bytes a different message on every delivery. The raw header line
   // (read in 'headerLines', right after this) is parsed instead.
-  const messageId = stringHeader(headers.get('message-id'));
-  mail.messageId = messageId ? normalizeMessageId(messageId) : null;
+  mail.messageId = messageIdFromHeader(stringHeader(headers.get('message-id')));
   mail.inReplyTo = extractMessageIds(stringHeader(headers.get('in-reply-to')));
   const references = headers.get('references');
   mail.references = extractMessageIds(Array.isArray(references) ? references.map(String) : stringHeader(references));
@@ -179,6 +180,37 @@ function readText(mail: ParsedMail, data: MessageText): void {
   for (const part of [data.text, data.html]) {
     if (typeof part === 'string' && part !== '') mail.bodyPartHashes.push(createHash('sha256').update(part).digest('hex'));
   }
+}
+
+/** HTML longer than this (in characters) is not turned into text: the text stays empty, the HTML is kept. */
+export const MAX_HTML_TO_TEXT_CHARS = 2 * 1024 * 1024;
+
+/**
+ * mailparser turns HTML into text only when the HTML part is the whole message. HTML-only mail in
+ * a multipart (multipart/mixed{html, pdf}, multipart/related{html, image}, multipart/alternative
+ * {html}) would otherwise have no text at all. The HTML goes through mailparser once more, as the
+ * root part of a message of its own, so the conversion is the very one a root HTML part gets
+ * (html-to-text behind mailparser's nesting-depth guard), bounded in length.
+ */
+async function deriveTextFromHtml(mail: ParsedMail): Promise<void> {
+  if (mail.text.trim() !== '' || mail.html === null || mail.html.length > MAX_HTML_TO_TEXT_CHARS) return;
+  mail.text = await htmlToText(mail.html);
+}
+
+/** Never rejects: HTML that cannot be converted leaves the text empty, as it does for a root part. */
+function htmlToText(html: string): Promise<string> {
+  return new Promise((resolve) => {
+    const parser = new MailParser({ maxHtmlLengthToParse: MAX_HTML_TO_TEXT_CHARS, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+    let text = '';
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') text = data.textConversionError ? '' : (data.text ?? '');
+      else data.release?.();
+    });
+    parser.on('error', () => resolve(''));
+    parser.on('end', () => resolve(text));
+    const encoded = Buffer.from(html, 'utf8').toString('base64').replace(/.{76}(?=.)/g, '$&\r\n');
+    parser.end(Buffer.from(`Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${encoded}\r\n`));
+  });
 }
 
 /** The Date header as ISO 8601, or null when absent or unreadable (never "now"). */

@@ -20,7 +20,7 @@ export function detectRobot(mail: ParsedMail): SuppressionReason | null {
     if (reportType === 'delivery-status') return 'bounce';
     if (reportType === 'disposition-notification') return 'read_receipt';
   }
-  const autoSubmitted = first('auto-submitted').split(';')[0]?.trim() ?? '';
+  const autoSubmitted = autoSubmittedKeyword(first('auto-submitted'));
   if (autoSubmitted !== '' && autoSubmitted !== 'no') return 'auto_submitted';
   if (ROBOT_PRECEDENCE.has(first('precedence'))) return 'precedence';
   // X-Auto-Response-Suppress only asks *us* not to auto-answer (web forms, business systems send it
@@ -34,4 +34,15 @@ export function detectRobot(mail: ParsedMail): SuppressionReason | null {
   if (BOUNCE_SENDERS.has(senderLocalPart)) return 'bounce';
   if (header('return-path').some((value) => /^<\s*>$/.test(value.trim()))) return 'bounce';
   return null;
+}
+
+/**
+ * The keyword of an Auto-Submitted value (RFC 3834 section 5): comments and parameters dropped, so
+ * "no (human)" is "no" and "Auto-Replied; owner-email=x" is "auto-replied".
+ */
+function autoSubmittedKeyword(value: string): string {
+  let text = value;
+  // Comments may nest; each pass removes the innermost ones, a bounded number of passes.
+  for (let pass = 0; pass < 8 && /\([^()]*\)/.test(text); pass++) text = text.replace(/\([^()]*\)/g, ' ');
+  return (text.split(';')[0] ?? '').replace(/\s+/g, '').toLowerCase();
 }
