@@ -25,6 +25,13 @@ import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } f
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
 import { MAIL_STREAMING_V8_OPTIONS } from '../runtime-options.js';
+import { directoryPk } from '../../shared/adapters/dynamodb/keys.js';
+import { subscriptionKey } from '../../shared/domain/graph/notify.js';
+
+/** The notify function's reads: Graph subscription entries, and a tenant's own partition (mailbox items), not its deeper ones. */
+const GRAPH_SUBSCRIPTION_ENTRIES = directoryPk('graph', subscriptionKey('*'));
+const TENANT_PARTITIONS = 'T#*';
+const TENANT_DATA_PARTITIONS = 'T#*#*';
 
 export const GRAPH_NOTIFICATION_PATH = '/webhooks/graph';
 export const GRAPH_LIFECYCLE_PATH = '/webhooks/graph/lifecycle';
@@ -146,8 +153,26 @@ export class GraphConnector extends Construct {
     });
     // Reads the subscription's directory item (and the mailbox item, for an entry written before
     // entries carried the clientState digest), nothing else of the table; never the bucket, never a
-    // tenant key, never the secret.
-    this.notify.role.addToPolicy(new iam.PolicyStatement({ sid: 'DirectoryRead', actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
+    // tenant key, never the secret. A mailbox item's partition is the tenant's own, `T#<tenant>`;
+    // every other tenant item lies in a longer one (`T#<tenant>#…`, tenant ids have no `#`), which
+    // IAM's wildcards cannot leave out of `T#*` but the explicit Deny does.
+    this.notify.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DirectoryRead',
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [GRAPH_SUBSCRIPTION_ENTRIES, TENANT_PARTITIONS] } },
+      }),
+    );
+    this.notify.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'NoTenantData',
+        effect: iam.Effect.DENY,
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [TENANT_DATA_PARTITIONS] } },
+      }),
+    );
     this.notify.role.addToPolicy(new iam.PolicyStatement({ sid: 'TableKeyRead', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.tableKey.keyArn] }));
     grantEnqueue(this.notify.role, this.syncQueue, this.queueKey);
     // No authorizer: Graph sends no token. The validation handshake proves the URL is ours when the

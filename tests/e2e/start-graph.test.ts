@@ -91,18 +91,19 @@ describe('npm start sandbox (Microsoft 365)', () => {
     expect(afterNotification.graph.fake.valueFetches).toBe(1);
 
     // A notification for the real subscription with a guessed clientState, and one for an unknown
-    // subscription: answered 202 (as Graph expects), nothing enqueued, nothing fetched.
+    // subscription: refused (401), nothing enqueued, nothing fetched.
     const connected = await demoMailbox();
     const subscriptionId = connected?.connection?.subscriptionId;
     expect(subscriptionId).toEqual(expect.any(String));
     const firstFake = new URL(connected?.connection?.cursor ?? '').origin;
     const forged = { subscriptionId, clientState: 'guessed', changeType: 'created', resource: 'Users/x/Messages/AAMk1', resourceData: { id: 'AAMk1' } };
-    expect((await post('/webhooks/graph', JSON.stringify({ value: [forged] }))).status).toBe(202);
-    expect((await post('/webhooks/graph', JSON.stringify({ value: [{ ...forged, subscriptionId: '00000000-0000-4000-8000-000000000000' }] }))).status).toBe(202);
+    expect((await post('/webhooks/graph', JSON.stringify({ value: [forged] }))).status).toBe(401);
+    expect((await post('/webhooks/graph', JSON.stringify({ value: [{ ...forged, subscriptionId: '00000000-0000-4000-8000-000000000000' }] }))).status).toBe(401);
     const afterForgery = await stats();
     expect(afterForgery.graphConnector.metrics['graph.notification_rejected']).toBe(2);
     expect(afterForgery.graphConnector.metrics['graph.notification_accepted']).toBe(1);
-    expect(afterForgery.graphConnector.webhook['202']).toBe(3);
+    expect(afterForgery.graphConnector.webhook['202']).toBe(1);
+    expect(afterForgery.graphConnector.webhook['401']).toBe(2);
 
     // An outage: the change is not notified, and the safety sync brings the mail in all the same.
     const outage = await json<{ until: string }>('sandbox', 'outage', '--mailbox', DEMO, '--minutes', '5');

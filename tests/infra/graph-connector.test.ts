@@ -13,6 +13,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDBClient, type GetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { composeGraphNotify } from '../../functions/graph-notify/compose.js';
 import { CERTIFICATE_DAYS_LEFT_METRIC, makeHandler as makeScheduleHandler, type GraphScheduleDeps } from '../../functions/graph-schedule/make-handler.js';
 import { composeGraphSync } from '../../functions/graph-sync/compose.js';
@@ -20,11 +21,15 @@ import { ContextError, readInfraConfig } from '../../infra/config.js';
 import { METRIC_NAMESPACE } from '../../infra/constructs/gmail-connector.js';
 import { CERTIFICATE_DAYS_LEFT, GRAPH_APP_SECRET_PLACEHOLDER, GRAPH_METRIC_SERVICES } from '../../infra/constructs/graph-connector.js';
 import type { Mail2TicketStack } from '../../infra/stack.js';
+import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
 import { readGraphAppSecret } from '../../shared/adapters/system/graph-app-secret.js';
 import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
 import { loadGraphSettings } from '../../shared/config.js';
+import { acceptGraphNotification, clientStateDigest, subscriptionKey } from '../../shared/domain/graph/notify.js';
 import type { MailboxRecord } from '../../shared/domain/model.js';
+import type { QueuedJob } from '../../shared/domain/ports.js';
 import { ReauthorizationRequired } from '../../shared/domain/provider-errors.js';
+import { ensureTable, startDynalite } from '../../shared/local/dynalite.js';
 import { FAKE_CREDENTIALS, startFakeSecretsManager, type FakeSecretsManager } from './fake-secrets-manager.js';
 import { ENV, newApp, removeTempDirs, ROOT, SKIP_BUNDLING } from './synth.js';
 import { arn, fn, idOf, ofType, resourcesOf, roleOf, statementsOf, statementsOfRole, type Json, type Resource, type Statement } from './template.js';
@@ -232,11 +237,19 @@ describe('least privilege', () => {
     },
   ];
 
-  it('lets the notify function read table items and enqueue: nothing else', () => {
+  it('lets the notify function read subscription entries and mailbox items, and enqueue: nothing else', () => {
     const statements = statementsOf(base, NOTIFY);
     expect(statements).toEqual([
       logs('Notify'),
-      { Sid: 'DirectoryRead', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: arn(table()) },
+      // Graph subscription entries, and a tenant's own partition (its mailbox items) but none below it.
+      {
+        Sid: 'DirectoryRead',
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: arn(table()),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DIR#graph#subscription.*', 'T#*'] } },
+      },
+      { Sid: 'NoTenantData', Effect: 'Deny', Action: 'dynamodb:GetItem', Resource: arn(table()), Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['T#*#*'] } } },
       { Sid: 'TableKeyRead', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: arn(tableKey()) },
       { Sid: 'SyncQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(syncQueue()) },
       { Sid: 'SyncQueueKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: arn(queueKey()) },
@@ -244,6 +257,66 @@ describe('least privilege', () => {
     // Spelled out: no object of the bucket, no tenant key of any kind (so no mail, no credentials; the
     // clientState is compared as a SHA-256 digest), no index key, no secret.
     expect(JSON.stringify(statements)).not.toMatch(/"s3:|AttachmentStore|:key\/\*|kms:GenerateMac|secretsmanager:|ServiceIndexKey/);
+  });
+
+  it('allows every GetItem the notify function sends through the real adapters (an entry with the digest, an older one and its mailbox), and no other partition', async () => {
+    const dynalite = await startDynalite();
+    const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const partitions: string[] = [];
+    try {
+      await ensureTable(client, 'notify');
+      const repo = new DynamoDbTicketRepository(client, 'notify');
+      const owner = { tenantId: 'tenant01', mailboxId: 'mbx01' };
+      const [current, older] = ['current-state', 'older-state'];
+      await repo.claimAddress('graph', subscriptionKey('sub-current'), owner, { clientStateIndex: clientStateDigest(current) });
+      await repo.claimAddress('graph', subscriptionKey('sub-older'), owner);
+      const connection = { addressIndex: 'idx', subscriptionId: 'sub-older', clientStateIndex: clientStateDigest(older) };
+      await repo.putMailbox({ ...owner, provider: 'graph', status: 'connected', createdAt: '2026-01-01T00:00:00Z', connection });
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as Partial<GetItemCommandInput>;
+          if (input.Key?.PK?.S) partitions.push(input.Key.PK.S);
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordGetItems' },
+      );
+      // As functions/graph-notify/compose.ts wires it: the repository is both directory and mailbox store.
+      const jobs: QueuedJob[] = [];
+      const deps = { directory: repo, repo, queue: { enqueue: async (job: QueuedJob) => void jobs.push(job) }, metrics: new CountingMetrics() };
+      const item = (subscriptionId: string, clientState: string) => ({ subscriptionId, clientState, changeType: 'created', resourceData: { id: 'AAMk1' } });
+      const answer = await acceptGraphNotification(deps, { route: 'notifications', body: JSON.stringify({ value: [item('sub-current', current), item('sub-older', older)] }) });
+      expect(answer).toMatchObject({ status: 202, accepted: 2 });
+      expect(jobs).toHaveLength(1);
+    } finally {
+      client.destroy();
+      await dynalite.stop();
+    }
+    expect(partitions.sort()).toEqual(['DIR#graph#subscription.sub-current', 'DIR#graph#subscription.sub-older', 'T#tenant01']);
+
+    // IAM's evaluation of these GetItems: an explicit Deny wins, else an Allow whose every leading key matches.
+    const getItems = statementsOf(base, NOTIFY).filter((s) => [s.Action].flat().includes('dynamodb:GetItem'));
+    expect(getItems.every((s) => JSON.stringify(s.Resource) === JSON.stringify(arn(table())))).toBe(true);
+    const like = (pattern: string, value: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
+    const leadingKeys = (s: Statement, operator: string) => ((s.Condition?.[operator] as Record<string, string[]> | undefined)?.['dynamodb:LeadingKeys'] ?? []);
+    const allows = (partition: string) =>
+      !getItems.some((s) => s.Effect === 'Deny' && leadingKeys(s, 'ForAnyValue:StringLike').some((p) => like(p, partition))) &&
+      getItems.some((s) => s.Effect === 'Allow' && leadingKeys(s, 'ForAllValues:StringLike').some((p) => like(p, partition)));
+    for (const partition of partitions) expect(allows(partition), partition).toBe(true);
+    for (const partition of [
+      'T#tenant01#K#ticket01', // tickets, messages, attachments, reply intents
+      'T#tenant01#MB#mbx01#FP#abc', // claims and lookups of a mailbox
+      'T#tenant01#RQ#abc', // requester links
+      'T#tenant01#AUDIT',
+      'T#tenant01#CONSENT',
+      'DIR#graph#abc', // a Microsoft 365 address's entry
+      'DIR#gmail#abc',
+      'DIR#graph#subscription', // not a subscription's entry: the prefix alone
+      'SESSION#abc',
+      'STATE#abc',
+      'TENANTS',
+    ]) {
+      expect(allows(partition), partition).toBe(false);
+    }
   });
 
   it('gives the sync worker the ingest worker’s grants (the directory’s PutItem and DeleteItem among them), its queue, and the one secret', () => {

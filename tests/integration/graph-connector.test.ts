@@ -22,6 +22,8 @@ import { connectGraphMailbox, releaseGraphMailbox, renewGraphSubscriptions } fro
 import { acceptGraphNotification, subscriptionKey, type GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
 import { DEFAULT_GRAPH_SETTINGS, type GraphSettings } from '../../shared/domain/graph/ports.js';
 import { sendGraphReply, type GraphReplyDeps } from '../../shared/domain/graph/reply.js';
+import { RequesterRestricted } from '../../shared/domain/reply-common.js';
+import { restrictRequester } from '../../shared/domain/requesters.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { disconnectMailbox } from '../../shared/domain/retention.js';
 import { ensureTable } from '../../shared/local/dynalite.js';
@@ -224,13 +226,13 @@ describe('webhook', () => {
     expect(graph.validations.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('enqueues nothing for an unknown subscription or a wrong clientState, and rejects malformed bodies', async () => {
+  it('refuses (401) and enqueues nothing for an unknown subscription or a wrong clientState, and rejects malformed bodies', async () => {
     await world.poller.stop();
     const sub = subscription();
     const item = { subscriptionId: sub.id, changeType: 'created', resource: 'x', resourceData: { id: 'AAMk1' }, tenantId: AZURE_TENANT };
-    expect((await post('/webhooks/graph', { value: [{ ...item, clientState: 'guessed' }] })).status).toBe(202);
-    expect((await post('/webhooks/graph', { value: [{ ...item, subscriptionId: randomUUID(), clientState: 'x' }] })).status).toBe(202);
-    expect((await post('/webhooks/graph/lifecycle', { value: [{ subscriptionId: sub.id, clientState: 'guessed', lifecycleEvent: 'subscriptionRemoved' }] })).status).toBe(202);
+    expect((await post('/webhooks/graph', { value: [{ ...item, clientState: 'guessed' }] })).status).toBe(401);
+    expect((await post('/webhooks/graph', { value: [{ ...item, subscriptionId: randomUUID(), clientState: 'x' }] })).status).toBe(401);
+    expect((await post('/webhooks/graph/lifecycle', { value: [{ subscriptionId: sub.id, clientState: 'guessed', lifecycleEvent: 'subscriptionRemoved' }] })).status).toBe(401);
     expect((await post('/webhooks/graph', 'not a collection')).status).toBe(400);
     expect(await queueDepth()).toBe(0);
     expect(world.metrics.get('graph.notification_rejected')).toBe(3);
@@ -258,7 +260,7 @@ describe('webhook', () => {
     const entry = await world.repo.findAddress('graph', subscriptionKey(sub.id));
     await world.repo.claimAddress('graph', subscriptionKey(sub.id), owner);
     expect(await notify(clientState, 'AAMk-legacy')).toEqual({ status: 202, accepted: 1, rejected: 0 });
-    expect(await notify('guessed', 'AAMk-forged')).toEqual({ status: 202, accepted: 0, rejected: 1 });
+    expect(await notify('guessed', 'AAMk-forged')).toEqual({ status: 401, rejected: 1 });
     expect(reads).toEqual({ entries: 3, mailboxes: 2 });
     expect(await queueDepth()).toBe(2);
 
@@ -442,6 +444,24 @@ describe('replies and lifecycle', () => {
     await drain();
     expect(await tickets()).toHaveLength(1);
     expect((await world.repo.listMessages(TENANT, ticket!.ticketId)).map((m) => m.direction).sort()).toEqual(['inbound', 'inbound', 'outbound']);
+  });
+
+  it('replies ignored restriction: no draft and no mail for a restricted requester, nothing recorded, the refusal audited', async () => {
+    graph.deliver(ADDRESS, mail('ask-restricted', { subject: 'Delete my data' }));
+    await drain();
+    const [ticket] = await tickets();
+    await restrictRequester(world.reply, TENANT, 'Dana@customer.example', true, 'DSR-G1', agent);
+    const request = { tenantId: TENANT, ticketId: ticket!.ticketId, text: 'Noted.', accessor: agent };
+    await expect(sendGraphReply(world.reply, request)).rejects.toBeInstanceOf(RequesterRestricted);
+    expect(graph.count('POST', '/createReply')).toBe(0);
+    expect(graph.sent(ADDRESS)).toHaveLength(0);
+    expect(await world.repo.listMessages(TENANT, ticket!.ticketId)).toHaveLength(1);
+    const replies = (await world.reply.audit.list(TENANT)).filter((r) => r.action === 'ticket.reply');
+    expect(replies).toEqual([expect.objectContaining({ outcome: 'refused', subjectIds: [ticket!.ticketId] })]);
+
+    await restrictRequester(world.reply, TENANT, 'dana@customer.example', false, 'DSR-G2', agent);
+    await expect(sendGraphReply(world.reply, request)).resolves.toMatchObject({ status: 'sent' });
+    expect(graph.sent(ADDRESS)).toHaveLength(1);
   });
 
   it('renews subscriptions that lapse soon, and on disconnect deletes the subscription and forgets the address', async () => {

@@ -295,7 +295,7 @@ describe('log hygiene', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ value: [{ subscriptionId: graph.subscriptions(address)[0]?.id, clientState: 'forged-client-state-hygiene', changeType: 'created', resource: `Users/${address}/Messages/x`, tenantId: azureTenant }] }),
       });
-      expect(forged.status).toBe(202);
+      expect(forged.status).toBe(401);
       secret('forged-client-state-hygiene', 'forged clientState');
       expect(jobs.length).toBeGreaterThan(0);
       const syncHandler = makeGraphSyncHandler(sync, silentMetrics);

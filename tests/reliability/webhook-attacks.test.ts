@@ -165,7 +165,7 @@ describe('Gmail push webhook', () => {
 });
 
 describe('Graph notification webhook', () => {
-  it('wrong, missing and another mailbox\'s clientState, an unknown subscription, and lifecycle events with a wrong clientState: discarded (202), 0 jobs, Graph never asked', async () => {
+  it('wrong, missing and another mailbox\'s clientState, an unknown subscription, and lifecycle events with a wrong clientState: refused (401), 0 jobs, Graph never asked', async () => {
     const target = await world.addMailbox('graph', 'attacked');
     const other = await world.addMailbox('graph', 'neighbour');
     await world.drain(30_000);
@@ -194,9 +194,10 @@ describe('Graph notification webhook', () => {
       { value: [item({ subscriptionId: randomUUID(), clientState: sub!.clientState })] },
       { value: [item({ subscriptionId: otherSub!.id, clientState: sub!.clientState })] },
     ];
-    for (const body of bodies) expect(await world.postGraph(JSON.stringify(body))).toBe(202);
+    // Nothing in any of them is Graph's: refused as a forged Gmail push is (401), not acknowledged.
+    for (const body of bodies) expect(await world.postGraph(JSON.stringify(body))).toBe(401);
     const lifecycle = await postRaw(`${world.graph.webhookUrl}/lifecycle`, JSON.stringify({ value: [{ subscriptionId: sub!.id, clientState: 'guessed', lifecycleEvent: 'subscriptionRemoved', tenantId: world.graph.azureTenant }] }));
-    expect(lifecycle).toBe(202);
+    expect(lifecycle).toBe(401);
     expect(await jobs()).toEqual(before);
     expect(before.queued).toBe(0);
     expect(world.graph.metrics.get('graph.notification_rejected') - rejectedBefore).toBe(bodies.length + 1);
@@ -204,8 +205,23 @@ describe('Graph notification webhook', () => {
     // The subscription the forged lifecycle event named is still Graph's live one.
     expect(world.graph.fake.subscriptions(target.address).map((s) => s.id)).toEqual([sub!.id]);
 
-    // The control: the same item with its own subscription's clientState is one job.
-    expect(await world.postGraph(JSON.stringify({ value: [item({ clientState: sub!.clientState })] }))).toBe(202);
+    // The control: the same item with its own subscription's clientState, beside a forged one, is one job (202).
+    expect(await world.postGraph(JSON.stringify({ value: [item({ clientState: 'guessed' }), item({ clientState: sub!.clientState })] }))).toBe(202);
+    expect((await jobs()).graph).toBe(before.graph + 1);
+  }, 60_000);
+
+  it('1,000 forged items naming 1,000 subscriptions: 401, 0 jobs; 100 genuine ones for one mailbox: 202, one job', async () => {
+    const target = await world.addMailbox('graph', 'batched');
+    await world.drain(30_000);
+    const [sub] = world.graph.fake.subscriptions(target.address);
+    secret(sub?.clientState, 'batched clientState');
+    const item = (overrides: Record<string, unknown>) => ({ changeType: 'created', resource: `Users/x/Messages/${randomUUID()}`, resourceData: { id: randomUUID() }, tenantId: world.graph.azureTenant, ...overrides });
+    const before = await jobs();
+    const forged = Array.from({ length: 1000 }, () => item({ subscriptionId: randomUUID(), clientState: 'guessed' }));
+    expect(await world.postGraph(JSON.stringify({ value: forged }))).toBe(401);
+    expect(await jobs()).toEqual(before);
+    const genuine = Array.from({ length: 100 }, () => item({ subscriptionId: sub!.id, clientState: sub!.clientState }));
+    expect(await world.postGraph(JSON.stringify({ value: genuine }))).toBe(202);
     expect((await jobs()).graph).toBe(before.graph + 1);
   }, 60_000);
 

@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
+import { GOOGLE_CERTS_URL, PubSubPushVerifier, pushSigningKeys } from '../../shared/adapters/gmail/pubsub-push-verifier.js';
+import { DependencyUnavailable } from '../../shared/domain/errors.js';
 import { PubSubPushEmitter } from '../../shared/sandbox/pubsub-push.js';
 
 const AUDIENCE = 'https://hooks.example/webhooks/gmail';
@@ -172,20 +173,21 @@ describe('PubSubPushVerifier', () => {
 describe('a remote key set (as Google\'s certificates are used)', () => {
   let server: Server | undefined;
   afterEach(async () => {
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
   });
 
-  /** Serves `current()` as a JWK set and counts the fetches. */
-  async function certsServer(current: () => JSONWebKeySet | 'down'): Promise<{ url: URL; fetches: () => number }> {
+  /** Serves `current()` as a JWK set (or fails as it says) and counts the fetches. */
+  async function certsServer(current: () => JSONWebKeySet | 'down' | 'not json' | 'not a key set' | 'hang'): Promise<{ url: URL; fetches: () => number }> {
     let fetches = 0;
     server = createServer((_request, response) => {
       fetches++;
       const body = current();
-      if (body === 'down') {
-        response.writeHead(503).end();
-        return;
-      }
+      if (body === 'down') return void response.writeHead(503).end();
+      if (body === 'hang') return; // never answers: the key set's own timeout ends the wait
+      if (body === 'not json') return void response.writeHead(200, { 'content-type': 'application/json' }).end('<html>');
+      if (body === 'not a key set') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":"none"}');
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -224,14 +226,41 @@ describe('a remote key set (as Google\'s certificates are used)', () => {
     expect(await remote.verify(first.token(goodClaims()))).toBe(false);
   });
 
-  it('refuses every token while the key set cannot be fetched, and recovers when it can', async () => {
+  it('fails as unavailable, never as a refusal, while the key set cannot be fetched (error status, not JSON, not a key set, timeout), and recovers when it can', async () => {
     const signer = rsaSigner('k');
-    let published: JSONWebKeySet | 'down' = 'down';
+    let published: JSONWebKeySet | 'down' | 'not json' | 'not a key set' | 'hang' = 'down';
     const certs = await certsServer(() => published);
-    const remote = verifierWith(createRemoteJWKSet(certs.url, { cooldownDuration: 0 }));
-    expect(await remote.verify(signer.token(goodClaims()))).toBe(false);
+    const remote = verifierWith(createRemoteJWKSet(certs.url, { cooldownDuration: 0, timeoutDuration: 200 }));
+    const unavailable = async (label: string) => {
+      const outcome = await remote.verify(signer.token(goodClaims())).catch((error: unknown) => error);
+      expect.soft(outcome, label).toBeInstanceOf(DependencyUnavailable);
+      return outcome;
+    };
+    const down = await unavailable('503');
+    // The cause is kept for the log; the message names no URL or token.
+    expect((down as Error).cause).toBeDefined();
+    for (const state of ['not json', 'not a key set', 'hang'] as const) {
+      published = state;
+      await unavailable(state);
+    }
+    // A token that is not one is refused without asking for keys, whatever their state.
+    expect(await remote.verify('not-a-jwt')).toBe(false);
+    const fetches = certs.fetches();
+
     published = { keys: [signer.jwk] };
     expect(await remote.verify(signer.token(goodClaims()))).toBe(true);
+    // With the keys at hand, a forged token is a refusal again, not an outage.
+    expect(await remote.verify(rsaSigner('k').token(goodClaims()))).toBe(false);
+    expect(await remote.verify(signer.token(goodClaims(), { alg: 'RS256', kid: 'unknown' }))).toBe(false);
+    expect(certs.fetches()).toBeGreaterThan(fetches);
+  });
+
+  it('fails as unavailable when nothing listens where the keys are', async () => {
+    const certs = await certsServer(() => ({ keys: [] }));
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    const remote = verifierWith(createRemoteJWKSet(certs.url));
+    await expect(remote.verify(rsaSigner('k').token(goodClaims()))).rejects.toBeInstanceOf(DependencyUnavailable);
   });
 });
 
@@ -242,9 +271,20 @@ describe('pushSigningKeys', () => {
       new PubSubPushVerifier({ audience: AUDIENCE, serviceAccountEmail: ACCOUNT, keys: pushSigningKeys(env, emitter.jwks()) });
 
     expect(await verifierFor({ MAIL2TICKET_SANDBOX: '1' }).verify(token)).toBe(true);
-    // Google's keys (unreachable here, and never the sandbox's): the token is refused.
-    expect(await verifierFor({}).verify(token)).toBe(false);
-    expect(await verifierFor({ MAIL2TICKET_SANDBOX: '1', AWS_LAMBDA_FUNCTION_NAME: 'gmail-push' }).verify(token)).toBe(false);
+    // Otherwise Google's keys, never the sandbox's: Google's set (here serving none of the sandbox's
+    // keys) is fetched, and the sandbox token is refused.
+    const asked: string[] = [];
+    vi.stubGlobal('fetch', async (url: string | URL) => {
+      asked.push(String(url));
+      return new Response(JSON.stringify({ keys: [ours.jwk] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    try {
+      expect(await verifierFor({}).verify(token)).toBe(false);
+      expect(await verifierFor({ MAIL2TICKET_SANDBOX: '1', AWS_LAMBDA_FUNCTION_NAME: 'gmail-push' }).verify(token)).toBe(false);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(asked).toEqual([GOOGLE_CERTS_URL, GOOGLE_CERTS_URL]);
   });
 });
 

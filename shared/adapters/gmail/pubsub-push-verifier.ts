@@ -1,7 +1,8 @@
 // Verifies a Pub/Sub push's OIDC token with jose (small enough for a webhook bundle, unlike the
 // whole google-auth-library): RS256 signature against Google's published keys, expiry, issuer,
 // audience, and the push service account as a verified `email`.
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { DependencyUnavailable } from '../../domain/errors.js';
 import type { PushVerifier } from '../../domain/gmail/ports.js';
 
 export const GOOGLE_CERTS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
@@ -22,9 +23,14 @@ export interface PushVerifierOptions {
 export class PubSubPushVerifier implements PushVerifier {
   constructor(private readonly options: PushVerifierOptions) {}
 
+  /**
+   * False for a token that is not a genuine push. Throws DependencyUnavailable when Google's keys
+   * cannot be had (timeout, network, an error status or a set that is not one): that says nothing
+   * about the token, so the push must fail with a 5xx and be retried by Pub/Sub, not be refused.
+   */
   async verify(token: string): Promise<boolean> {
     try {
-      const { payload } = await jwtVerify(token, this.options.keys, {
+      const { payload } = await jwtVerify(token, keysOrUnavailable(this.options.keys), {
         issuer: GOOGLE_ISSUERS,
         audience: this.options.audience,
         algorithms: ['RS256'],
@@ -33,10 +39,29 @@ export class PubSubPushVerifier implements PushVerifier {
         requiredClaims: ['exp', 'iat', 'email'],
       });
       return payload.email === this.options.serviceAccountEmail && payload.email_verified === true;
-    } catch {
+    } catch (error) {
+      if (error instanceof DependencyUnavailable) throw error;
       return false;
     }
   }
+}
+
+/**
+ * What the key set may answer about a token itself: it names no key of the set, or an ambiguous one, or
+ * an algorithm the set has no keys for. Any other failure of the key lookup is the set's (a remote
+ * set's fetch failed, or it served something that is not a key set).
+ */
+const TOKEN_FAULTS = [errors.JWKSNoMatchingKey, errors.JWKSMultipleMatchingKeys, errors.JOSENotSupported, errors.JOSEAlgNotAllowed];
+
+function keysOrUnavailable(keys: JWTVerifyGetKey): JWTVerifyGetKey {
+  return async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (TOKEN_FAULTS.some((fault) => error instanceof fault)) throw error;
+      throw new DependencyUnavailable("Google's push signing keys are unavailable", { cause: error });
+    }
+  };
 }
 
 /**
