@@ -8,6 +8,8 @@ import type { GmailConnector } from './constructs/gmail-connector.js';
 import type { GraphConnector } from './constructs/graph-connector.js';
 import type { MailIngest } from './constructs/mail-ingest.js';
 import type { Retention } from './constructs/retention.js';
+import { ERASURE_JOURNAL_PREFIX } from '../shared/domain/requester-journal.js';
+import { TOMBSTONE_PREFIX } from '../shared/domain/tombstones.js';
 
 /**
  * Namespaced with the plugin's name, so CDK itself matches the acknowledgement to the plugin's
@@ -82,6 +84,20 @@ export function acknowledgeFindings(
       'The purge deletes objects under run-time tenant/mailbox prefixes; this role may only delete (every version) and list, on this one bucket.',
     );
   }
+  const sweeperPolicy = child(retention.sweeper.role, 'DefaultPolicy');
+  const bucketArn = `<${stack.getLogicalId(objects.bucket.node.defaultChild as CfnResource)}.Arn>`;
+  for (const prefix of [TOMBSTONE_PREFIX, ERASURE_JOURNAL_PREFIX]) {
+    acknowledge(
+      sweeperPolicy,
+      `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
+      `The retention records (one object per purged mailbox or requester erasure, named by run-time ids) live under ${prefix}: the sweeper writes tombstones and, after a table restore, reads these records back; no other object is readable by it.`,
+    );
+  }
+  acknowledge(
+    sweeperPolicy,
+    tenantKeys,
+    "Replaying requester erasures after a table restore re-seals the restored records with their tenant's key, created at run time: data-key calls only under exactly our encryption context keys, and every statement only through alias/mail2ticket/tenant/*.",
+  );
   acknowledge(
     retention.streamFailures,
     'AwsSolutions-SQS3',

@@ -53,6 +53,7 @@ export class Mail2TicketStack extends Stack {
       table: this.tickets.table,
       tableKey: this.tickets.key,
       bucket: this.objects.bucket,
+      bucketKey: this.objects.key,
       backupRetentionDays: config.backupRetentionDays,
     });
     this.scanner = new Scanner(this, 'Scanner', { ...stores, accessLogBucket: this.objects.accessLogBucket });

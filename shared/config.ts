@@ -52,10 +52,17 @@ export interface RetentionConfig {
   tableName: string;
   bucket: string;
   region: string;
+  /** The tenant keys' alias prefix: replaying requester erasures after a restore re-seals records. */
+  tenantKeyAliasPrefix: string;
 }
 
 export function loadRetentionConfig(env: Env = process.env): RetentionConfig {
-  return { tableName: required(env, 'TABLE_NAME'), bucket: required(env, 'BUCKET_NAME'), region: required(env, 'AWS_REGION') };
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    bucket: required(env, 'BUCKET_NAME'),
+    region: required(env, 'AWS_REGION'),
+    tenantKeyAliasPrefix: env.TENANT_KEY_ALIAS_PREFIX?.trim() || 'alias/mail2ticket/tenant/',
+  };
 }
 
 /** Days from a disconnect until the mailbox's data is gone (RETENTION_DAYS, the stack's retentionDays): 1 to 30. */

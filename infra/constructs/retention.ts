@@ -16,6 +16,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
+import { ERASURE_JOURNAL_PREFIX } from '../../shared/domain/requester-journal.js';
+import { TOMBSTONE_PREFIX } from '../../shared/domain/tombstones.js';
+import { grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import { WorkerFunction } from './worker-function.js';
 import { exactFailureDestination } from './failure-destination.js';
 
@@ -23,6 +26,8 @@ export interface RetentionProps {
   readonly table: dynamodb.ITableV2;
   readonly tableKey: kms.IKey;
   readonly bucket: s3.IBucket;
+  /** The bucket's SSE-KMS key: the sweeper writes and reads tombstones and reads the erasure journal. */
+  readonly bucketKey: kms.IKey;
   readonly backupRetentionDays: number;
 }
 
@@ -62,13 +67,38 @@ export class Retention extends Construct {
       }),
     );
 
-    this.sweeper = new WorkerFunction(this, 'Sweeper', { entry: 'functions/sweeper/handler.ts', serviceName: 'mail2ticket-sweeper', environment, timeout: Duration.minutes(15) });
+    this.sweeper = new WorkerFunction(this, 'Sweeper', {
+      entry: 'functions/sweeper/handler.ts',
+      serviceName: 'mail2ticket-sweeper',
+      environment: { ...environment, TENANT_KEY_ALIAS_PREFIX },
+      timeout: Duration.minutes(15),
+    });
     deleteObjects(this.sweeper.role, bucket);
+    // Each purge leaves a tombstone; after a restore the sweeper reads them back, and the journal of
+    // requester erasures (shared/domain/tombstones.ts, requester-journal.ts). No other object is read.
+    this.sweeper.role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'WriteTombstones', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${TOMBSTONE_PREFIX}*`)] }),
+    );
+    this.sweeper.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRetentionRecords',
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${TOMBSTONE_PREFIX}*`), bucket.arnForObjects(`${ERASURE_JOURNAL_PREFIX}*`)],
+      }),
+    );
+    this.sweeper.role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'BucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.bucketKey.keyArn] }),
+    );
+    // Replaying the journaled requester erasures after a restore reads, redacts and re-seals the
+    // restored records: the tenant keys, through their aliases and with our encryption context only.
+    grantTenantKeys(this.sweeper.role);
     this.sweeper.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'SweepTable',
         // BatchGetItem: the orphan sweep reads back the few fields of items the KEYS_ONLY index lists.
-        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+        // UpdateItem: a disconnect's recheck stamps the TTL on what an ingestion under way wrote after it.
+        // DeleteItem: a replayed requester erasure deletes a ticket it left without messages.
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         resources: [table.tableArn, ...TABLE_SCHEMA.GlobalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.IndexName}`)],
       }),
     );

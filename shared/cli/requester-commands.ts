@@ -47,8 +47,8 @@ export async function requestersCommand(stack: LocalStack, argv: string[]): Prom
       throw error;
     }
     const messages = document.tickets.reduce((n, t) => n + t.messages.length, 0);
-    if (values.json) printJsonLine({ out: values.out, tickets: document.tickets.length, messages, files: files.length });
-    else process.stdout.write(`exported ${messages} message(s) in ${document.tickets.length} ticket(s) and ${files.length} file(s) to ${values.out}\n`);
+    if (values.json) printJsonLine({ out: values.out, tickets: document.tickets.length, messages, suppressed: document.suppressed.length, files: files.length });
+    else process.stdout.write(`exported ${messages} message(s) in ${document.tickets.length} ticket(s), ${document.suppressed.length} automatic message(s) and ${files.length} file(s) to ${values.out}\n`);
     return 0;
   }
   if (sub === 'restrict' || sub === 'unrestrict') {
@@ -68,7 +68,7 @@ export async function requestersCommand(stack: LocalStack, argv: string[]): Prom
   if (sub === 'erase') {
     const result = await eraseRequester(deps, tenantId, email, requestRef, accessor);
     if (values.json) printJsonLine(result);
-    else process.stdout.write(`erased: ${result.deleted} message(s) deleted, ${result.redacted} redacted, ${result.ticketsDeleted} ticket(s) deleted\n`);
+    else process.stdout.write(`erased: ${result.deleted} message(s) deleted, ${result.redacted} redacted, ${result.suppressed} automatic message(s) deleted, ${result.ticketsDeleted} ticket(s) deleted\n`);
     return 0;
   }
   throw new UsageError('requesters takes export|rectify|restrict|unrestrict|erase EMAIL --request-ref REF');

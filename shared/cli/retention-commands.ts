@@ -106,6 +106,7 @@ export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<n
     else
       process.stdout.write(
         `as of ${report.now}: ${expired} expired item(s) deleted with their objects; backstop purged ${sweep.mailboxes} mailbox(es), ${sweep.items} item(s), ${sweep.objects} object(s); ` +
+          `${sweep.rechecks} recheck(s) found ${sweep.lateWrites} late write(s); ${sweep.tenants} closed account(s) lost ${sweep.tenantRecords} record(s); ` +
           `${orphans.objects} orphan object(s) deleted\n`,
       );
     return 0;
@@ -139,9 +140,15 @@ export async function purgeCommand(stack: LocalStack, argv: string[]): Promise<n
   if (sub === 'reapply') {
     // After a table restore. Locally there is no TTL or stream to re-enable (dynalite has neither);
     // in AWS the restore runbook re-enables them first (README).
-    const report = await reapplyTombstones(retentionDeps(stack));
+    const report = await reapplyTombstones({ ...retentionDeps(stack), keys: stack.deps.keys });
     if (values.json) printJsonLine(report);
-    else process.stdout.write(`${report.tombstones} tombstone(s) re-applied: ${report.items} restored item(s) and ${report.objects} object(s) deleted again\n`);
+    else {
+      const erasures = report.requesterErasures;
+      process.stdout.write(
+        `${report.tombstones} tombstone(s) re-applied: ${report.items} restored item(s) and ${report.objects} object(s) deleted again; ` +
+          `${erasures.erasures} requester erasure(s) replayed: ${erasures.deleted} message(s) deleted, ${erasures.redacted} redacted, ${erasures.suppressed} automatic message(s) deleted, ${erasures.skipped} left to their mailbox's purge\n`,
+      );
+    }
     return 0;
   }
   throw new UsageError('purge takes "run [--now ISO_TIME]", "orphans [--now ISO_TIME] [--tenant T] [--mailbox ID] [--grace-hours H] [--dry-run]", "status" or "reapply"');
@@ -161,7 +168,11 @@ export async function tenantsCommand(stack: LocalStack, argv: string[]): Promise
     const tenantId = safeId('tenant', id);
     const result = await closeTenant({ ...retentionDeps(stack), tenantKeys: stack.tenantKeys }, tenantId);
     if (values.json) printJsonLine({ tenantId, ...result });
-    else process.stdout.write(`tenant ${tenantId} closed: ${result.mailboxes} mailbox(es) disconnected, keys destroyed (${result.keysDestroyedBy}); every copy of its data is unreadable\n`);
+    else
+      process.stdout.write(
+        `tenant ${tenantId} closed: ${result.mailboxes} mailbox(es) disconnected, keys destroyed (${result.keysDestroyedBy}); every copy of its data is unreadable; ` +
+          `its access log, restrictions and consent records go by ${result.recordsPurgeBy}\n`,
+      );
     return 0;
   }
   if (sub === 'erase') {

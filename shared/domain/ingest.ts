@@ -220,8 +220,11 @@ async function decideAndWrite(
     // not yet recognised) are referenced by nothing, so they go before the record is written.
     const attachmentKeys = received.attachments.flatMap((a) => (a.blobKey ? [a.blobKey] : []));
     if (attachmentKeys.length) await deps.blobs.delete(attachmentKeys);
-    const fields: SuppressedFields = { subject: mail.subject, from: mail.from, rawSha256: received.rawSha256 };
+    const fields: SuppressedFields = { subject: mail.subject, from: mail.from, to: mail.to, cc: mail.cc, replyTo: mail.replyTo, rawSha256: received.rawSha256 };
     const sealed = await seal(keys, fieldsCtx, fields);
+    // Its raw names people as a message's does: linked the same way, so export and erasure find it.
+    const recipientIndexes = await Promise.all(uniqueAddresses([...mail.to, ...mail.cc, ...mail.replyTo]).map((address) => keys.blindIndex(tenantId, 'address', address)));
+    const requesterIndexes = [...new Set([...(fromAddress ? [fromIndex] : []), ...recipientIndexes])];
     await writeOrMark(() => repo.writeSuppressed(
       {
         tenantId,
@@ -235,6 +238,7 @@ async function decideAndWrite(
       },
       claim,
       providerIdIndex,
+      requesterIndexes,
     ));
     return { ...summary, status: 'suppressed', ticketId: null, attachments: [], reason: reason ?? 'loop' };
   }

@@ -40,6 +40,11 @@ export interface MailboxRecord {
   purgeBy?: string;
   /** When the backstop (or an erase) removed everything; the record stays as a tombstone of ids and dates. */
   purgedAt?: string;
+  /**
+   * After a disconnect, when its stamping runs once more; after a purge, when the purge does. An
+   * ingestion that read the mailbox before the disconnect may still write until then (retention.ts).
+   */
+  recheckAt?: string;
   /** A provider mailbox's connection (Gmail, Microsoft 365); absent for local mailboxes. */
   connection?: ProviderConnection;
 }
@@ -122,7 +127,12 @@ export interface MessageRecord extends MailboxItem {
   messageIdIndex: string;
   providerThreadIndex?: string;
   fromIndex: string;
-  rawKey: string;
+  /**
+   * The raw message; null once its raw copy was erased (a requester's erasure where they were only a
+   * recipient: the parsed body and attachments of the sender stay). `rawErasedAt` says when.
+   */
+  rawKey: string | null;
+  rawErasedAt?: string;
   /** Where a large body lives; null when it is small enough to travel in `sealedBody`. */
   bodyKey: string | null;
   /** A small body (StoredBody), encrypted with purpose `body`. */
@@ -157,6 +167,10 @@ export interface AttachmentRecord extends MailboxItem {
 export interface SuppressedFields {
   subject: string;
   from: Address;
+  /** The recipients, for data-subject requests (absent on records written before they were kept). */
+  to?: Address[];
+  cc?: Address[];
+  replyTo?: Address[];
   rawSha256: string;
 }
 

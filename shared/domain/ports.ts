@@ -137,12 +137,20 @@ export interface TicketRepository {
    * what `messageExists` reads as "this ingestion completed".
    */
   writeIngested(write: IngestedWrite): Promise<void>;
-  /** Records a robot message (no ticket), idempotently; the suppressed record is written last. */
-  writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string): Promise<void>;
+  /**
+   * Records a robot message (no ticket), idempotently, with a requester link for each address index
+   * given (its sender at least: export and erasure find it); the suppressed record is written last.
+   */
+  writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string, requesterIndexes?: string[]): Promise<void>;
 
   // ── data-subject requests ──
-  /** Messages that name an address (by its blind index) as sender or recipient. */
+  /** Messages and robot messages that name an address (by its blind index) as sender or recipient. */
   listRequesterLinks(tenantId: string, addressIndex: string): Promise<RequesterLink[]>;
+  getSuppressed(tenantId: string, mailboxId: string, messageId: string): Promise<SuppressedRecord | undefined>;
+  /** Replaces a robot message's record (e.g. re-sealed with an address corrected); the item must exist. */
+  replaceSuppressed(record: SuppressedRecord): Promise<void>;
+  /** Deletes a robot message's record and the requester links named. */
+  deleteSuppressed(record: Pick<SuppressedRecord, 'tenantId' | 'mailboxId' | 'messageId'>, linkIndexes: string[]): Promise<void>;
   /** Blind indexes of the requesters whose processing is restricted. */
   listRestrictions(tenantId: string): Promise<Set<string>>;
   setRestriction(tenantId: string, addressIndex: string, restricted: boolean): Promise<void>;
@@ -159,7 +167,8 @@ export interface TicketRepository {
 export interface RequesterLink {
   tenantId: string;
   mailboxId: string;
-  ticketId: string;
+  /** The ticket holding the message; null for a suppressed robot message (an auto-reply, a bounce), which has none. */
+  ticketId: string | null;
   messageId: string;
 }
 
@@ -180,16 +189,32 @@ export interface StoredItemRef {
   ref: string;
 }
 
+/** A closed account: its own records (access log, restriction list, consent records) go by purgeBy. */
+export interface TenantClosure {
+  tenantId: string;
+  closedAt: string;
+  purgeBy: string;
+  purgedAt?: string;
+}
+
 export interface RetentionRepository {
   /** Disconnected mailboxes, across tenants, whose purge deadline is at or before `cutoff` and not yet purged. */
   listPurgeDue(cutoff: Date): Promise<MailboxRecord[]>;
   /** One page of every item of a mailbox (tickets, messages, attachments, claims, links, robots). */
   listMailboxItems(tenantId: string, mailboxId: string, cursor?: string): Promise<{ items: StoredItemRef[]; cursor?: string }>;
-  /** Sets the TTL attribute, never later than one already set. */
-  setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void>;
+  /** Sets the TTL attribute, never later than one already set; returns how many items it set or moved earlier. */
+  setExpiry(items: StoredItemRef[], expiresAt: number): Promise<number>;
   deleteItems(items: StoredItemRef[]): Promise<void>;
   /** Deletes the tenant's own records outside any mailbox (its access log, its restriction list); returns how many. */
   deleteTenantRecords(tenantId: string): Promise<number>;
+  /** Sets the TTL on those same records, never later than one already set; returns how many. */
+  setTenantRecordsExpiry(tenantId: string, expiresAt: number): Promise<number>;
+  /** Records an account's closure; a closure already recorded stands (its earlier deadline). Returns the one in force. */
+  recordTenantClosure(closure: TenantClosure): Promise<TenantClosure>;
+  /** Closures, across tenants, whose records are due at or before `cutoff` and not yet purged. */
+  listTenantClosuresDue(cutoff: Date): Promise<TenantClosure[]>;
+  /** Marks a closure's records purged: it leaves the due list, the record stays (ids and dates). */
+  markTenantPurged(closure: TenantClosure, purgedAt: string): Promise<void>;
   /** One page of the ingestions a mailbox's claims name (a claim names the pass that may still complete it, or did). */
   listClaimedIngestions(tenantId: string, mailboxId: string, cursor?: string): Promise<{ ingestIds: string[]; cursor?: string }>;
   /** One page of the object keys a mailbox's items name (a message's rawKey and bodyKey, an attachment's blobKey, a robot's rawKey). */

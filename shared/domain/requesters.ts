@@ -1,12 +1,32 @@
 // Data-subject requests for one end customer, by email address, within one tenant: access/export,
-// restriction and erasure. Every request carries the admin's reference to the verified request and
-// is audited. Addresses are normalized (trimmed, lower-cased) and found through their blind index,
-// so another tenant's data is unreachable: its index differs and every key starts with the tenant.
+// rectification, restriction and erasure. Every request carries the admin's reference to the verified
+// request and is audited. Addresses are normalized (trimmed, lower-cased) and found through their
+// blind index, so another tenant's data is unreachable: its index differs and every key starts with
+// the tenant. Robot messages (auto-replies, bounces: ingested as suppressed, with no ticket) are linked
+// to the addresses they name like any message, so every request covers them too.
 import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { normalizeAddress } from './addresses.js';
 import { recordAccess, type Accessor, type AuditDeps } from './audit.js';
-import type { Address, AttachmentFields, AttachmentRecord, MessageFields, MessageRecord, Notice, TicketFields, TicketRecord } from './model.js';
+import { BlobNotFound } from './errors.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { MimeGuard } from './mime-guard.js';
+import type {
+  Address,
+  AttachmentFields,
+  AttachmentRecord,
+  MessageFields,
+  MessageRecord,
+  Notice,
+  NoticeCode,
+  SuppressedFields,
+  SuppressedRecord,
+  SuppressionReason,
+  TicketFields,
+} from './model.js';
+import { createMailParser } from './parse.js';
 import type { BlobStore, KeyService, RequesterLink, TicketRepository } from './ports.js';
+import { AddressIndexes, applyErasure, REDACTED, writeErasure, type ErasedRecord, type ErasureReport, type RequesterErasure } from './requester-journal.js';
 import { fieldsContext, seal, unseal } from './sealed-fields.js';
 import { readBody } from './tickets.js';
 
@@ -16,13 +36,21 @@ export interface RequesterDeps extends AuditDeps {
   keys: KeyService;
 }
 
+export { REDACTED, replayRequesterErasures, type ErasureReport } from './requester-journal.js';
+
 export const EXPORT_SCHEMA = 'mail2ticket/requester-export/1';
-export const REDACTED: Address = Object.freeze({ address: '[redacted]', name: '' });
 
 export interface ExportFile {
   path: string;
   open(): Promise<Readable>;
 }
+
+/**
+ * Why a message's original .eml is not in the export: it is not theirs (only messages they sent
+ * leave whole: another sender's message names other people), not every part of it is clean, or its
+ * raw copy was erased (an erasure request of someone else on it).
+ */
+export type RawOmitted = 'not_sender' | 'not_clean' | 'erased';
 
 export interface RequesterExport {
   schema: typeof EXPORT_SCHEMA;
@@ -44,9 +72,26 @@ export interface RequesterExport {
       cc: Address[];
       text: string;
       raw: string | null;
+      rawOmitted: RawOmitted | null;
       attachments: Array<{ id: string; filename: string; contentType: string; size: number; sha256: string; scan: AttachmentRecord['scan']; file: string | null }>;
       notices: Notice[];
     }>;
+  }>;
+  /** Robot messages naming them (auto-replies, bounces), which never became tickets. */
+  suppressed: Array<{
+    messageId: string;
+    receivedAt: string;
+    reason: SuppressionReason;
+    subject: string;
+    date: string | null;
+    from: Address;
+    to: Address[];
+    cc: Address[];
+    text: string;
+    /** Always null: a robot message's attachments are never scanned, so its original never leaves. */
+    raw: null;
+    rawOmitted: RawOmitted;
+    notices: Notice[];
   }>;
 }
 
@@ -56,6 +101,12 @@ async function linksOf(deps: RequesterDeps, tenantId: string, email: string): Pr
   const visible = new Set((await deps.repo.listMailboxes(tenantId)).filter((m) => m.status !== 'disconnected').map((m) => m.mailboxId));
   const links = (await deps.repo.listRequesterLinks(tenantId, index)).filter((l) => visible.has(l.mailboxId));
   return { address, index, links };
+}
+
+/** Links to messages on tickets, grouped by ticket; links to robot messages (no ticket) apart. */
+function splitLinks(links: RequesterLink[]): { byTicket: Map<string, RequesterLink[]>; suppressed: RequesterLink[] } {
+  const onTickets = links.filter((l): l is RequesterLink & { ticketId: string } => l.ticketId !== null);
+  return { byTicket: groupBy(onTickets, (l) => l.ticketId), suppressed: links.filter((l) => l.ticketId === null) };
 }
 
 /** Right of access: their messages and tickets as portable JSON, with the files that may be served. */
@@ -68,10 +119,12 @@ export async function exportRequester(
 ): Promise<{ document: RequesterExport; files: ExportFile[] }> {
   const { address, links } = await linksOf(deps, tenantId, email);
   const files: ExportFile[] = [];
-  const document: RequesterExport = { schema: EXPORT_SCHEMA, requestRef, exportedAt: deps.clock.now().toISOString(), requester: { address }, tickets: [] };
-  const redact = (a: Address): Address => (normalizeAddress(a.address) === address ? a : REDACTED);
+  const document: RequesterExport = { schema: EXPORT_SCHEMA, requestRef, exportedAt: deps.clock.now().toISOString(), requester: { address }, tickets: [], suppressed: [] };
+  const isThem = (a: Address) => normalizeAddress(a.address) === address;
+  const redact = (a: Address): Address => (isThem(a) ? a : REDACTED);
+  const { byTicket, suppressed } = splitLinks(links);
 
-  for (const [ticketId, ticketLinks] of groupBy(links, (l) => l.ticketId)) {
+  for (const [ticketId, ticketLinks] of byTicket) {
     const ticket = await deps.repo.getTicket(tenantId, ticketId);
     if (!ticket) continue;
     const ctx = fieldsContext(tenantId, ticket.mailboxId);
@@ -93,11 +146,11 @@ export async function exportRequester(
           return { id: a.attachmentId, filename: f.filename, contentType: a.contentType, size: a.size, sha256: f.sha256, scan: a.scan, file: path };
         }),
       );
-      // The raw message carries every part: only where every part is clean may it leave.
-      const allClean = own.every((a) => a.scan === 'clean') && !fields.notices.some((n) => n.code === 'attachment_too_large' || n.code === 'too_many_attachments');
-      const raw = allClean ? `raw/${message.messageId}.eml` : null;
-      if (raw) files.push({ path: raw, open: () => decrypted(deps, message.rawKey, tenantId, message.mailboxId, 'raw') });
-      else notices.push({ code: 'attachment_unscanned', detail: 'the original .eml is not included because not every part of it is clean' });
+      const rawOmitted = omittedRaw(message, fields, own, isThem);
+      const raw = rawOmitted === null ? `raw/${message.messageId}.eml` : null;
+      const rawKey = message.rawKey;
+      if (raw && rawKey) files.push({ path: raw, open: () => decrypted(deps, rawKey, tenantId, message.mailboxId, 'raw') });
+      if (rawOmitted === 'not_clean') notices.push({ code: 'attachment_unscanned', detail: 'the original .eml is not included because not every part of it is clean' });
       entry.messages.push({
         messageId: message.messageId,
         receivedAt: message.receivedAt,
@@ -109,14 +162,85 @@ export async function exportRequester(
         cc: fields.cc.map(redact),
         text: (await readBody(deps, message)).text,
         raw,
+        rawOmitted,
         attachments: exported,
         notices,
       });
     }
     document.tickets.push(entry);
   }
+
+  for (const link of suppressed) {
+    const record = await deps.repo.getSuppressed(tenantId, link.mailboxId, link.messageId);
+    if (!record) continue;
+    const fields = await unseal<SuppressedFields>(deps.keys, fieldsContext(tenantId, record.mailboxId), record.sealed);
+    // Only the text and date are read back from the raw message; its attachments are skipped unread.
+    const { text, date, missing } = await readSuppressedText(deps, record);
+    const notices: Notice[] = [];
+    if (missing) notices.push({ code: 'unparsed', detail: 'the raw copy of this automatic message is no longer stored: only its recorded fields are included' });
+    if (isThem(fields.from)) notices.push({ code: 'attachment_unscanned', detail: 'the original .eml of an automatic message is not included: its parts are never scanned' });
+    document.suppressed.push({
+      messageId: record.messageId,
+      receivedAt: record.receivedAt,
+      reason: record.reason,
+      subject: fields.subject,
+      date,
+      from: redact(fields.from),
+      to: (fields.to ?? []).map(redact),
+      cc: (fields.cc ?? []).map(redact),
+      text,
+      raw: null,
+      rawOmitted: isThem(fields.from) ? 'not_clean' : 'not_sender',
+      notices,
+    });
+  }
   await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.export', links.map((l) => l.messageId), found(links));
   return { document, files };
+}
+
+/**
+ * Whether the original .eml may leave, and if not why. Only a message they sent: the raw copy of
+ * anyone else's (ours included) names other people in its headers and quotes their text, which the
+ * export redacts everywhere else. And only where every part is clean: the raw carries every part.
+ */
+function omittedRaw(message: MessageRecord, fields: MessageFields, attachments: AttachmentRecord[], isThem: (a: Address) => boolean): RawOmitted | null {
+  if (!isThem(fields.from)) return 'not_sender';
+  if (message.rawKey === null) return 'erased';
+  const allClean = attachments.every((a) => a.scan === 'clean') && fields.notices.every((n) => NOTICES_OF_A_FULLY_SCANNED_MESSAGE.has(n.code));
+  return allClean ? null : 'not_clean';
+}
+
+/**
+ * The notices that say nothing about the message's parts. Any other (a part past the nesting or
+ * part limit, a header block too large, a truncated or unreadable message, an attachment skipped,
+ * infected or unscanned) means some of the raw was never parsed or scanned, so it may not leave. An
+ * allow-list: a notice added later keeps the raw in until it is placed here.
+ */
+const NOTICES_OF_A_FULLY_SCANNED_MESSAGE: ReadonlySet<NoticeCode> = new Set<NoticeCode>(['message_id_synthesized', 'new_participant']);
+
+/**
+ * The text of a robot message, parsed from its raw copy under the ingestion limits; attachments drained
+ * unread. A raw copy already gone (a restored table before its erasures are replayed) is reported.
+ */
+async function readSuppressedText(deps: RequesterDeps, record: SuppressedRecord): Promise<{ text: string; date: string | null; missing: boolean }> {
+  let encrypted: Readable;
+  try {
+    encrypted = await deps.blobs.get(record.rawKey);
+  } catch (error) {
+    if (error instanceof BlobNotFound) return { text: '', date: null, missing: true };
+    throw error;
+  }
+  const limits = DEFAULT_LIMITS;
+  const parser = createMailParser(limits, {
+    onAttachment: async (part) => {
+      part.content.resume();
+      await finished(part.content);
+    },
+  });
+  const guard = new MimeGuard({ maxNestingDepth: limits.maxNestingDepth, maxParts: limits.maxParts, maxHeaderLineBytes: Math.min(16 * 1024, limits.maxHeaderBytes) });
+  await pipeline(encrypted, deps.keys.decryptStream({ tenantId: record.tenantId, mailboxId: record.mailboxId, purpose: 'raw' }), guard, parser.sink);
+  const mail = await parser.result;
+  return { text: mail.text, date: mail.date, missing: false };
 }
 
 /** Restriction: kept, but hidden from processing and agents until lifted. */
@@ -127,46 +251,38 @@ export async function restrictRequester(deps: RequesterDeps, tenantId: string, e
 }
 
 /**
- * Erasure: the messages they sent go (items, attachments, raw message, body); where they only
- * received, their address is redacted; tickets left without messages go; where they were the
- * requester of a shared ticket, the requester is redacted.
+ * Erasure. What goes, per record that names them:
+ * - a message they sent, and a reply of ours addressed to them (it is written to them and usually
+ *   quotes them): the items, its links, the raw message, the body and the attachments;
+ * - another sender's message they only received (To, Cc, Reply-To): their address is redacted in its
+ *   fields and its raw copy is deleted (the raw names them in its headers); the sender's parsed body
+ *   and attachments stay, and the message records when its raw copy was erased;
+ * - a robot message (auto-reply, bounce) naming them in any role: its record, links and raw;
+ * - a ticket left without messages; where they were the requester of a shared ticket, the requester
+ *   is redacted.
+ * What will be done is decided first and journaled outside the table (requester-journal.ts) before
+ * anything is deleted, so that after a table restore replayRequesterErasures can erase it again.
  */
-export async function eraseRequester(deps: RequesterDeps, tenantId: string, email: string, requestRef: string, accessor: Accessor): Promise<{ deleted: number; redacted: number; ticketsDeleted: number }> {
-  const { address, index, links } = await linksOf(deps, tenantId, email);
-  const result = { deleted: 0, redacted: 0, ticketsDeleted: 0 };
-  const isThem = (a: Address) => normalizeAddress(a.address) === address;
-  for (const [ticketId, ticketLinks] of groupBy(links, (l) => l.ticketId)) {
-    const ticket = await deps.repo.getTicket(tenantId, ticketId);
-    if (!ticket) continue;
-    const ctx = fieldsContext(tenantId, ticket.mailboxId);
+export async function eraseRequester(deps: RequesterDeps, tenantId: string, email: string, requestRef: string, accessor: Accessor): Promise<ErasureReport> {
+  const { index, links } = await linksOf(deps, tenantId, email);
+  const indexes = new AddressIndexes(deps.keys, tenantId);
+  const isThem = async (a: Address) => (await indexes.of(a)) === index;
+  const records: ErasedRecord[] = [];
+  const { byTicket, suppressed } = splitLinks(links);
+  for (const [ticketId, ticketLinks] of byTicket) {
     const wanted = new Set(ticketLinks.map((l) => l.messageId));
-    const attachments = await deps.repo.listAttachments(tenantId, ticketId);
     for (const message of (await deps.repo.listMessages(tenantId, ticketId)).filter((m) => wanted.has(m.messageId))) {
-      const fields = await unseal<MessageFields>(deps.keys, ctx, message.sealed);
-      if (isThem(fields.from)) {
-        const own = attachments.filter((a) => a.messageId === message.messageId);
-        const everyone = [fields.from, ...fields.to, ...fields.cc, ...fields.replyTo].map((a) => normalizeAddress(a.address)).filter(Boolean);
-        const linkIndexes = await Promise.all([...new Set(everyone)].map((a) => deps.keys.blindIndex(tenantId, 'address', a)));
-        await deps.repo.deleteMessage(message, own, linkIndexes);
-        const objects = [message.rawKey, message.bodyKey, ...own.map((a) => a.blobKey)].filter((k): k is string => typeof k === 'string');
-        await deps.blobs.delete(objects);
-        result.deleted++;
-      } else {
-        const redactAll = (list: Address[]) => list.map((a) => (isThem(a) ? REDACTED : a));
-        const redactedFields: MessageFields = { ...fields, to: redactAll(fields.to), cc: redactAll(fields.cc), replyTo: redactAll(fields.replyTo) };
-        await deps.repo.replaceMessage({ ...message, sealed: await seal(deps.keys, ctx, redactedFields) });
-        await deps.repo.deleteRequesterLinks(tenantId, index, [message.messageId]);
-        result.redacted++;
-      }
-    }
-    const remaining = await deps.repo.listMessages(tenantId, ticketId);
-    if (remaining.length === 0) {
-      await deps.repo.deleteTicketItem(tenantId, ticketId);
-      result.ticketsDeleted++;
-    } else {
-      await redactTicketRequester(deps, ticket, isThem, index);
+      const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, message.mailboxId), message.sealed);
+      const addressedToThem = message.direction === 'outbound' && (await someAsync(fields.to, isThem));
+      const action = (await isThem(fields.from)) || addressedToThem ? 'delete_message' : 'redact_message';
+      records.push({ action, mailboxId: message.mailboxId, ticketId, messageId: message.messageId });
     }
   }
+  for (const link of suppressed) records.push({ action: 'delete_suppressed', mailboxId: link.mailboxId, messageId: link.messageId });
+
+  const erasure: RequesterErasure = { kind: 'requester-erasure', erasureId: deps.ids.next(), tenantId, addressIndex: index, erasedAt: deps.clock.now().toISOString(), records };
+  if (records.length > 0) await writeErasure(deps.blobs, erasure);
+  const { skipped: _disconnectedMeanwhile, ...result } = await applyErasure(deps, erasure, indexes);
   await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.erase', links.map((l) => l.messageId), found(links));
   return result;
 }
@@ -185,9 +301,14 @@ export async function rectifyRequester(
   const newIndex = newAddress === address ? index : await deps.keys.blindIndex(tenantId, 'address', newAddress);
   const fix = (a: Address): Address =>
     normalizeAddress(a.address) === address ? { address: correction.newEmail ? newAddress : a.address, name: correction.name ?? a.name } : a;
+  const restricted = newIndex !== index && (await deps.repo.listRestrictions(tenantId)).has(index);
+  // A restriction follows the address before anything moves: at no moment are their tickets
+  // (whose first participant becomes the new index) visible to agents.
+  if (restricted) await deps.repo.setRestriction(tenantId, newIndex, true);
   let messages = 0;
   let tickets = 0;
-  for (const [ticketId, ticketLinks] of groupBy(links, (l) => l.ticketId)) {
+  const { byTicket, suppressed } = splitLinks(links);
+  for (const [ticketId, ticketLinks] of byTicket) {
     const ticket = await deps.repo.getTicket(tenantId, ticketId);
     if (!ticket) continue;
     const ctx = fieldsContext(tenantId, ticket.mailboxId);
@@ -207,21 +328,33 @@ export async function rectifyRequester(
     });
     tickets++;
   }
+  for (const link of suppressed) {
+    const robot = await deps.repo.getSuppressed(tenantId, link.mailboxId, link.messageId);
+    if (!robot) continue;
+    const ctx = fieldsContext(tenantId, robot.mailboxId);
+    const fields = await unseal<SuppressedFields>(deps.keys, ctx, robot.sealed);
+    const fixed: SuppressedFields = {
+      ...fields,
+      from: fix(fields.from),
+      ...(fields.to ? { to: fields.to.map(fix) } : {}),
+      ...(fields.cc ? { cc: fields.cc.map(fix) } : {}),
+      ...(fields.replyTo ? { replyTo: fields.replyTo.map(fix) } : {}),
+    };
+    await deps.repo.replaceSuppressed({ ...robot, sealed: await seal(deps.keys, ctx, fixed) });
+    messages++;
+  }
   if (newIndex !== index) {
     await deps.repo.putRequesterLinks(newIndex, links);
     await deps.repo.deleteRequesterLinks(tenantId, index, links.map((l) => l.messageId));
+    if (restricted) await deps.repo.setRestriction(tenantId, index, false);
   }
   await recordAccess(deps, tenantId, { ...accessor, reason: `${accessor.reason} [request ${requestRef}]` }, 'requester.rectify', links.map((l) => l.messageId), found(links));
   return { messages, tickets };
 }
 
-async function redactTicketRequester(deps: RequesterDeps, ticket: TicketRecord, isThem: (a: Address) => boolean, index: string): Promise<void> {
-  const ctx = fieldsContext(ticket.tenantId, ticket.mailboxId);
-  const fields = await unseal<TicketFields>(deps.keys, ctx, ticket.sealed);
-  const participants = ticket.participantIndexes.filter((p) => p !== index);
-  if (!isThem(fields.requester) && participants.length === ticket.participantIndexes.length) return;
-  const requester = isThem(fields.requester) ? REDACTED : fields.requester;
-  await deps.repo.replaceTicket({ ...ticket, participantIndexes: participants, sealed: await seal(deps.keys, ctx, { ...fields, requester }) });
+async function someAsync<T>(items: T[], test: (item: T) => Promise<boolean>): Promise<boolean> {
+  for (const item of items) if (await test(item)) return true;
+  return false;
 }
 
 async function decrypted(deps: RequesterDeps, key: string, tenantId: string, mailboxId: string, purpose: 'raw' | 'attachment'): Promise<Readable> {

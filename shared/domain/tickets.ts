@@ -125,7 +125,7 @@ export async function rescanHeldAttachments(
 }
 
 /** A ticket whose requester (its first participant) asked for restriction is hidden from agents. */
-function isRestricted(ticket: TicketRecord, restricted: Set<string>): boolean {
+export function isRestricted(ticket: TicketRecord, restricted: Set<string>): boolean {
   const requester = ticket.participantIndexes[0];
   return requester !== undefined && restricted.has(requester);
 }

@@ -32,6 +32,8 @@ export function startRetentionTimers(stack: LocalStack, deps: RetentionDeps, rep
     async () => {
       const result = await sweepDueMailboxes(deps);
       if (result.mailboxes > 0) report.info(`retention: backstop purged ${result.mailboxes} mailbox(es), ${result.items} item(s), ${result.objects} object(s)`);
+      if (result.lateWrites > 0) report.info(`retention: ${result.rechecks} recheck(s) after a disconnect or purge found ${result.lateWrites} late write(s)`);
+      if (result.tenants > 0) report.info(`retention: ${result.tenants} closed account(s): ${result.tenantRecords} record(s) deleted`);
       const orphans = await sweepOrphanObjects(deps);
       if (orphans.objects > 0) report.info(`retention: ${orphans.objects} orphan object(s) of ${orphans.ingestions} unfinished ingestion(s) deleted`);
     },

@@ -7,6 +7,9 @@ import { toSdkContext } from '../../shared/adapters/crypto/encryption-context.js
 import { DEFAULT_ALIAS_PREFIX } from '../../shared/adapters/crypto/kms-key-service.js';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/table-schema.js';
 import { BUNDLED_SYNTH_TIMEOUT, newApp, removeTempDirs, SKIP_BUNDLING, tempDir } from './synth.js';
+import { arn, fn, idOf, statementsOf, type Json } from './template.js';
+import { ERASURE_JOURNAL_PREFIX } from '../../shared/domain/requester-journal.js';
+import { TOMBSTONE_PREFIX } from '../../shared/domain/tombstones.js';
 import { MAIL_STREAMING_V8_OPTIONS } from '../../infra/runtime-options.js';
 
 afterAll(removeTempDirs);
@@ -219,6 +222,24 @@ describe('Retention', () => {
     expect(mapping?.Properties).toMatchObject({ BisectBatchOnFunctionError: true, DestinationConfig: { OnFailure: { Destination: expect.anything() } } });
   });
 
+  it('lets the sweeper write and read tombstones and read the erasure journal, under the bucket key, and no other object', () => {
+    const t = template.toJSON() as Json;
+    const statements = statementsOf(t, 'mail2ticket-sweeper');
+    const objectStatements = statements.filter((s) => [s.Action].flat().some((a) => a === 's3:GetObject' || a === 's3:PutObject'));
+    expect(objectStatements.map((s) => s.Sid).sort()).toEqual(['ReadRetentionRecords', 'WriteTombstones']);
+    const prefixes = (sid: string) => [statements.find((s) => s.Sid === sid)?.Resource].flat().map((r) => JSON.stringify(r).match(/\/([a-z]+)\/\*/)?.[1]);
+    expect(statements.find((s) => s.Sid === 'WriteTombstones')?.Action).toBe('s3:PutObject');
+    expect(prefixes('WriteTombstones')).toEqual([TOMBSTONE_PREFIX.slice(0, -1)]);
+    expect(statements.find((s) => s.Sid === 'ReadRetentionRecords')?.Action).toBe('s3:GetObject');
+    expect(prefixes('ReadRetentionRecords').sort()).toEqual([ERASURE_JOURNAL_PREFIX.slice(0, -1), TOMBSTONE_PREFIX.slice(0, -1)].sort());
+    // The bucket is SSE-KMS: writing and reading an object needs its key.
+    const bucketKeyId = idOf(t, 'AWS::KMS::Key', 'AttachmentStore');
+    expect(statements.find((s) => s.Sid === 'BucketKey')).toMatchObject({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: arn(bucketKeyId) });
+    // A disconnect's recheck stamps TTLs; a replayed erasure deletes an emptied ticket.
+    expect(statements.find((s) => s.Sid === 'SweepTable')?.Action).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(fn(t, 'mail2ticket-sweeper').env).toMatchObject({ TENANT_KEY_ALIAS_PREFIX });
+  });
+
   it('sweeps daily and alarms when the sweep finds leftovers', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BackstopLeftoversFound', Namespace: 'mail2ticket', Threshold: 1 });
@@ -253,9 +274,10 @@ describe('IAM', () => {
   it('lets tenant keys be used only through tenant aliases and with exactly our encryption context', () => {
     const statements = identityStatements();
     const dataKeys = statements.filter((s) => s.Sid === 'TenantDataKeys');
-    // The ingest worker, each connector's sync worker and scheduled jobs (Gmail, Microsoft 365), and
-    // the consent site (sealing a new mailbox's credentials, opening them to release one).
-    expect(dataKeys).toHaveLength(6);
+    // The ingest worker, each connector's sync worker and scheduled jobs (Gmail, Microsoft 365), the
+    // consent site (sealing a new mailbox's credentials, opening them to release one), and the sweeper
+    // (replaying requester erasures after a restore).
+    expect(dataKeys).toHaveLength(7);
     for (const statement of dataKeys) {
       expect(['kms:Decrypt', 'kms:GenerateDataKey']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({
@@ -277,8 +299,8 @@ describe('IAM', () => {
       });
     }
     const lookups = statements.filter((s) => s.Sid === 'TenantKeyLookup');
-    // The six above and the scanner.
-    expect(lookups).toHaveLength(7);
+    // The seven above and the scanner.
+    expect(lookups).toHaveLength(8);
     for (const statement of lookups) {
       expect(['kms:DescribeKey', 'kms:GenerateMac']).toEqual(expect.arrayContaining([statement.Action].flat()));
       expect(statement.Condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/mail2ticket/tenant/*' } });

@@ -19,6 +19,8 @@ import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
 import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
 import { simpleParser } from 'mailparser';
 import { sendGmailReply, type ReplyDeps } from '../../shared/domain/gmail/reply.js';
+import { RequesterRestricted } from '../../shared/domain/reply-common.js';
+import { restrictRequester } from '../../shared/domain/requesters.js';
 import { verifyAuditChain } from '../../shared/domain/audit.js';
 import { connectGmailMailbox, enqueueSafetySyncs, releaseGmailMailbox, renewGmailWatches } from '../../shared/domain/gmail/lifecycle.js';
 import type { GmailPushDeps } from '../../shared/domain/gmail/push.js';
@@ -488,6 +490,34 @@ describe('replies', () => {
     expect(fake.sent(MAILBOX)).toHaveLength(1);
     expect(fake.count('POST', '/messages/send')).toBe(1);
     expect(await world.repo.listMessages(TENANT, ticket.ticketId)).toHaveLength(2);
+  });
+
+  it('replies ignored restriction: a restricted requester gets no mail, nothing is recorded, the refusal is audited', async () => {
+    const { ticket } = await customerTicket('ask-restricted');
+    await restrictRequester(world.reply, TENANT, 'alice@customer.example', true, 'DSR-R1', agent);
+    const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'We will keep your data.', accessor: agent };
+    await expect(sendGmailReply(world.reply, request)).rejects.toBeInstanceOf(RequesterRestricted);
+    expect(fake.count('POST', '/messages/send')).toBe(0);
+    expect(fake.sent(MAILBOX)).toHaveLength(0);
+    expect(await world.repo.listMessages(TENANT, ticket.ticketId)).toHaveLength(1);
+    const replies = (await world.reply.audit.list(TENANT)).filter((r) => r.action === 'ticket.reply');
+    expect(replies).toEqual([expect.objectContaining({ outcome: 'refused', subjectIds: [ticket.ticketId] })]);
+
+    await restrictRequester(world.reply, TENANT, 'alice@customer.example', false, 'DSR-R2', agent);
+    await expect(sendGmailReply(world.reply, request)).resolves.toMatchObject({ status: 'sent' });
+    expect(fake.sent(MAILBOX)).toHaveLength(1);
+  });
+
+  it('refuses a reply that would reach a restricted participant, though the ticket\'s requester is not restricted', async () => {
+    const { ticket } = await customerTicket('ask-shared');
+    // Bob writes last in Alice's thread: a reply answers him.
+    fake.deliver(MAILBOX, mail('bob-1', { subject: 'Re: Printer jammed', inReplyTo: 'ask-shared', from: 'Bob <bob@customer.example>' }));
+    await pushFor();
+    await drain();
+    expect(await world.repo.listMessages(TENANT, ticket.ticketId)).toHaveLength(2);
+    await restrictRequester(world.reply, TENANT, 'bob@customer.example', true, 'DSR-R3', agent);
+    await expect(sendGmailReply(world.reply, { tenantId: TENANT, ticketId: ticket.ticketId, text: 'Thanks, Bob.', accessor: agent })).rejects.toBeInstanceOf(RequesterRestricted);
+    expect(fake.sent(MAILBOX)).toHaveLength(0);
   });
 
   it('refuses a reply on a ticket of a disconnected mailbox', async () => {

@@ -255,7 +255,7 @@ describe('objects of ingestions that never completed', () => {
     expect(await objects()).toEqual(named);
     const tickets = await repo.listTickets(tenant, MAILBOX);
     expect(tickets).toHaveLength(2);
-    for (const ticket of tickets) for (const m of await repo.listMessages(tenant, ticket.ticketId)) await expect(blobs.get(m.rawKey)).resolves.toBeDefined();
+    for (const ticket of tickets) for (const m of await repo.listMessages(tenant, ticket.ticketId)) await expect(blobs.get(m.rawKey ?? 'no raw key')).resolves.toBeDefined();
   });
 
   it('leaves disconnected mailboxes to retention, and keys of kinds it does not know', async () => {
@@ -359,7 +359,7 @@ describe('the daily sweeper', () => {
     }
     const later = new ManualClock(new Date(Date.now() + (ORPHAN_GRACE_HOURS + 1) * HOUR));
     // The sweeper walks the whole bucket: this file's other tenants live in other tables and are skipped.
-    const handler = makeSweeper({ repo, retention: repo, blobs, clock: later }, new ObservedMetrics({ namespace: 'mail2ticket', serviceName: 'sweeper' }));
+    const handler = makeSweeper({ repo, retention: repo, blobs, clock: later, keys: deps.keys }, new ObservedMetrics({ namespace: 'mail2ticket', serviceName: 'sweeper' }));
     const result = await handler({}, { getRemainingTimeInMillis: () => 15 * 60_000 });
     expect(result).toMatchObject({ mailboxes: 0, orphans: { objects: orphans.length, ingestions: 1, complete: true } });
     expect(await objects()).toEqual(named);

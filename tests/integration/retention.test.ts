@@ -3,8 +3,8 @@
 // intact; the backstop catches what a lost stream record left; erase acts at once.
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PutItemCommand, ScanCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler as makePurgeStreamHandler } from '../../functions/purge-stream/make-handler.js';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
@@ -14,7 +14,17 @@ import { MailboxDisconnected } from '../../shared/domain/errors.js';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
-import { closeTenant, disconnectMailbox, eraseMailbox, eraseTenant, reapplyTombstones, sweepDueMailboxes, type RetentionDeps } from '../../shared/domain/retention.js';
+import {
+  closeTenant,
+  disconnectMailbox,
+  eraseMailbox,
+  eraseTenant,
+  LATE_WRITE_GRACE_MINUTES,
+  reapplyTombstones,
+  sweepDueMailboxes,
+  type RetentionDeps,
+  type SweepReport,
+} from '../../shared/domain/retention.js';
 import { buffer } from 'node:stream/consumers';
 import { listTickets, showTicket } from '../../shared/domain/tickets.js';
 import { ensureTable } from '../../shared/local/dynalite.js';
@@ -78,6 +88,37 @@ async function objects(mailboxId: string): Promise<string[]> {
 }
 
 const deliverToStream = () => makePurgeStreamHandler(retention);
+const NOTHING_SWEPT: SweepReport = { mailboxes: 0, items: 0, objects: 0, rechecks: 0, lateWrites: 0, tenants: 0, tenantRecords: 0 };
+const MINUTE = 60_000;
+
+/**
+ * An ingestion into `mailboxId` that has read its mailbox and stored part of the raw message, then
+ * waits: `started` resolves once it is under way, `finish()` lets it complete.
+ */
+async function ingestionUnderWay(mailboxId: string, id: string): Promise<{ finish: () => ReturnType<typeof ingestMessage> }> {
+  const raw = mail(id);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let pulled!: () => void;
+  const started = new Promise<void>((resolve) => (pulled = resolve));
+  const stream = Readable.from(
+    (async function* () {
+      yield raw.subarray(0, 64);
+      pulled();
+      await gate;
+      yield raw.subarray(64);
+    })(),
+  );
+  const result = ingestMessage(deps, stream, { tenantId: tenant, mailboxId, receivedAt: clock.now() });
+  result.catch(() => undefined);
+  await started;
+  return {
+    finish: () => {
+      release();
+      return result;
+    },
+  };
+}
 
 describe('retention', () => {
   it('hides a disconnected mailbox at once and deletes all of it, and only it, by its deadline', async () => {
@@ -126,7 +167,7 @@ describe('retention', () => {
     expect(await objects('gone')).toEqual([]);
     expect(await objects('kept')).toHaveLength(4);
     expect((await deps.repo.getMailbox(tenant, 'gone'))?.purgedAt).toBeTruthy();
-    expect(await sweepDueMailboxes(retention)).toEqual({ mailboxes: 0, items: 0, objects: 0 });
+    expect(await sweepDueMailboxes(retention)).toEqual(NOTHING_SWEPT);
   });
 
   it('the backstop alone clears a mailbox before its deadline even if TTL never ran', async () => {
@@ -202,7 +243,7 @@ describe('retention', () => {
       },
     };
     const tableItemsBefore = (await tableItems('gone')).length;
-    const report = await reapplyTombstones({ ...retention, table });
+    const report = await reapplyTombstones({ ...retention, keys: deps.keys, table });
     expect(order).toEqual(['table']);
     expect(report.table).toMatchObject({ ttl: 'enabled', stream: 'enabled' });
     expect(report.items).toBe(tableItemsBefore);
@@ -211,7 +252,104 @@ describe('retention', () => {
     expect((await deps.repo.getMailbox(tenant, 'gone'))).toMatchObject({ status: 'disconnected', purgedAt: expect.any(String) });
     expect(await listTickets(deps, tenant, TEST_ACCESSOR, 'gone')).toEqual([]);
     expect(await tableItems('kept')).not.toEqual([]);
-    expect((await reapplyTombstones(retention)).items).toBe(0); // idempotent
+    expect((await reapplyTombstones({ ...retention, keys: deps.keys })).items).toBe(0); // idempotent
+  });
+
+  it('an ingestion under way when the mailbox is erased: what it writes after the purge goes at the recheck', async () => {
+    const late = await ingestionUnderWay('gone', 'in-flight');
+    await eraseMailbox(retention, tenant, 'gone');
+    expect((await late.finish()).status).toBe('created'); // it read the mailbox before the erase
+    const written = (await tableItems('gone')).length;
+    expect(written).toBeGreaterThan(0);
+    expect(await objects('gone')).toHaveLength(2); // its raw message and attachment
+
+    clock.advance((LATE_WRITE_GRACE_MINUTES - 1) * MINUTE);
+    expect(await sweepDueMailboxes(retention)).toEqual(NOTHING_SWEPT); // still inside the grace
+    clock.advance(2 * MINUTE);
+    expect(await sweepDueMailboxes(retention)).toEqual({ ...NOTHING_SWEPT, rechecks: 1, lateWrites: written + 2 });
+    expect(await tableItems('gone')).toEqual([]);
+    expect(await objects('gone')).toEqual([]);
+    const mailbox = await deps.repo.getMailbox(tenant, 'gone');
+    expect(mailbox?.purgedAt).toBeTruthy();
+    expect(mailbox?.recheckAt).toBeUndefined();
+    clock.advance(40 * DAY);
+    expect(await sweepDueMailboxes(retention)).toEqual(NOTHING_SWEPT); // once only
+    expect(await tableItems('kept')).not.toEqual([]);
+  });
+
+  it('an ingestion under way when the mailbox is disconnected: the recheck stamps what it wrote after the stamping', async () => {
+    const late = await ingestionUnderWay('gone', 'in-flight');
+    const mailbox = await disconnectMailbox(retention, tenant, 'gone');
+    expect((await late.finish()).status).toBe('created');
+    const unstamped = (await tableItems('gone')).filter((item) => item.expiresAt === undefined);
+    expect(unstamped.length).toBeGreaterThan(0); // the race happened: its items came after the stamping
+
+    clock.advance((LATE_WRITE_GRACE_MINUTES + 1) * MINUTE);
+    expect(await sweepDueMailboxes(retention)).toEqual({ ...NOTHING_SWEPT, rechecks: 1, lateWrites: unstamped.length });
+    const purgeBy = Date.parse(mailbox.purgeBy as string) / 1000;
+    for (const item of await tableItems('gone')) expect(item.expiresAt, item.SK).toBeLessThanOrEqual(purgeBy - 2 * 24 * 3600);
+    expect((await deps.repo.getMailbox(tenant, 'gone'))?.recheckAt).toBeUndefined();
+    expect(await sweepDueMailboxes(retention)).toEqual(NOTHING_SWEPT);
+    // The deadline still stands: the backstop purges it as before.
+    clock.advance(28 * DAY);
+    expect((await sweepDueMailboxes(retention)).mailboxes).toBe(1);
+    expect(await tableItems('gone')).toEqual([]);
+  });
+
+  it('disconnecting again finishes a stamping that stopped part way, and keeps the first deadline', async () => {
+    const first = await disconnectMailbox(retention, tenant, 'gone');
+    const [item] = await tableItems('gone');
+    await client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall({ PK: item?.PK, SK: item?.SK }), UpdateExpression: 'REMOVE expiresAt' }));
+    expect((await tableItems('gone')).filter((i) => i.expiresAt === undefined)).toHaveLength(1);
+    clock.advance(DAY);
+    const again = await disconnectMailbox(retention, tenant, 'gone', 5);
+    expect(again.purgeBy).toBe(first.purgeBy);
+    expect((await tableItems('gone')).filter((i) => i.expiresAt === undefined)).toEqual([]);
+  });
+
+  it('a scan verdict written back never revives a purged attachment nor drops a TTL stamped meanwhile', async () => {
+    const [ticket] = await listTickets(deps, tenant, TEST_ACCESSOR, 'gone');
+    const [attachment] = await deps.repo.listAttachments(tenant, ticket?.ticketId as string);
+    if (!attachment) throw new Error('fixture has an attachment');
+    await disconnectMailbox(retention, tenant, 'gone');
+    await deps.repo.updateAttachmentScan({ ...attachment, scan: 'infected', scanDetail: 'Eicar-Test-Signature', blobKey: null });
+    const updated = (await tableItems('gone')).find((item) => item.attachmentId === attachment.attachmentId);
+    expect(updated).toMatchObject({ scan: 'infected', scanDetail: 'Eicar-Test-Signature', expiresAt: expect.any(Number) });
+    expect(updated?.blobKey).toBeNull();
+
+    await eraseMailbox(retention, tenant, 'gone');
+    await deps.repo.updateAttachmentScan({ ...attachment, scan: 'clean' });
+    expect(await tableItems('gone')).toEqual([]);
+  });
+
+  it('closing the account stamps its own records and the backstop deletes them by the closure deadline', async () => {
+    await listTickets(deps, tenant, TEST_ACCESSOR, 'kept'); // an audited access
+    await deps.repo.setRestriction(tenant, 'f'.repeat(64), true);
+    const ownRecords = async () => {
+      const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+      return Items.map((i) => unmarshall(i)).filter((i) => String(i.PK).startsWith(`T#${tenant}#AUDIT`) || String(i.PK).startsWith(`T#${tenant}#RESTRICTED`));
+    };
+    const records = await ownRecords();
+    expect(records.length).toBeGreaterThanOrEqual(3); // an audit record, the chain head, a restriction
+
+    const result = await closeTenant({ ...retention, tenantKeys: deps.keys as LocalKeyService }, tenant);
+    expect(result.recordsPurgeBy).toBe(new Date(clock.now().getTime() + 30 * DAY).toISOString());
+    const purgeBy = Date.parse(result.recordsPurgeBy) / 1000;
+    for (const record of await ownRecords()) expect(record.expiresAt, record.SK).toBeLessThanOrEqual(purgeBy - 2 * 24 * 3600);
+    clock.advance(DAY);
+    expect((await closeTenant({ ...retention, tenantKeys: deps.keys as LocalKeyService }, tenant)).recordsPurgeBy).toBe(result.recordsPurgeBy);
+
+    // With neither TTL nor stream having run, the backstop still removes them before the deadline.
+    clock.advance(26 * DAY);
+    expect((await sweepDueMailboxes(retention)).tenants).toBe(0);
+    clock.advance(DAY);
+    const report = await sweepDueMailboxes(retention);
+    expect(report).toMatchObject({ tenants: 1, mailboxes: 2 });
+    expect(report.tenantRecords).toBe(records.length);
+    expect(await ownRecords()).toEqual([]);
+    expect(await deps.audit.list(tenant)).toEqual([]);
+    expect(await deps.repo.listRestrictions(tenant)).toEqual(new Set());
+    expect((await sweepDueMailboxes(retention)).tenants).toBe(0);
   });
 
   it('erases a mailbox at once on request', async () => {

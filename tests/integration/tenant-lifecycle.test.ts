@@ -218,7 +218,13 @@ describe('close-tenant', () => {
     const sealed = await new KmsKeyService({ kms }).encrypt(Buffer.from('to be forgotten'), context(id));
 
     const closed = await handle({ task: 'close-tenant', tenantId: id });
-    expect(closed).toEqual({ tenantId: id, mailboxes: 1, keysDestroyedBy: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) });
+    expect(closed).toEqual({
+      tenantId: id,
+      mailboxes: 1,
+      keysDestroyedBy: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      // The account's own records (access log, restrictions, consent records) go by this deadline.
+      recordsPurgeBy: new Date(now.getTime() + 30 * 86_400_000).toISOString(),
+    });
     const destroyedBy = Date.parse((closed as { keysDestroyedBy: string }).keysDestroyedBy);
     expect(destroyedBy - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect(destroyedBy - Date.now()).toBeLessThan(7.1 * 86_400_000);

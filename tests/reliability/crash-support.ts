@@ -170,7 +170,7 @@ export async function checkStore(
     if (messages.length === 0) problems.push(`ticket ${ticket.ticketId} has no message`);
     for (const message of messages) {
       seen.set(message.messageIdIndex, (seen.get(message.messageIdIndex) ?? 0) + 1);
-      referenced.add(message.rawKey);
+      if (message.rawKey) referenced.add(message.rawKey);
       if (message.bodyKey) referenced.add(message.bodyKey);
       const wanted = expected.attachments?.[message.messageIdIndex];
       if (wanted !== undefined && message.attachmentIds.length !== wanted) {

@@ -671,7 +671,7 @@ async function rawProblem(deps: Awaited<ReturnType<typeof freshDeps>>, result: I
       ? [...deps.repo.suppressed.values()].find((s) => s.messageId === result.messageId)
       : [...deps.repo.messages.values()].find((m) => m.messageId === result.messageId);
   if (!record) return `lost raw: no ${result.status === 'suppressed' ? 'suppressed record' : 'message record'} for ${result.messageId}`;
-  const ciphertext = deps.blobs.objects.get(record.rawKey);
+  const ciphertext = record.rawKey === null ? undefined : deps.blobs.objects.get(record.rawKey);
   if (!ciphertext) return `lost raw: no object at ${record.rawKey}`;
   const plaintext = await deps.keys.decrypt(ciphertext, { tenantId: TENANT, mailboxId: MAILBOX, purpose: 'raw' });
   if (!Buffer.from(plaintext).equals(raw)) return `lost raw: the stored raw has ${plaintext.length} bytes, the input ${raw.length}, and they differ`;
@@ -682,7 +682,7 @@ async function rawProblem(deps: Awaited<ReturnType<typeof freshDeps>>, result: I
 function orphanBlobs(deps: Awaited<ReturnType<typeof freshDeps>>): string[] {
   const referenced = new Set<string>();
   for (const m of deps.repo.messages.values()) {
-    referenced.add(m.rawKey);
+    if (m.rawKey) referenced.add(m.rawKey);
     if (m.bodyKey) referenced.add(m.bodyKey);
   }
   for (const s of deps.repo.suppressed.values()) referenced.add(s.rawKey);

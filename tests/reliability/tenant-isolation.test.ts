@@ -124,7 +124,7 @@ describe('tenant isolation', () => {
     expect(exported.document.tickets).toEqual([]);
     expect(exported.files).toEqual([]);
     expect(await rectifyRequester(stack.deps, A, BEA, { name: 'Mallory', newEmail: 'mallory@evil.example' }, ref(2), AGENT_A)).toEqual({ messages: 0, tickets: 0 });
-    expect(await eraseRequester(stack.deps, A, BEA, ref(3), AGENT_A)).toEqual({ deleted: 0, redacted: 0, ticketsDeleted: 0 });
+    expect(await eraseRequester(stack.deps, A, BEA, ref(3), AGENT_A)).toEqual({ deleted: 0, redacted: 0, suppressed: 0, ticketsDeleted: 0 });
     await restrictRequester(stack.deps, A, BEA, true, ref(4), AGENT_A);
 
     const records = (await audit(A)).filter((r) => r.actor === AGENT_A.actor && r.action.startsWith('requester.'));

@@ -154,9 +154,24 @@ export class MemoryRepository implements TicketRepository {
   async deleteTicketItem(tenantId: string, ticketId: string) {
     this.tickets.delete(`${tenantId}/${ticketId}`);
   }
-  async writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string) {
-    this.suppressed.set(`${record.tenantId}/${record.mailboxId}/${record.messageId}`, record);
+  async writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string, requesterIndexes: string[] = []) {
+    for (const index of requesterIndexes) {
+      this.requesterLinks.set(`${record.tenantId}/${index}/${record.messageId}`, { tenantId: record.tenantId, mailboxId: record.mailboxId, ticketId: null, messageId: record.messageId });
+    }
     if (providerIdIndex) this.providerIds.set(`${record.tenantId}/${record.mailboxId}/${providerIdIndex}`, claim);
+    this.suppressed.set(`${record.tenantId}/${record.mailboxId}/${record.messageId}`, record);
+  }
+  async getSuppressed(tenantId: string, mailboxId: string, messageId: string) {
+    return this.suppressed.get(`${tenantId}/${mailboxId}/${messageId}`);
+  }
+  async replaceSuppressed(record: SuppressedRecord) {
+    const key = `${record.tenantId}/${record.mailboxId}/${record.messageId}`;
+    if (!this.suppressed.has(key)) throw new Error('no such suppressed record');
+    this.suppressed.set(key, record);
+  }
+  async deleteSuppressed(record: Pick<SuppressedRecord, 'tenantId' | 'mailboxId' | 'messageId'>, linkIndexes: string[]) {
+    for (const index of linkIndexes) this.requesterLinks.delete(`${record.tenantId}/${index}/${record.messageId}`);
+    this.suppressed.delete(`${record.tenantId}/${record.mailboxId}/${record.messageId}`);
   }
 }
 

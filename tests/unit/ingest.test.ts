@@ -128,6 +128,9 @@ describe('ingestMessage', () => {
     expect(result).toMatchObject({ status: 'suppressed', reason, ticketId: null });
     expect(repo.tickets.size).toBe(0);
     expect(repo.suppressed.size).toBe(1);
+    // Regression: robots were linked to nobody, so data-subject requests never found them.
+    const sender = await deps.keys.blindIndex(T, 'address', 'alice@customer.example');
+    expect(await repo.listRequesterLinks(T, sender)).toEqual([{ tenantId: T, mailboxId: MB, ticketId: null, messageId: result.messageId }]);
   });
 
   it('keeps mail that only asks not to be auto-answered', async () => {

@@ -33,6 +33,7 @@ import type {
   RequesterLink,
   RetentionRepository,
   StoredItemRef,
+  TenantClosure,
   TicketRepository,
 } from '../../domain/ports.js';
 import * as k from './keys.js';
@@ -60,9 +61,11 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 
   async putMailbox(mailbox: MailboxRecord): Promise<void> {
-    // A mailbox awaiting its purge sits in the deadline index, which the backstop sweep walks.
-    // A connected provider mailbox sits in its provider's index instead (the two never overlap).
-    const due = mailbox.purgeBy && !mailbox.purgedAt ? { GSI1PK: k.PURGE_DUE, GSI1SK: `${mailbox.purgeBy}#${mailbox.tenantId}#${mailbox.mailboxId}` } : {};
+    // A disconnected mailbox sits in the deadline index, which the backstop sweep walks: at its
+    // recheck while one is pending, else at its deadline until it is purged. A connected provider
+    // mailbox sits in its provider's index instead (the two never overlap).
+    const dueAt = mailbox.purgeBy ? (mailbox.recheckAt ?? (mailbox.purgedAt ? undefined : mailbox.purgeBy)) : undefined;
+    const due = dueAt ? { GSI1PK: k.PURGE_DUE, GSI1SK: `${dueAt}#${mailbox.tenantId}#${mailbox.mailboxId}` } : {};
     const connected =
       mailbox.status !== 'disconnected' && mailbox.provider !== 'local' ? { GSI1PK: k.connectedOf(mailbox.provider), GSI1SK: `${mailbox.tenantId}#${mailbox.mailboxId}` } : {};
     await this.put({ PK: k.tenantPk(mailbox.tenantId), SK: k.mailboxSk(mailbox.mailboxId), entity: 'mailbox', ...due, ...connected, ...mailbox });
@@ -313,8 +316,39 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 
   async updateAttachmentScan(attachment: AttachmentRecord): Promise<void> {
-    // attachmentItem is already marshalled: put() would marshall it a second time.
-    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: attachmentItem(attachment) })));
+    // An update of the verdict's fields, not a put of the record read before the scan: an attachment
+    // purged meanwhile stays purged, and a TTL stamped meanwhile (a disconnect) stays on it.
+    const held = (attachment.scan === 'unscanned' || attachment.scan === 'pending') && attachment.blobKey;
+    const names: Record<string, string> = { '#scan': 'scan', '#blobKey': 'blobKey', '#detail': 'scanDetail', '#held': 'GSI2PK', '#heldSk': 'GSI2SK' };
+    const values: Record<string, unknown> = { ':scan': attachment.scan, ':blobKey': attachment.blobKey };
+    const sets = ['#scan = :scan', '#blobKey = :blobKey'];
+    const removes: string[] = [];
+    if (attachment.scanDetail) {
+      sets.push('#detail = :detail');
+      values[':detail'] = attachment.scanDetail;
+    } else removes.push('#detail');
+    if (held) {
+      // Only held attachments sit in the HELD index (see attachmentItem).
+      sets.push('#held = :held', '#heldSk = :heldSk');
+      values[':held'] = k.heldAttachments(attachment.tenantId);
+      values[':heldSk'] = attachment.attachmentId;
+    } else removes.push('#held', '#heldSk');
+    try {
+      await this.call(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ PK: k.ticketPk(attachment.tenantId, attachment.ticketId), SK: k.attachmentSk(attachment.messageId, attachment.attachmentId) }),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   // ── writes ─────────────────────────────────────────────────────────────────
@@ -324,19 +358,7 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     const expires = message.expiresAt ? { expiresAt: message.expiresAt } : {};
     const secondary: Item[] = [
       ...write.attachments.map(attachmentItem),
-      ...write.requesterIndexes.map((index) =>
-        toItem({
-          PK: k.requesterPk(tenantId, index),
-          SK: k.messageSk(message.messageId),
-          MBX: k.mbx(tenantId, mailboxId),
-          entity: 'requester-link',
-          tenantId,
-          mailboxId,
-          ticketId: message.ticketId,
-          messageId: message.messageId,
-          ...expires,
-        }),
-      ),
+      ...write.requesterIndexes.map((index) => linkItem(index, { tenantId, mailboxId, ticketId: message.ticketId, messageId: message.messageId }, expires)),
     ];
     if (write.providerIdIndex) {
       secondary.push(
@@ -349,18 +371,17 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: messageItem(message) })));
   }
 
-  async writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string): Promise<void> {
+  async writeSuppressed(record: SuppressedRecord, claim: IngestClaim, providerIdIndex?: string, requesterIndexes: string[] = []): Promise<void> {
     const { tenantId, mailboxId } = record;
+    const expires = record.expiresAt ? { expiresAt: record.expiresAt } : {};
+    // The links and the provider id in one batch, the record last: its presence means "complete".
+    const secondary: Item[] = requesterIndexes.map((index) =>
+      linkItem(index, { tenantId, mailboxId, ticketId: null, messageId: record.messageId }, expires),
+    );
     if (providerIdIndex) {
-      await this.put({
-        PK: k.providerIdPk(tenantId, mailboxId, providerIdIndex),
-        SK: k.CLAIM_SK,
-        MBX: k.mbx(tenantId, mailboxId),
-        entity: 'provider-id',
-        ...claim,
-        ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
-      });
+      secondary.push(toItem({ PK: k.providerIdPk(tenantId, mailboxId, providerIdIndex), SK: k.CLAIM_SK, MBX: k.mbx(tenantId, mailboxId), entity: 'provider-id', ...claim, ...expires }));
     }
+    await this.batchPut(secondary);
     await this.put({ PK: k.suppressedPk(tenantId, mailboxId), SK: k.messageSk(record.messageId), MBX: k.mbx(tenantId, mailboxId), entity: 'suppressed', ...record });
   }
 
@@ -434,11 +455,26 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 
   async putRequesterLinks(addressIndex: string, links: RequesterLink[]): Promise<void> {
-    await this.batchPut(
-      links.map((link) =>
-        toItem({ PK: k.requesterPk(link.tenantId, addressIndex), SK: k.messageSk(link.messageId), MBX: k.mbx(link.tenantId, link.mailboxId), entity: 'requester-link', ...link }),
-      ),
+    await this.batchPut(links.map((link) => linkItem(addressIndex, link)));
+  }
+
+  async getSuppressed(tenantId: string, mailboxId: string, messageId: string): Promise<SuppressedRecord | undefined> {
+    return this.get<SuppressedRecord>(k.suppressedPk(tenantId, mailboxId), k.messageSk(messageId));
+  }
+
+  async replaceSuppressed(record: SuppressedRecord): Promise<void> {
+    await this.put(
+      { PK: k.suppressedPk(record.tenantId, record.mailboxId), SK: k.messageSk(record.messageId), MBX: k.mbx(record.tenantId, record.mailboxId), entity: 'suppressed', ...record },
+      'attribute_exists(PK)',
     );
+  }
+
+  async deleteSuppressed(record: Pick<SuppressedRecord, 'tenantId' | 'mailboxId' | 'messageId'>, linkIndexes: string[]): Promise<void> {
+    const keys = [
+      ...linkIndexes.map((index) => [k.requesterPk(record.tenantId, index), k.messageSk(record.messageId)]),
+      [k.suppressedPk(record.tenantId, record.mailboxId), k.messageSk(record.messageId)],
+    ];
+    await this.deleteItems(keys.map((key) => ({ ref: JSON.stringify(key) })));
   }
 
   async deleteTicketItem(tenantId: string, ticketId: string): Promise<void> {
@@ -536,7 +572,8 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     return found;
   }
 
-  async setExpiry(items: StoredItemRef[], expiresAt: number): Promise<void> {
+  async setExpiry(items: StoredItemRef[], expiresAt: number): Promise<number> {
+    let stamped = 0;
     for (const item of items) {
       const [PK, SK] = JSON.parse(item.ref) as [string, string];
       try {
@@ -552,20 +589,56 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
             }),
           ),
         );
+        stamped++;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
+    return stamped;
   }
 
   async deleteTenantRecords(tenantId: string): Promise<number> {
-    let deleted = 0;
+    const items = await this.tenantRecords(tenantId);
+    await this.deleteItems(items);
+    return items.length;
+  }
+
+  async setTenantRecordsExpiry(tenantId: string, expiresAt: number): Promise<number> {
+    const items = await this.tenantRecords(tenantId);
+    await this.setExpiry(items, expiresAt);
+    return items.length;
+  }
+
+  /** The tenant's records outside any mailbox: restriction list, access log, consent records. */
+  private async tenantRecords(tenantId: string): Promise<StoredItemRef[]> {
+    const refs: StoredItemRef[] = [];
     for (const PK of [k.restrictionsPk(tenantId), k.auditPk(tenantId), k.consentPk(tenantId)]) {
       const items = await this.queryRaw({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: PK } }, ProjectionExpression: 'PK, SK' });
-      await this.deleteItems(items.map((item) => ({ ref: JSON.stringify([item.PK?.S, item.SK?.S]) })));
-      deleted += items.length;
+      refs.push(...items.map((item) => ({ ref: JSON.stringify([item.PK?.S, item.SK?.S]) })));
     }
-    return deleted;
+    return refs;
+  }
+
+  async recordTenantClosure(closure: TenantClosure): Promise<TenantClosure> {
+    try {
+      await this.put(closureItem(closure), 'attribute_not_exists(PK)');
+      return closure;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.get<TenantClosure>(k.tenantPk(closure.tenantId), k.CLOSURE_SK)) ?? closure;
+    }
+  }
+
+  async listTenantClosuresDue(cutoff: Date): Promise<TenantClosure[]> {
+    return this.query<TenantClosure>({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :cutoff',
+      ExpressionAttributeValues: { ':pk': { S: k.TENANT_PURGE_DUE }, ':cutoff': { S: `${cutoff.toISOString()}~` } },
+    });
+  }
+
+  async markTenantPurged(closure: TenantClosure, purgedAt: string): Promise<void> {
+    await this.put(closureItem({ ...closure, purgedAt }));
   }
 
   async deleteItems(items: StoredItemRef[]): Promise<void> {
@@ -624,6 +697,27 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   }
 }
 
+
+/** A closure sits in the tenants' deadline index until its records are purged. */
+function closureItem(closure: TenantClosure): Record<string, unknown> {
+  const due = closure.purgedAt ? {} : { GSI1PK: k.TENANT_PURGE_DUE, GSI1SK: `${closure.purgeBy}#${closure.tenantId}` };
+  return { PK: k.tenantPk(closure.tenantId), SK: k.CLOSURE_SK, entity: 'tenant-closure', ...due, ...closure };
+}
+
+/** A requester link: which message (or robot message, ticketId null) names an address's blind index. */
+function linkItem(addressIndex: string, link: RequesterLink, expires: { expiresAt?: number } = {}): Item {
+  return toItem({
+    PK: k.requesterPk(link.tenantId, addressIndex),
+    SK: k.messageSk(link.messageId),
+    MBX: k.mbx(link.tenantId, link.mailboxId),
+    entity: 'requester-link',
+    tenantId: link.tenantId,
+    mailboxId: link.mailboxId,
+    ticketId: link.ticketId,
+    messageId: link.messageId,
+    ...expires,
+  });
+}
 
 function ticketItem(ticket: TicketRecord): Item {
   return toItem({

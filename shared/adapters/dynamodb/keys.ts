@@ -1,7 +1,8 @@
 // Item keys. Every key starts with the tenant id and holds only opaque ids and HMACs.
 //
 //   entity          PK                                  SK                 GSIs
-//   mailbox         T#t                                 MB#m               GSI1 PURGE#DUE / purgeBy#t#m (while a purge is due)
+//   mailbox         T#t                                 MB#m               GSI1 PURGE#DUE / (recheckAt|purgeBy)#t#m (while a recheck or the purge is due)
+//   closure         T#t                                 CLOSURE            GSI1 TENANT#PURGE#DUE / purgeBy#t (until the tenant's records are purged)
 //   ticket          T#t#K#ticket                        TICKET             GSI1 T#t#MB#m#TICKETS / lastActivityAt#ticket
 //   message         T#t#K#ticket                        M#message          GSI2 T#t#MB#m#MID#hmac / ticket#message, GSI3 T#t#MB#m#PT#hmac
 //   attachment      T#t#K#ticket                        A#message#att      GSI1 T#t#ATT#att / ATT, GSI2 T#t#HELD / att (while held)
@@ -40,6 +41,9 @@ export const requesterPk = (t: string, hmac: string) => `${tenantPk(t)}#RQ#${hma
 export const suppressedPk = (t: string, m: string) => `${mbx(t, m)}#SUP`;
 /** The deadline index of disconnected mailboxes (GSI1 on mailbox items; sort key purgeBy#tenant#mailbox). */
 export const PURGE_DUE = 'PURGE#DUE';
+/** A closed account's record, and the deadline index of closures whose tenant records await their purge. */
+export const CLOSURE_SK = 'CLOSURE';
+export const TENANT_PURGE_DUE = 'TENANT#PURGE#DUE';
 /** One partition per tenant listing restricted requesters (SK = address HMAC). */
 export const restrictionsPk = (t: string) => `${tenantPk(t)}#RESTRICTED`;
 /** The service-wide directory entry of a provider address (a service-key HMAC, never the address). */

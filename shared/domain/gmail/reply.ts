@@ -8,7 +8,7 @@ import { openCredentials } from '../connectors/credentials.js';
 import { DomainError, NotFound } from '../errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
 import type { MessageFields } from '../model.js';
-import { latestInbound, replyToken } from '../reply-common.js';
+import { assertReplyAllowed, latestInbound, replyRecipients, replyToken } from '../reply-common.js';
 import { ProviderThrottled } from '../provider-errors.js';
 import { fieldsContext, unseal } from '../sealed-fields.js';
 import { assertMailboxReadable } from '../tickets.js';
@@ -53,9 +53,11 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
   }
   const answered = latestInbound(await deps.repo.listMessages(tenantId, ticketId));
   if (!answered) throw new CannotReply(`ticket ${ticketId} has no customer message to answer`);
+  const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, ticket.mailboxId), answered.sealed);
+  // Before anything reaches Gmail: neither a send nor the recording of an earlier one.
+  await assertReplyAllowed(deps, ticket, fields, request.accessor);
   await recordAccess(deps, tenantId, request.accessor, 'ticket.reply', [ticketId, answered.messageId]);
 
-  const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, ticket.mailboxId), answered.sealed);
   const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
   const api = deps.gmail.open(credentials);
   const domain = credentials.address.split('@')[1] ?? 'mail2ticket.invalid';
@@ -67,7 +69,7 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
   if (!sent) {
     const raw = await composeReply({
       from: { address: credentials.address, name: '' },
-      to: fields.replyTo.length > 0 ? fields.replyTo : [fields.from],
+      to: replyRecipients(fields),
       subject: replySubject(fields.subject),
       messageId,
       inReplyTo: fields.messageIdHeader,

@@ -9,7 +9,7 @@ import { openCredentials } from '../connectors/credentials.js';
 import { DomainError, NotFound } from '../errors.js';
 import { ingestMessage, type IngestDeps } from '../ingest.js';
 import type { MessageFields } from '../model.js';
-import { latestInbound, replyToken } from '../reply-common.js';
+import { assertReplyAllowed, latestInbound, replyToken } from '../reply-common.js';
 import type { ReplyIntentStore } from '../ports.js';
 import { ProviderThrottled } from '../provider-errors.js';
 import { LOOP_HEADER } from '../robots.js';
@@ -54,9 +54,11 @@ export async function sendGraphReply(deps: GraphReplyDeps, request: GraphReplyRe
   }
   const answered = latestInbound(await deps.repo.listMessages(tenantId, ticketId));
   if (!answered) throw new CannotReplyGraph(`ticket ${ticketId} has no customer message to answer`);
+  const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, ticket.mailboxId), answered.sealed);
+  // Before anything reaches Graph: no draft, no send, nor the recording of an earlier one.
+  await assertReplyAllowed(deps, ticket, fields, request.accessor);
   await recordAccess(deps, tenantId, request.accessor, 'ticket.reply', [ticketId, answered.messageId]);
 
-  const fields = await unseal<MessageFields>(deps.keys, fieldsContext(tenantId, ticket.mailboxId), answered.sealed);
   const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
   const api = deps.graph.open({ azureTenantId: credentials.azureTenantId ?? '', userId: credentials.userId ?? credentials.address });
   const token = replyToken(ticketId, answered.messageId, request.text, request.html);
