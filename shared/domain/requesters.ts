@@ -61,38 +61,37 @@ export interface RequesterExport {
     ticketId: string;
     subject: string;
     createdAt: string;
-    messages: Array<{
-      messageId: string;
-      receivedAt: string;
-      direction: MessageRecord['direction'];
-      subject: string;
-      date: string | null;
-      from: Address;
-      to: Address[];
-      cc: Address[];
-      text: string;
-      raw: string | null;
-      rawOmitted: RawOmitted | null;
-      attachments: Array<{ id: string; filename: string; contentType: string; size: number; sha256: string; scan: AttachmentRecord['scan']; file: string | null }>;
-      notices: Notice[];
-    }>;
+    messages: Array<
+      ExportedMail & {
+        direction: MessageRecord['direction'];
+        raw: string | null;
+        rawOmitted: RawOmitted | null;
+        attachments: Array<{ id: string; filename: string; contentType: string; size: number; sha256: string; scan: AttachmentRecord['scan']; file: string | null }>;
+      }
+    >;
   }>;
   /** Robot messages naming them (auto-replies, bounces), which never became tickets. */
-  suppressed: Array<{
-    messageId: string;
-    receivedAt: string;
-    reason: SuppressionReason;
-    subject: string;
-    date: string | null;
-    from: Address;
-    to: Address[];
-    cc: Address[];
-    text: string;
-    /** Always null: a robot message's attachments are never scanned, so its original never leaves. */
-    raw: null;
-    rawOmitted: RawOmitted;
-    notices: Notice[];
-  }>;
+  suppressed: Array<
+    ExportedMail & {
+      reason: SuppressionReason;
+      /** Always null: a robot message's attachments are never scanned, so its original never leaves. */
+      raw: null;
+      rawOmitted: RawOmitted;
+    }
+  >;
+}
+
+/** What the export tells of any one message, on a ticket or not. */
+interface ExportedMail {
+  messageId: string;
+  receivedAt: string;
+  subject: string;
+  date: string | null;
+  from: Address;
+  to: Address[];
+  cc: Address[];
+  text: string;
+  notices: Notice[];
 }
 
 async function linksOf(deps: RequesterDeps, tenantId: string, email: string): Promise<{ address: string; index: string; links: RequesterLink[] }> {
