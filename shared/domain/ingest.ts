@@ -254,7 +254,7 @@ async function decideAndWrite(
         ...existingTicket,
         lastActivityAt: receivedAt > existingTicket.lastActivityAt ? receivedAt : existingTicket.lastActivityAt,
         // Our own mailbox answering is not a participant of the customer's conversation.
-        participantIndexes: ctx.outbound ? existingTicket.participantIndexes : [...new Set([...existingTicket.participantIndexes, fromIndex])],
+        participantIndexes: ctx.outbound || !fromAddress ? existingTicket.participantIndexes : [...new Set([...existingTicket.participantIndexes, fromIndex])],
       }
     : {
         tenantId,
@@ -263,7 +263,8 @@ async function decideAndWrite(
         status: 'open',
         createdAt: receivedAt,
         lastActivityAt: receivedAt,
-        participantIndexes: [fromIndex],
+        // A sender without an address is nobody: no participant (threading.ts never matches one).
+        participantIndexes: fromAddress ? [fromIndex] : [],
         sealed: await seal(keys, fieldsCtx, { subject: mail.subject, requester: mail.from } satisfies TicketFields),
         ...(expiresAt ? { expiresAt } : {}),
       };

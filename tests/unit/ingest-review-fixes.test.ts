@@ -138,6 +138,14 @@ describe('a message without a sender address takes part in nothing', () => {
     expect(second.ticketId).not.toBe(first.ticketId);
   });
 
+  it('records no participant for it', async () => {
+    const result = await ingest(message(['To: support@helpdesk.example', 'Subject: Alert', 'Message-ID: <n3@x.com>'], 'Disk full on host B'));
+    expect(repo.tickets.get(`${T}/${result.ticketId}`)?.participantIndexes).toEqual([]);
+    const reply = await ingest(message(['To: support@helpdesk.example', 'Subject: Re: Alert', 'Message-ID: <n4@x.com>', 'In-Reply-To: <n3@x.com>'], 'and host C'));
+    expect(reply).toMatchObject({ status: 'appended', ticketId: result.ticketId });
+    expect(repo.tickets.get(`${T}/${result.ticketId}`)?.participantIndexes).toEqual([]);
+  });
+
   it('still joins a provider thread when the sender takes part', async () => {
     const first = await ingest(message(['From: a@customer.example', 'Subject: Alert', 'Message-ID: <p1@x.com>']), { providerThreadId: 'T2' });
     const second = await ingest(message(['From: a@customer.example', 'Subject: Alert again', 'Message-ID: <p2@x.com>'], 'more'), { providerThreadId: 'T2' });
