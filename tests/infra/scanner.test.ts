@@ -167,7 +167,31 @@ describe('the stream consumer', () => {
     };
     const pattern = JSON.parse(((mapping().FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters[0] as { Pattern: string }).Pattern) as Json;
 
-    await repository.updateAttachmentScan(attachment);
+    // Written as ingestion writes it (the verdict's write-back only updates an existing item).
+    const now = new Date().toISOString();
+    const { tenantId, mailboxId, ticketId, messageId } = attachment;
+    await repository.writeIngested({
+      ticket: { tenantId, mailboxId, ticketId, status: 'open', createdAt: now, lastActivityAt: now, participantIndexes: ['a'.repeat(64)], sealed: new Uint8Array([1]) },
+      ticketIsNew: true,
+      message: {
+        tenantId,
+        mailboxId,
+        ticketId,
+        messageId,
+        direction: 'inbound',
+        receivedAt: now,
+        messageIdIndex: 'b'.repeat(64),
+        fromIndex: 'a'.repeat(64),
+        rawKey: null,
+        bodyKey: null,
+        attachmentIds: [attachment.attachmentId],
+        noticeCodes: [],
+        sealed: new Uint8Array([2]),
+      },
+      attachments: [attachment],
+      requesterIndexes: [],
+      claim: { tenantId, mailboxId, fingerprint: 'c'.repeat(64), ingestId: 'ing01', ticketId, messageId, status: 'created', claimedAt: now, leaseUntil: now },
+    });
     const pending = await stored();
     expect(matchesFilter(pattern, { eventName: 'INSERT', dynamodb: { NewImage: pending } })).toBe(true);
     expect(matchesFilter(pattern, { eventName: 'MODIFY', dynamodb: { NewImage: pending } })).toBe(true);
