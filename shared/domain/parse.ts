@@ -77,9 +77,16 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
         .then(() => deriveTextFromHtml(mail))
         .then(() => resolve(mail));
     };
+    // mailparser emits 'headers', then 'headerLines': the hook waits for the raw lines (robot
+    // detection reads them), or for the first part of a message that had none.
+    let headersReported = false;
+    const reportHeaders = () => {
+      if (headersReported) return;
+      headersReported = true;
+      hooks.onHeaders?.(mail);
+    };
     parser.on('headers', (headers: Map<string, HeaderValue>) => {
       readHeaders(mail, headers);
-      hooks.onHeaders?.(mail);
     });
     parser.on('headerLines', (lines: ReadonlyArray<{ key: string; line: string }>) => {
       for (const { key, line } of lines) {
@@ -87,8 +94,10 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
         mail.rawHeaders.set(key, [...(mail.rawHeaders.get(key) ?? []), value]);
       }
       mail.date = parseDate(mail.rawHeaders.get('date')?.[0]);
+      reportHeaders();
     });
     parser.on('data', (data: AttachmentStream | MessageText) => {
+      reportHeaders();
       if (data.type === 'text') {
         readText(mail, data);
         return;

@@ -126,6 +126,42 @@ describe('Auto-Submitted with a comment', () => {
   });
 });
 
+describe('an automatic reply with an attachment', () => {
+  it('is recognised from its raw headers before its parts stream: nothing scanned or stored but the raw', async () => {
+    let scans = 0;
+    const scanner = new EicarScanner();
+    deps = { ...deps, scanner: { scan: (content) => (scans++, scanner.scan(content)) } };
+    const raw = crlf(
+      [
+        'From: colleague@customer.example',
+        'To: support@helpdesk.example',
+        'Subject: Out of office',
+        'Message-ID: <ooo-1@customer.example>',
+        'Auto-Submitted: auto-replied',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'I am away until Monday.',
+        '--b',
+        'Content-Type: image/png',
+        'Content-Disposition: attachment; filename=signature.png',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'iVBORw0KGgo=',
+        '--b--',
+        '',
+      ].join('\n'),
+    );
+    const result = await ingest(raw);
+    expect(result).toMatchObject({ status: 'suppressed', reason: 'auto_submitted' });
+    expect(scans).toBe(0);
+    expect([...blobs.objects.keys()].filter((key) => key.includes('/att/'))).toEqual([]);
+  });
+});
+
 describe('a message without a sender address takes part in nothing', () => {
   it.each([
     ['no From at all', []],
