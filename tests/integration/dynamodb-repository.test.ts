@@ -67,6 +67,17 @@ describe('DynamoDbTicketRepository', () => {
     expect(view.messages.map((m) => m.text.trim())).toEqual(['PHRASE-BODY-31337 the printer is jammed', 'thanks']);
   });
 
+  it('stores, appends to and reads back a ticket of mail without a sender address (no participants)', async () => {
+    const created = await ingest(raw('To: support@helpdesk.example\nSubject: alert\nMessage-ID: <s1@monitor.example>', 'disk full'));
+    const appended = await ingest(raw('To: support@helpdesk.example\nSubject: Re: alert\nMessage-ID: <s2@monitor.example>\nIn-Reply-To: <s1@monitor.example>', 'still full'));
+    expect(appended).toMatchObject({ status: 'appended', ticketId: created.ticketId });
+    expect((await deps.repo.getTicket('acme', created.ticketId as string))?.participantIndexes).toEqual([]);
+    expect((await deps.repo.listTickets('acme', 'support')).find((t) => t.ticketId === created.ticketId)?.participantIndexes).toEqual([]);
+    // A sender with an address joining later is its first participant.
+    await ingest(raw('From: ops@customer.example\nSubject: Re: alert\nMessage-ID: <s3@customer.example>\nIn-Reply-To: <s2@monitor.example>', 'fixed'));
+    expect((await deps.repo.getTicket('acme', created.ticketId as string))?.participantIndexes).toHaveLength(1);
+  });
+
   it('keeps tenants and mailboxes apart', async () => {
     const created = await ingest(first);
     await expect(showTicket(deps, 'globex', created.ticketId as string, TEST_ACCESSOR)).rejects.toThrow(/not found/);

@@ -390,12 +390,13 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
     await this.call(() => this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: marshall({ PK: k.ticketPk(ticket.tenantId, ticket.ticketId), SK: k.TICKET_SK }),
-        UpdateExpression: 'SET lastActivityAt = :at, GSI1SK = :sk ADD participantIndexes :p',
+        // DynamoDB has no empty set: with no participant (mail without a sender address) nothing is added.
+        UpdateExpression: `SET lastActivityAt = :at, GSI1SK = :sk${ticket.participantIndexes.length ? ' ADD participantIndexes :p' : ''}`,
         ConditionExpression: 'attribute_exists(PK)',
         ExpressionAttributeValues: {
           ':at': { S: ticket.lastActivityAt },
           ':sk': { S: `${ticket.lastActivityAt}#${ticket.ticketId}` },
-          ':p': { SS: ticket.participantIndexes },
+          ...(ticket.participantIndexes.length ? { ':p': { SS: ticket.participantIndexes } } : {}),
         },
       }),
     ));
@@ -728,7 +729,8 @@ function ticketItem(ticket: TicketRecord): Item {
     MBX: k.mbx(ticket.tenantId, ticket.mailboxId),
     entity: 'ticket',
     ...ticket,
-    participantIndexes: new Set(ticket.participantIndexes),
+    // A string set; DynamoDB has none empty, so a ticket without participants has no attribute.
+    participantIndexes: ticket.participantIndexes.length ? new Set(ticket.participantIndexes) : undefined,
   });
 }
 
@@ -773,8 +775,8 @@ function fromItem<T>(item: Item): T {
   return plain as T;
 }
 
-function normalizeTicket(ticket: TicketRecord & { participantIndexes: Set<string> | string[] }): TicketRecord {
-  return { ...ticket, participantIndexes: [...ticket.participantIndexes] };
+function normalizeTicket(ticket: TicketRecord & { participantIndexes?: Set<string> | string[] }): TicketRecord {
+  return { ...ticket, participantIndexes: [...(ticket.participantIndexes ?? [])] };
 }
 
 function sleep(ms: number): Promise<void> {
