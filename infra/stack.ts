@@ -46,7 +46,11 @@ export class Mail2TicketStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.tickets = new TicketStore(this, 'TicketStore');
-    this.objects = new AttachmentStore(this, 'AttachmentStore', { noncurrentVersionDays: config.retentionDays });
+    this.objects = new AttachmentStore(this, 'AttachmentStore', {
+      noncurrentVersionDays: config.retentionDays,
+      // Point-in-time recovery reaches back 35 days; recovery points backupRetentionDays.
+      erasureJournalDays: Math.max(config.backupRetentionDays, 35) + 1,
+    });
     const stores = { table: this.tickets.table, tableKey: this.tickets.key, bucket: this.objects.bucket, bucketKey: this.objects.key };
     this.ingest = new MailIngest(this, 'MailIngest', { ...stores, maxReceiveCount: config.maxReceiveCount });
     this.retention = new Retention(this, 'Retention', {

@@ -4,12 +4,19 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ERASURE_JOURNAL_PREFIX } from '../../shared/domain/requester-journal.js';
 
 export interface AttachmentStoreProps {
   /** Days a replaced or deleted version survives (≤ 30, inside the purge promise). */
   readonly noncurrentVersionDays?: number;
   /** Days server access logs are kept (≤ 30: they name object keys, which carry tenant and mailbox ids). */
   readonly accessLogDays?: number;
+  /**
+   * Days a requester erasure's journal entry is kept: as long as a backup taken before the erasure
+   * can be restored (the longer of the backups' retention and PITR's 35 days), plus a day. After
+   * that no restore can bring the erased records back, and the entry (a blind index and ids) goes.
+   */
+  readonly erasureJournalDays?: number;
   /** Default RETAIN, for the bucket, its key and the access logs. */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -49,6 +56,7 @@ export class AttachmentStore extends Construct {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30), expiredObjectDeleteMarker: true },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'expire-orphaned-intake', prefix: 'intake/', expiration: Duration.days(14) },
+        { id: 'expire-erasure-journal', prefix: ERASURE_JOURNAL_PREFIX, expiration: Duration.days(props.erasureJournalDays ?? 366) },
       ],
       removalPolicy,
     });

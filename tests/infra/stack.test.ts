@@ -89,6 +89,15 @@ describe('AttachmentStore', () => {
     expect(multipart.AbortIncompleteMultipartUpload.DaysAfterInitiation).toBeLessThanOrEqual(1);
   });
 
+  it('keeps an erasure journal entry as long as a backup from before the erasure can be restored, and no longer', () => {
+    const journalRule = (t: Template) =>
+      ((Object.values(t.findResources('AWS::S3::Bucket')) as Resource[])
+        .flatMap((b) => ((b.Properties.LifecycleConfiguration as { Rules?: Array<Record<string, unknown>> } | undefined)?.Rules ?? []))
+        .find((r) => r.Prefix === ERASURE_JOURNAL_PREFIX) as { Status: string; ExpirationInDays: number } | undefined);
+    expect(journalRule(template)).toEqual(expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 366 })); // the default 365 days of backups
+    expect(journalRule(Template.fromStack(newApp({ ...SKIP_BUNDLING, backupRetentionDays: 7 }).stack))?.ExpirationInDays).toBe(36); // PITR's 35 days
+  });
+
   it('logs access to a separate SSE-S3 bucket whose logs expire within 30 days', () => {
     expect(mainBucket().Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: logBucketId() } });
     const logs = template.toJSON().Resources[logBucketId()] as Resource;
