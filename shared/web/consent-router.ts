@@ -78,7 +78,8 @@ interface Context {
 }
 
 export async function handleConsentRequest(site: ConsentSite, request: WebRequest): Promise<WebResponse> {
-  const chosen = request.query.lang && isLanguage(request.query.lang) ? request.query.lang : undefined;
+  const asked = request.query.lang?.trim().toLowerCase();
+  const chosen = asked && isLanguage(asked) ? asked : undefined;
   const lang = pickLanguage(chosen ?? request.cookies[LANGUAGE_COOKIE], request.headers['accept-language']);
   const context: Context = { site, request, lang, cookies: chosen ? [cookie(site, LANGUAGE_COOKIE, chosen, 365 * 86_400)] : [] };
   let session: AdminSession | undefined;
@@ -89,7 +90,10 @@ export async function handleConsentRequest(site: ConsentSite, request: WebReques
     session = await sessionOf(site.deps, request.cookies[SESSION_COOKIE]);
     return await route(context, session);
   } catch (error) {
-    if (error instanceof ConsentRefused) return errorPage(context, error.code, !!session);
+    // An invite that cannot be used keeps its link through a language switch, so the page tells why
+    // in the new language (expired, used, withdrawn) instead of a link that is not valid.
+    const invite = request.method === 'GET' && request.path === R.landing ? request.query.invite : undefined;
+    if (error instanceof ConsentRefused) return errorPage(context, error.code, !!session, STATUS_OF[error.code], invite ? { invite } : undefined);
     site.reportError?.(request.path, error);
     return errorPage(context, 'provider_error', !!session, 500);
   }
@@ -141,7 +145,8 @@ async function route(c: Context, session: AdminSession | undefined): Promise<Web
     case `POST ${R.microsoftMailboxes}`: {
       const form = formOf(request);
       const current = requireSession(session, form, deps.signingKey, request);
-      const addresses = (form.get('addresses') ?? '').slice(0, 4000);
+      // Not cut short here: a list over the limit is refused whole, never connected minus its tail.
+      const addresses = form.get('addresses') ?? '';
       const result = await connectMicrosoftMailboxes(deps, current, form.get('step') ?? undefined, addresses);
       if (result.step) return microsoftPage(c, current, result.step, result.verifiedDomains, addresses, result.refused, 422);
       return redirect(c, `${R.status}?notice=connected`);
@@ -255,8 +260,8 @@ function page(c: Context, view: ConsentView, status = 200, keep: Record<string, 
   };
 }
 
-function errorPage(c: Context, code: ConsentErrorCode, sessionAlive: boolean, status = STATUS_OF[code]): WebResponse {
-  return page(c, { page: 'error', code, backToStatus: sessionAlive && code !== 'session_expired' }, status);
+function errorPage(c: Context, code: ConsentErrorCode, sessionAlive: boolean, status = STATUS_OF[code], keep?: Record<string, string>): WebResponse {
+  return page(c, { page: 'error', code, backToStatus: sessionAlive && code !== 'session_expired' }, status, keep);
 }
 
 function redirect(c: Context, location: string): WebResponse {

@@ -89,17 +89,21 @@ export interface MailboxesResult {
 }
 
 const MAX_ADDRESSES = 20;
+/** 20 addresses of the longest legal length (254) with their separators, and room to spare. */
+export const MAX_ADDRESS_TEXT = 8000;
 const ADDRESS = /^[^\s@<>",;]{1,64}@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)$/;
 
 /** The admin named the mailboxes to connect in the directory they consented for. */
 export async function connectMicrosoftMailboxes(deps: ConsentDeps, session: AdminSession, stepToken: string | undefined, addressText: string): Promise<MailboxesResult> {
+  // Checked before the one-time step is spent: the admin goes back to the form and resubmits, rather
+  // than signing in to Microsoft and consenting all over again.
+  const addresses = [...new Set(addressText.split(/[\s,;]+/).map((a) => a.trim().toLowerCase()).filter(Boolean))];
+  if (addressText.length > MAX_ADDRESS_TEXT || addresses.length === 0 || addresses.length > MAX_ADDRESSES) throw new ConsentRefused('bad_request');
   const step = await takeState(deps, session, stepToken, ['microsoft-mailboxes']);
   const { lifecycle } = microsoft(deps);
   const azureTenantId = step.azureTenantId;
   if (!azureTenantId) throw new ConsentRefused('state_invalid');
   const verifiedDomains = (step.verifiedDomains ?? []).map((d) => d.toLowerCase());
-  const addresses = [...new Set(addressText.split(/[\s,;]+/).map((a) => a.trim().toLowerCase()).filter(Boolean))];
-  if (addresses.length === 0 || addresses.length > MAX_ADDRESSES) throw new ConsentRefused('bad_request');
 
   const connected: MailboxRecord[] = [];
   const refused: RefusedAddress[] = [];

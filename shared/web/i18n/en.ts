@@ -100,7 +100,7 @@ export const en = {
   'msMailboxes.domains.none':
     'Your directory has no verified domains, so no mailbox can be connected yet. Add and verify a domain in the Microsoft Entra admin center, then start again.',
   'msMailboxes.label': 'Mailbox addresses',
-  'msMailboxes.hint': 'One address per line, or separated by commas.',
+  'msMailboxes.hint': 'One address per line, or separated by commas; up to 20 at a time.',
   'msMailboxes.refused.heading': 'Some addresses were not accepted',
   'msMailboxes.refused.intro': 'Correct or remove these addresses, then submit the list again:',
   'msMailboxes.submit': 'Connect these mailboxes',

@@ -103,7 +103,7 @@ export const fr: Catalog = {
   'msMailboxes.domains.none':
     'Votre annuaire n’a aucun domaine vérifié\u00a0: aucune boîte aux lettres ne peut donc encore être connectée. Ajoutez et vérifiez un domaine dans le centre d’administration Microsoft Entra, puis recommencez.',
   'msMailboxes.label': 'Adresses des boîtes aux lettres',
-  'msMailboxes.hint': 'Une adresse par ligne, ou plusieurs séparées par des virgules.',
+  'msMailboxes.hint': 'Une adresse par ligne, ou plusieurs séparées par des virgules ; 20 au plus à la fois.',
   'msMailboxes.refused.heading': 'Certaines adresses n’ont pas été acceptées',
   'msMailboxes.refused.intro': 'Corrigez ou retirez ces adresses, puis envoyez de nouveau la liste\u00a0:',
   'msMailboxes.submit': 'Connecter ces boîtes aux lettres',

@@ -102,7 +102,7 @@ export const nl: Catalog = {
   'msMailboxes.domains.none':
     'Uw tenant heeft geen geverifieerde domeinen, dus er kan nog geen mailbox worden gekoppeld. Voeg een domein toe in het Microsoft Entra-beheercentrum, verifieer het en begin daarna opnieuw.',
   'msMailboxes.label': 'Adressen van de mailboxen',
-  'msMailboxes.hint': 'Eén adres per regel, of gescheiden door komma’s.',
+  'msMailboxes.hint': 'Eén adres per regel, of gescheiden door komma’s; hoogstens 20 tegelijk.',
   'msMailboxes.refused.heading': 'Sommige adressen zijn niet geaccepteerd',
   'msMailboxes.refused.intro': 'Corrigeer of verwijder deze adressen en verstuur de lijst daarna opnieuw:',
   'msMailboxes.submit': 'Deze mailboxen koppelen',

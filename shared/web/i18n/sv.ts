@@ -102,7 +102,7 @@ export const sv: Catalog = {
   'msMailboxes.domains.none':
     'Er katalog har inga verifierade domäner, så ingen postlåda kan anslutas ännu. Lägg till och verifiera en domän i administrationscentret för Microsoft Entra och börja sedan om.',
   'msMailboxes.label': 'Postlådornas adresser',
-  'msMailboxes.hint': 'En adress per rad, eller separerade med kommatecken.',
+  'msMailboxes.hint': 'En adress per rad, eller separerade med kommatecken; högst 20 åt gången.',
   'msMailboxes.refused.heading': 'Några adresser godtogs inte',
   'msMailboxes.refused.intro': 'Rätta eller ta bort de här adresserna och skicka sedan listan igen:',
   'msMailboxes.submit': 'Anslut de här postlådorna',

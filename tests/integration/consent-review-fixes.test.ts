@@ -1,0 +1,114 @@
+// The consent site's language switch and the Microsoft mailbox step, through the Lambda handler on
+// the local stack's table: a language asked for in any case is honoured, an invite that cannot be used
+// keeps its link when the admin switches language (so the page still says why), and a mailbox list
+// refused for its size leaves the one-time step unspent.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleConsent } from '../../functions/consent/make-handler.js';
+import { loadLocalConfig } from '../../shared/config.js';
+import { createInvite, createTenant, csrfToken, revokeInvite, sessionOf } from '../../shared/domain/consent/invites.js';
+import type { ConsentDeps } from '../../shared/domain/consent/deps.js';
+import { issueState } from '../../shared/domain/consent/states.js';
+import { localConsentSite } from '../../shared/local/consent-site.js';
+import { openLocalStack, type LocalStack } from '../../shared/local/stack.js';
+import { consentEvent } from '../support/consent-event.js';
+import { EicarScanner } from '../support/memory.js';
+
+const BASE = 'https://consent.example';
+let dataDir: string;
+let stack: LocalStack;
+let handle: ReturnType<typeof handleConsent>;
+let d: { store: LocalStack['consent']['store']; clock: LocalStack['deps']['clock']; ids: LocalStack['deps']['ids']; signingKey: LocalStack['consent']['signingKey']; baseUrl: string };
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'm2t-consent-fixes-'));
+  stack = await openLocalStack(loadLocalConfig({ MAIL2TICKET_DATA_DIR: dataDir }), { scanner: new EicarScanner() });
+  // Sign-in URLs only: these tests never reach Microsoft's token or Graph endpoints.
+  const authorization = {
+    signInUrl: async () => 'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize',
+    adminConsentUrl: () => 'https://login.microsoftonline.com/organizations/v2.0/adminconsent',
+    completeSignIn: async () => {
+      throw new Error('not used by these tests');
+    },
+  } as unknown as NonNullable<ConsentDeps['microsoft']>['authorization'];
+  const lifecycle = {} as NonNullable<ConsentDeps['microsoft']>['lifecycle'];
+  const site = localConsentSite(stack, {
+    baseUrl: BASE,
+    retention: { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock: stack.deps.clock },
+    providers: { microsoft: { authorization, origin: 'https://login.microsoftonline.com', lifecycle } },
+    report: (line) => expect.fail(line),
+  });
+  handle = handleConsent(site);
+  d = { store: stack.consent.store, clock: stack.deps.clock, ids: stack.deps.ids, signingKey: stack.consent.signingKey, baseUrl: BASE };
+});
+afterAll(async () => {
+  await stack?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const heading = (body: unknown) => /<h1>([^<]*)/.exec(String(body))?.[1];
+
+async function newInvite(name: string) {
+  const tenant = await createTenant(d, name);
+  const { url, invite } = await createInvite(d, tenant.tenantId);
+  return { token: new URL(url).searchParams.get('invite') as string, record: invite };
+}
+
+describe('the language switch', () => {
+  it.each(['sv', 'SV', ' Sv ', 'sV'])('honours ?lang=%j and remembers it', async (lang) => {
+    const { token } = await newInvite(`Lang ${lang.trim()} AB`);
+    const page = await handle(consentEvent('GET', '/connect', { query: { invite: token, lang }, headers: { 'accept-language': 'en' } }));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.['content-language']).toBe('sv');
+    expect((page.cookies ?? []).some((c) => c.startsWith('m2t_lang=sv'))).toBe(true);
+  });
+
+  it('keeps a withdrawn invite through the switch, so the page says it was withdrawn, in the new language', async () => {
+    const { token, record } = await newInvite('Withdrawn AB');
+    await revokeInvite(d, record.inviteId);
+    const english = await handle(consentEvent('GET', '/connect', { query: { invite: token }, headers: { 'accept-language': 'en' } }));
+    expect(english.statusCode).toBe(410);
+    const swedishLink = [...String(english.body).matchAll(/<a href="([^"]+)"[^>]*lang="sv"/g)].map((m) => m[1])[0];
+    expect(swedishLink).toBeDefined();
+    const target = new URL(String(swedishLink).replace(/&amp;/g, '&'), BASE);
+    const swedish = await handle(consentEvent('GET', target.pathname, { query: Object.fromEntries(target.searchParams), headers: { 'accept-language': 'en' } }));
+    const direct = await handle(consentEvent('GET', '/connect', { query: { invite: token, lang: 'sv' } }));
+    expect(swedish.statusCode).toBe(410);
+    expect(swedish.headers?.['content-language']).toBe('sv');
+    expect(heading(swedish.body)).toBe(heading(direct.body));
+  });
+});
+
+describe('the Microsoft mailbox step', () => {
+  async function signedIn() {
+    const { token } = await newInvite(`Contoso ${Math.random().toString(36).slice(2, 8)}`);
+    const landing = await handle(consentEvent('GET', '/connect', { query: { invite: token } }));
+    const pre = (landing.cookies ?? []).find((c) => c.startsWith('m2t_pre='))?.split(';')[0] as string;
+    const csrfPre = /name="csrf" value="([^"]+)"/.exec(String(landing.body))?.[1] as string;
+    const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite: token, csrf: csrfPre, provider: 'microsoft' } }));
+    const cookie = (started.cookies ?? []).find((c) => c.startsWith('m2t_session='))?.split(';')[0] as string;
+    const value = cookie.slice('m2t_session='.length);
+    const session = await sessionOf(d, value);
+    if (!session) throw new Error('no session');
+    // The step the admin-consent callback issues (the form's hidden field).
+    const step = (await issueState(d, session, 'microsoft-mailboxes', { azureTenantId: '00000000-0000-0000-0000-000000000001', verifiedDomains: ['contoso.com'] })).state;
+    return { cookie, csrf: csrfToken(d.signingKey, value), step };
+  }
+
+  it.each([
+    ['21 addresses', Array.from({ length: 21 }, (_, i) => `user${i}@contoso.com`).join('\n')],
+    ['only whitespace', '  \n  '],
+    ['a list over the length limit', `${'x'.repeat(8000)}@contoso.com`],
+  ])('refuses %s without spending the step: the same step still works', async (_label, addresses) => {
+    const { cookie, csrf, step } = await signedIn();
+    const refused = await handle(consentEvent('POST', '/connect/microsoft/mailboxes', { cookies: [cookie], form: { csrf, step, addresses } }));
+    expect(refused.statusCode).toBe(400);
+    // Back and again with the same step: the list is read (an unverified domain is refused per
+    // address, on the form with a fresh step), not "this sign-in has already been completed".
+    const again = await handle(consentEvent('POST', '/connect/microsoft/mailboxes', { cookies: [cookie], form: { csrf, step, addresses: 'someone@fabrikam.example' } }));
+    expect(again.statusCode).toBe(422);
+    expect(String(again.body)).toContain('<textarea');
+  });
+});
