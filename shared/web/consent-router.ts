@@ -3,6 +3,7 @@
 // nobody, scripts from nowhere; every POST carries a CSRF token bound to the browser's cookie;
 // cookies are Secure, HttpOnly, SameSite=Lax. Nothing secret is ever logged or put in a URL we make.
 import { ConsentRefused, type ConsentErrorCode } from '../domain/consent/errors.js';
+import { ProviderNotFound, ProviderRejected, ProviderThrottled, ReauthorizationRequired } from '../domain/provider-errors.js';
 import type { ConsentDeps } from '../domain/consent/deps.js';
 import { acceptInvite, csrfMatches, csrfToken, openInvite, sessionOf } from '../domain/consent/invites.js';
 import { mailboxStatus } from '../domain/consent/mailboxes.js';
@@ -66,6 +67,7 @@ const STATUS_OF: Record<ConsentErrorCode, number> = {
   csrf: 403,
   mailbox_in_use: 409,
   provider_error: 502,
+  internal_error: 500,
   not_found: 404,
   bad_request: 400,
 };
@@ -95,7 +97,8 @@ export async function handleConsentRequest(site: ConsentSite, request: WebReques
     const invite = request.method === 'GET' && request.path === R.landing ? request.query.invite : undefined;
     if (error instanceof ConsentRefused) return errorPage(context, error.code, !!session, STATUS_OF[error.code], invite ? { invite } : undefined);
     site.reportError?.(request.path, error);
-    return errorPage(context, 'provider_error', !!session, 500);
+    // Only a provider's own failure is blamed on Google or Microsoft; anything else is ours.
+    return errorPage(context, isProviderFailure(error) ? 'provider_error' : 'internal_error', !!session, 500);
   }
 }
 
@@ -302,4 +305,8 @@ export function parseCookies(values: readonly string[]): Record<string, string> 
     }
   }
   return Object.fromEntries(cookies);
+}
+
+function isProviderFailure(error: unknown): boolean {
+  return error instanceof ProviderThrottled || error instanceof ProviderRejected || error instanceof ProviderNotFound || error instanceof ReauthorizationRequired;
 }

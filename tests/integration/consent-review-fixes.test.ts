@@ -11,6 +11,8 @@ import { loadLocalConfig } from '../../shared/config.js';
 import { createInvite, createTenant, csrfToken, revokeInvite, sessionOf } from '../../shared/domain/consent/invites.js';
 import type { ConsentDeps } from '../../shared/domain/consent/deps.js';
 import { issueState } from '../../shared/domain/consent/states.js';
+import { DependencyUnavailable } from '../../shared/domain/errors.js';
+import { ProviderThrottled } from '../../shared/domain/provider-errors.js';
 import { localConsentSite } from '../../shared/local/consent-site.js';
 import { openLocalStack, type LocalStack } from '../../shared/local/stack.js';
 import { consentEvent } from '../support/consent-event.js';
@@ -110,5 +112,43 @@ describe('the Microsoft mailbox step', () => {
     const again = await handle(consentEvent('POST', '/connect/microsoft/mailboxes', { cookies: [cookie], form: { csrf, step, addresses: 'someone@fabrikam.example' } }));
     expect(again.statusCode).toBe(422);
     expect(String(again.body)).toContain('<textarea');
+  });
+});
+
+describe('an unexpected failure', () => {
+  /** The site with its store's session lookup failing as `error`, and what it reported. */
+  function failingSite(error: Error) {
+    const reported: string[] = [];
+    const site = localConsentSite(stack, {
+      baseUrl: BASE,
+      retention: { repo: stack.deps.repo, retention: stack.retention, blobs: stack.deps.blobs, clock: stack.deps.clock },
+      providers: {},
+      report: (line) => reported.push(line),
+    });
+    const store = new Proxy(site.deps.store, {
+      get: (target, prop, receiver) =>
+        prop === 'getSession'
+          ? async () => {
+              throw error;
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    return { handle: handleConsent({ ...site, deps: { ...site.deps, store } }), reported };
+  }
+
+  it('of our own is not blamed on Google or Microsoft', async () => {
+    const { handle: failing, reported } = failingSite(new DependencyUnavailable('the table is unreachable'));
+    const page = await failing(consentEvent('GET', '/connect/status', { cookies: ['m2t_session=abc'], headers: { 'accept-language': 'fr' } }));
+    expect(page.statusCode).toBe(500);
+    expect(heading(page.body)).toBe('Un problème est survenu de notre côté');
+    expect(String(page.body)).not.toMatch(/Google|Microsoft|DependencyUnavailable|unreachable/);
+    expect(reported).toEqual([expect.stringContaining('DependencyUnavailable')]);
+  });
+
+  it("of a provider's is", async () => {
+    const { handle: failing } = failingSite(new ProviderThrottled('slow down'));
+    const page = await failing(consentEvent('GET', '/connect/status', { cookies: ['m2t_session=abc'], headers: { 'accept-language': 'en' } }));
+    expect(page.statusCode).toBe(500);
+    expect(heading(page.body)).toBe('The mail provider could not complete the request');
   });
 });

@@ -18,6 +18,7 @@ export type ConsentErrorCode =
   | 'csrf'
   | 'mailbox_in_use'
   | 'provider_error'
+  | 'internal_error'
   | 'not_found'
   | 'bad_request';
 

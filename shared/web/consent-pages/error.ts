@@ -26,6 +26,7 @@ const CODES = {
   csrf: true,
   mailbox_in_use: true,
   provider_error: true,
+  internal_error: true,
   not_found: true,
   bad_request: true,
 } satisfies Record<ConsentErrorCode, true>;

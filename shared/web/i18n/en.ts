@@ -159,6 +159,8 @@ export const en = {
   'error.csrf.text': 'For your security, forms expire after a while. Go back, reload the page and try again.',
   'error.mailbox_in_use.title': 'This mailbox is already connected elsewhere',
   'error.mailbox_in_use.text': 'The mailbox is connected to another helpdesk. Disconnect it there first, or choose another mailbox.',
+  'error.internal_error.title': 'Something went wrong on our side',
+  'error.internal_error.text': 'The request could not be completed. Wait a few minutes and try again; if it keeps happening, contact the person who invited you.',
   'error.provider_error.title': 'The mail provider could not complete the request',
   'error.provider_error.text':
     'Google or Microsoft did not respond as expected. Wait a few minutes and try again; if it keeps happening, contact the person who invited you.',

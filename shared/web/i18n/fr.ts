@@ -166,6 +166,8 @@ export const fr: Catalog = {
   'error.mailbox_in_use.title': 'Cette boîte aux lettres est déjà connectée ailleurs',
   'error.mailbox_in_use.text':
     'La boîte aux lettres est connectée à un autre outil d’assistance. Déconnectez-la d’abord de celui-ci, ou choisissez une autre boîte aux lettres.',
+  'error.internal_error.title': 'Un problème est survenu de notre côté',
+  'error.internal_error.text': 'La demande n’a pas pu aboutir. Patientez quelques minutes puis réessayez ; si le problème persiste, contactez la personne qui vous a invité.',
   'error.provider_error.title': 'Le fournisseur de messagerie n’a pas pu traiter la demande',
   'error.provider_error.text':
     'Google ou Microsoft n’a pas répondu comme prévu. Patientez quelques minutes et réessayez\u00a0; si le problème persiste, contactez la personne qui vous a envoyé l’invitation.',

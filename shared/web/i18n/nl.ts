@@ -161,6 +161,8 @@ export const nl: Catalog = {
   'error.csrf.text': 'Om veiligheidsredenen verlopen formulieren na een tijdje. Ga terug, laad de pagina opnieuw en probeer het nog eens.',
   'error.mailbox_in_use.title': 'Deze mailbox is al ergens anders gekoppeld',
   'error.mailbox_in_use.text': 'De mailbox is aan een andere helpdesk gekoppeld. Ontkoppel hem daar eerst, of kies een andere mailbox.',
+  'error.internal_error.title': 'Er ging bij ons iets mis',
+  'error.internal_error.text': 'Het verzoek kon niet worden afgerond. Wacht een paar minuten en probeer het opnieuw; blijft het gebeuren, neem dan contact op met degene die u heeft uitgenodigd.',
   'error.provider_error.title': 'De e-mailprovider kon het verzoek niet afronden',
   'error.provider_error.text':
     'Google of Microsoft reageerde niet zoals verwacht. Wacht een paar minuten en probeer het opnieuw; blijft het gebeuren, neem dan contact op met degene die u heeft uitgenodigd.',

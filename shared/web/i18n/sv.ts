@@ -161,6 +161,8 @@ export const sv: Catalog = {
   'error.csrf.text': 'Av säkerhetsskäl slutar formulär att gälla efter en stund. Gå tillbaka, ladda om sidan och försök igen.',
   'error.mailbox_in_use.title': 'Postlådan är redan ansluten på annat håll',
   'error.mailbox_in_use.text': 'Postlådan är ansluten till en annan helpdesk. Koppla först från den där, eller välj en annan postlåda.',
+  'error.internal_error.title': 'Något gick fel hos oss',
+  'error.internal_error.text': 'Begäran kunde inte slutföras. Vänta några minuter och försök igen; om det fortsätter att hända, kontakta den som bjöd in dig.',
   'error.provider_error.title': 'E-postleverantören kunde inte slutföra begäran',
   'error.provider_error.text':
     'Google eller Microsoft svarade inte som väntat. Vänta några minuter och försök igen; om det fortsätter kan du kontakta den som bjöd in dig.',
