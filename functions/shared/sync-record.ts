@@ -12,7 +12,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/adapters/system/observability.js';
 import { parkedMessageJob, parseSyncJob, queuedSyncJob, type SyncJob } from '../../shared/domain/connectors/sync-job.js';
 import type { JobDeferral, JobQueue } from '../../shared/domain/ports.js';
-import { ProviderThrottled } from '../../shared/domain/provider-errors.js';
+import { ProviderMisconfigured, ProviderThrottled } from '../../shared/domain/provider-errors.js';
 
 export interface SyncRecordDeps {
   queue: JobQueue;
@@ -50,6 +50,10 @@ export function syncRecordHandler(provider: string, deps: SyncRecordDeps, sync: 
       const summary = await sync(job, attempt);
       logger.info(`${provider} sync`, { reason: job.reason, ...summary });
     } catch (error) {
+      if (error instanceof ProviderMisconfigured) {
+        // Every mailbox's jobs fail alike until an operator fixes the OAuth client's credential.
+        logger.error(`${provider} sync: the provider refused our app's credential; fix the OAuth client secret`, { code: error.code, error: error.name, receives });
+      }
       if (!(error instanceof ProviderThrottled)) throw error;
       if (lastAttempts && job.reason !== 'message') {
         // The mailbox remembers the provider's Retry-After, so the fresh job waits it out too.

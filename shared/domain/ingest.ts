@@ -88,16 +88,24 @@ export interface IngestResult {
 export async function ingestMessage(deps: IngestDeps, raw: Readable, ctx: IngestContext): Promise<IngestResult> {
   const { repo, keys } = deps;
   const { tenantId, mailboxId } = ctx;
-  const mailbox = checkMailbox(ctx.mailbox ?? (await repo.getMailbox(tenantId, mailboxId)), mailboxId, raw);
-
-  const providerIdIndex = ctx.providerMessageId ? await keys.blindIndex(tenantId, 'provider-id', ctx.providerMessageId) : undefined;
-  if (providerIdIndex) {
-    // A connector retry: the provider's id is known, so the message need not be read again.
-    const known = await repo.findByProviderId(tenantId, mailboxId, providerIdIndex);
-    if (known && (await repo.messageExists(tenantId, known.ticketId, mailboxId, known.messageId))) {
-      raw.destroy();
-      return describeStored(deps, known);
+  let mailbox: MailboxRecord;
+  let providerIdIndex: string | undefined;
+  try {
+    mailbox = checkMailbox(ctx.mailbox ?? (await repo.getMailbox(tenantId, mailboxId)), mailboxId, raw);
+    providerIdIndex = ctx.providerMessageId ? await keys.blindIndex(tenantId, 'provider-id', ctx.providerMessageId) : undefined;
+    if (providerIdIndex) {
+      // A connector retry: the provider's id is known, so the message need not be read again.
+      const known = await repo.findByProviderId(tenantId, mailboxId, providerIdIndex);
+      if (known && (await repo.messageExists(tenantId, known.ticketId, mailboxId, known.messageId))) {
+        raw.destroy();
+        return await describeStored(deps, known);
+      }
     }
+  } catch (error) {
+    // Until receive() takes the stream over, it is ours to close: left open, it holds the provider's
+    // connection (and, on Graph, one of the mailbox's request slots) until the download deadline.
+    raw.destroy();
+    throw error;
   }
 
   const ingestId = deps.ids.next();

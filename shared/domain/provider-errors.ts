@@ -44,3 +44,15 @@ export class ProviderRejected extends DomainError {
   readonly code = 'provider_rejected';
   readonly retryable = false;
 }
+
+/**
+ * The provider refused our own app (invalid_client, unauthorized_client: a wrong, rotated or expired
+ * client secret or certificate). An operator's mistake, the same for every mailbox: the mailboxes keep
+ * their grants, and the job fails and is retried (its failures and metric alarm) until the
+ * configuration is fixed. Never a reason to mark a mailbox reauthorization_required.
+ */
+export class ProviderMisconfigured extends DomainError {
+  readonly code = 'provider_misconfigured';
+  readonly retryable = true;
+  override readonly exposeMessage = false;
+}

@@ -35,6 +35,7 @@ import { PubSubPushEmitter } from '../../shared/sandbox/pubsub-push.js';
 import { clamdSocket } from '../support/clamd.js';
 import { startLocalStorage, type LocalStorage } from '../support/local-storage.js';
 import { SequentialIds } from '../support/memory.js';
+import { ProviderMisconfigured } from '../../shared/domain/provider-errors.js';
 
 /** Real time (Retry-After waits are real here), movable forward for the stalled-push check. */
 class OffsetClock {
@@ -387,6 +388,37 @@ describe('sync', () => {
     expect(tokenCalls() - before).toBe(1);
     expect(world.metrics.get('gmail.reauthorization_required')).toBe(1);
     expect(await dlqDepth()).toBe(0);
+  });
+
+  // Regression: the token endpoint's 401 invalid_client (our own OAuth client secret, wrong after a
+  // rotation) was read as reauthorization required, disconnecting every Gmail mailbox at once.
+  it('a wrong OAuth client secret fails the job for a retry and leaves the mailbox connected', async () => {
+    await world.poller.stop();
+    fake.deliver(MAILBOX, mail('after-rotation'));
+    const wrongSecret = new GoogleGmailConnector({ ...CLIENT, clientSecret: 'rotated-by-mistake', rootUrl: `${fake.url}/`, tokenUrl: fake.tokenUrl, timeoutMs: 2_000 });
+    const record = { messageId: 'm1', receiptHandle: 'rh-1', body: JSON.stringify({ tenantId: TENANT, mailboxId: world.mailboxId, reason: 'push' }), attributes: { ApproximateReceiveCount: '1' } };
+    const handler = handleSyncRecord({ ...world.sync, gmail: wrongSecret });
+    await expect(handler(record as unknown as Parameters<typeof handler>[0])).rejects.toBeInstanceOf(ProviderMisconfigured);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.status).toBe('connected');
+    expect(world.metrics.get('gmail.client_misconfigured')).toBe(1);
+    expect(world.metrics.get('gmail.reauthorization_required')).toBe(0);
+    // The operator fixes the secret: the retried job brings the mail in.
+    await handleSyncRecord(world.sync)(record as unknown as Parameters<typeof handler>[0]);
+    expect(await tickets()).toHaveLength(1);
+  });
+
+  // Regression: gaxios's per-request timeout (30 s) also bounded reading the raw body, which the ingest
+  // consumes at the pace of S3 and the scanner: a large message behind a slow scan always timed out.
+  it('reads a raw message for longer than the request timeout: the download has a deadline of its own', async () => {
+    const raw = mail('large', { attachment: Buffer.alloc(4 * 1024 * 1024, 'a') });
+    const { id } = fake.deliver(MAILBOX, raw);
+    const connector = new GoogleGmailConnector({ ...CLIENT, rootUrl: `${fake.url}/`, tokenUrl: fake.tokenUrl, timeoutMs: 500 });
+    const stream = await connector.open({ address: MAILBOX, refreshToken: 'refresh-acme' }).getRawMessage(id);
+    // A consumer held back by backpressure (a slow scan) past the request timeout.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(raw)).toBe(true);
   });
 
   it('defers a throttled job through the queue instead of failing it', async () => {

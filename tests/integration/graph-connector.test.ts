@@ -7,10 +7,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import type { SQSRecord } from 'aws-lambda';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleGraphWebhook } from '../../functions/graph-notify/make-handler.js';
-import { makeHandler as makeGraphSyncHandler, type GraphSyncHandlerDeps } from '../../functions/graph-sync/make-handler.js';
+import { handleGraphSyncRecord, makeHandler as makeGraphSyncHandler, type GraphSyncHandlerDeps } from '../../functions/graph-sync/make-handler.js';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
@@ -19,12 +21,14 @@ import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-q
 import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
 import { enqueueSafetySyncs } from '../../shared/domain/gmail/lifecycle.js';
 import { connectGraphMailbox, releaseGraphMailbox, renewGraphSubscriptions } from '../../shared/domain/graph/lifecycle.js';
+import { queuedSyncJob } from '../../shared/domain/connectors/sync-job.js';
 import { acceptGraphNotification, subscriptionKey, type GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
 import { DEFAULT_GRAPH_SETTINGS, type GraphSettings } from '../../shared/domain/graph/ports.js';
 import { sendGraphReply, type GraphReplyDeps } from '../../shared/domain/graph/reply.js';
 import { RequesterRestricted } from '../../shared/domain/reply-common.js';
 import { restrictRequester } from '../../shared/domain/requesters.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
+import { ProviderMisconfigured, ProviderThrottled } from '../../shared/domain/provider-errors.js';
 import { disconnectMailbox } from '../../shared/domain/retention.js';
 import { ensureTable } from '../../shared/local/dynalite.js';
 import { startLocalQueues, type LocalQueues } from '../../shared/local/queues.js';
@@ -201,6 +205,8 @@ const drain = async () => {
   await world.poller.drain({ timeoutMs: 30_000 });
 };
 const subscription = () => graph.subscriptions(ADDRESS)[0]!;
+/** The mailbox's Graph API as the worker opens it (to remove a subscription as Graph would). */
+const graphApi = () => world.sync.graph.open({ azureTenantId: AZURE_TENANT, userId: ADDRESS });
 
 async function post(path: string, body: unknown, query = ''): Promise<{ status: number; text: string; type: string | null }> {
   const response = await fetch(`${webhookUrl}${path}${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -387,6 +393,47 @@ describe('sync', () => {
     expect(await tickets()).toHaveLength(2);
   });
 
+  // Regression: a renewal that Graph answered 404 (the subscription lapsed, or Graph removed it) only
+  // counted a failure, every run, and the mailbox never got a subscription again.
+  it('recreates in the scheduled renewal a subscription Graph no longer has, and its notifications arrive', async () => {
+    const lapsed = subscription();
+    await graphApi().deleteSubscription(lapsed.id);
+    const lifecycle = { ...world.sync, settings: { ...world.sync.settings, renewBeforeMinutes: 20_000 } };
+    expect(await renewGraphSubscriptions(lifecycle)).toEqual({ renewed: 0, resubscribed: 1, reauthorizationRequired: 0, failed: 0 });
+    const fresh = subscription();
+    expect(fresh.id).not.toBe(lapsed.id);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.subscriptionId).toBe(fresh.id);
+    expect(world.metrics.get('graph.resubscribed')).toBe(1);
+    graph.deliver(ADDRESS, mail('after-resubscribe'));
+    await drain();
+    expect(await tickets()).toHaveLength(1);
+  });
+
+  // Regression: a `renew` job on a subscription Graph had deleted failed with 404 on every attempt,
+  // holding the mailbox's FIFO group until it reached the dead-letter queue.
+  it('recreates a lapsed subscription in a renew job, which then catches up on the mail', async () => {
+    const lapsed = subscription();
+    await graphApi().deleteSubscription(lapsed.id);
+    graph.deliver(ADDRESS, mail('while-lapsed'));
+    await world.sync.queue.enqueue(queuedSyncJob({ tenantId: TENANT, mailboxId: world.mailboxId, reason: 'renew' }, 'renew-lapsed'));
+    await drain();
+    expect(graph.subscriptions(ADDRESS)).toHaveLength(1);
+    expect(subscription().id).not.toBe(lapsed.id);
+    expect(await tickets()).toHaveLength(1);
+    expect(await queueDepth()).toBe(0);
+    expect(world.metrics.get('graph.resubscribed')).toBe(1);
+  });
+
+  // Regression: resubscribing released the old subscription's directory entry but left it live at Graph.
+  it('a resubscribe job deletes the previous subscription at Graph', async () => {
+    const previous = subscription();
+    await world.sync.queue.enqueue(queuedSyncJob({ tenantId: TENANT, mailboxId: world.mailboxId, reason: 'resubscribe' }, 'resubscribe-live'));
+    await drain();
+    expect(graph.subscriptions(ADDRESS).map((s) => s.id)).toEqual([(await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.subscriptionId]);
+    expect(subscription().id).not.toBe(previous.id);
+    expect(world.metrics.get('graph.release_incomplete')).toBe(0);
+  });
+
   it('keeps at most 4 requests in flight for the mailbox through a 429 storm with a reply, and every message arrives', async () => {
     graph.deliver(ADDRESS, mail('before-storm', { subject: 'Order late' }));
     await drain();
@@ -416,6 +463,61 @@ describe('sync', () => {
     expect(mailbox?.status).toBe('reauthorization_required');
     expect(world.metrics.get('graph.reauthorization_required')).toBe(1);
     expect(identity.countTokenRequests({ tenant: AZURE_TENANT, outcome: 'error' })).toBeLessThanOrEqual(2);
+  });
+
+  /** A connector as the worker builds it, with a different secret or a token endpoint that fails first. */
+  function connectorWith(options: { clientSecret?: string; tokenOutage?: () => boolean } = {}): MicrosoftGraphConnector {
+    const inner = new CaTrustingNetworkModule(identity.caCertPem);
+    const networkClient: INetworkModule = {
+      sendGetRequestAsync: (url, request) => inner.sendGetRequestAsync(url, request),
+      // Entra's answer during a sign-in outage, as documented for AADSTS90033.
+      sendPostRequestAsync: async <T>(url: string, request?: NetworkRequestOptions) =>
+        url.includes('/token') && options.tokenOutage?.()
+          ? ({ status: 503, headers: {}, body: { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred. Please try again.', error_codes: [90033] } } as unknown as NetworkResponse<T>)
+          : inner.sendPostRequestAsync<T>(url, request),
+    };
+    return new MicrosoftGraphConnector({
+      clientId: CLIENT_ID,
+      credential: { clientSecret: options.clientSecret ?? CLIENT_SECRET },
+      graphBaseUrl: graph.origin,
+      authorityHost: identity.url,
+      authorityMetadata: (tenant) => identity.authorityMetadata(tenant),
+      cloudDiscoveryMetadata: identity.cloudDiscoveryMetadata(AZURE_TENANT),
+      networkClient,
+    });
+  }
+  const syncRecord = (attempt = 1) =>
+    ({ messageId: `m${attempt}`, receiptHandle: `rh-${attempt}`, body: JSON.stringify({ tenantId: TENANT, mailboxId: world.mailboxId, reason: 'safety' }), attributes: { ApproximateReceiveCount: String(attempt) } }) as unknown as SQSRecord;
+
+  // Regression: msal reports every token-endpoint failure as a ServerError, and all but network errors
+  // read as reauthorization required: one 503 from Microsoft sign-in disconnected the mailbox.
+  it('a sign-in outage (503 temporarily_unavailable) defers the job and leaves the mailbox connected', async () => {
+    await world.poller.stop();
+    graph.deliver(ADDRESS, mail('during-outage'));
+    const deferred: number[] = [];
+    const handler = handleGraphSyncRecord({ ...world.sync, graph: connectorWith({ tokenOutage: () => true }), deferral: { defer: async (_handle, seconds) => void deferred.push(seconds) } });
+    await expect(handler(syncRecord())).rejects.toBeInstanceOf(ProviderThrottled);
+    expect(deferred).toHaveLength(1);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.status).toBe('connected');
+    expect(world.metrics.get('graph.reauthorization_required')).toBe(0);
+    // Sign-in is back: once the remembered wait has passed, the next attempt brings the mail in.
+    world.clock.advance(5 * 60_000);
+    await handleGraphSyncRecord({ ...world.sync, graph: connectorWith() })(syncRecord(2));
+    expect(await tickets()).toHaveLength(1);
+  });
+
+  // Regression: our app's own credential refused (invalid_client AADSTS7000215, a wrong or rotated
+  // secret) marked every Graph mailbox reauthorization_required.
+  it('a wrong app secret fails the job for a retry, counted, and leaves the mailbox connected', async () => {
+    await world.poller.stop();
+    graph.deliver(ADDRESS, mail('wrong-secret'));
+    const handler = handleGraphSyncRecord({ ...world.sync, graph: connectorWith({ clientSecret: 'rotated-by-mistake' }) });
+    await expect(handler(syncRecord())).rejects.toBeInstanceOf(ProviderMisconfigured);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.status).toBe('connected');
+    expect(world.metrics.get('graph.client_misconfigured')).toBe(1);
+    expect(world.metrics.get('graph.reauthorization_required')).toBe(0);
+    await handleGraphSyncRecord({ ...world.sync, graph: connectorWith() })(syncRecord(2));
+    expect(await tickets()).toHaveLength(1);
   });
 });
 
@@ -466,7 +568,7 @@ describe('replies and lifecycle', () => {
 
   it('renews subscriptions that lapse soon, and on disconnect deletes the subscription and forgets the address', async () => {
     const lifecycle = { ...world.sync, settings: { ...world.sync.settings, renewBeforeMinutes: 20_000 } };
-    expect(await renewGraphSubscriptions(lifecycle)).toEqual({ renewed: 1, reauthorizationRequired: 0, failed: 0 });
+    expect(await renewGraphSubscriptions(lifecycle)).toEqual({ renewed: 1, resubscribed: 0, reauthorizationRequired: 0, failed: 0 });
     await disconnectMailbox(
       { repo: world.repo, retention: world.repo, blobs: world.sync.blobs, clock: world.sync.clock, releaseProvider: (m) => releaseGraphMailbox(world.sync, m) },
       TENANT,

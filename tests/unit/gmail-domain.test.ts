@@ -10,7 +10,7 @@ import { backoffDelayMs, DEFAULT_BACKOFF, withBackoff } from '../../shared/domai
 import { parseSyncJob } from '../../shared/domain/connectors/sync-job.js';
 import { decodePush } from '../../shared/domain/gmail/push.js';
 import { inboxArrivals } from '../../shared/domain/gmail/sync.js';
-import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../../shared/domain/provider-errors.js';
+import { CursorExpired, ProviderMisconfigured, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../../shared/domain/provider-errors.js';
 
 const EXCLUDED = ['SENT', 'DRAFT', 'SPAM', 'TRASH'];
 const ref = (id: string, labelIds: string[]) => ({ id, threadId: `t-${id}`, labelIds });
@@ -125,6 +125,10 @@ describe('translateGoogleError', () => {
     expect(translateGoogleError(gaxios(503))).toBeInstanceOf(ProviderThrottled);
     expect(translateGoogleError(gaxios(undefined))).toBeInstanceOf(ProviderThrottled);
     expect(translateGoogleError(gaxios(400, { error: 'invalid_grant' }))).toBeInstanceOf(ReauthorizationRequired);
+    // Regression: our own client refused (a wrong secret) disconnected every mailbox as reauthorization required.
+    expect(translateGoogleError(gaxios(401, { error: 'invalid_client', error_description: 'Unauthorized' }))).toBeInstanceOf(ProviderMisconfigured);
+    expect(translateGoogleError(gaxios(400, { error: 'unauthorized_client' }))).toBeInstanceOf(ProviderMisconfigured);
+    expect(translateGoogleError(gaxios(401, { error: 'invalid_client' }))).toMatchObject({ retryable: true });
     expect(translateGoogleError(gaxios(404), { notFound: 'history' })).toBeInstanceOf(CursorExpired);
     expect(translateGoogleError(gaxios(404), { notFound: 'message' })).toBeInstanceOf(ProviderNotFound);
     expect(translateGoogleError(gaxios(403, { error: { errors: [{ reason: 'insufficientPermissions' }] } }))).not.toBeInstanceOf(ProviderThrottled);

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ingestMessage, type IngestDeps } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
-import { IngestInProgress, MailboxDisconnected } from '../../shared/domain/errors.js';
+import { DependencyUnavailable, IngestInProgress, MailboxDisconnected } from '../../shared/domain/errors.js';
 import { EicarScanner, ManualClock, MemoryBlobStore, MemoryKeyService, MemoryRepository, SequentialIds } from '../support/memory.js';
 
 const T = 'tenant-a';
@@ -115,6 +115,18 @@ describe('ingestMessage', () => {
     const again = await ingestMessage(deps, stream, { tenantId: T, mailboxId: MB, receivedAt: clock.now(), providerMessageId: 'gm-1' });
     expect(again).toMatchObject({ status: 'duplicate', ticketId: first.ticketId, subject: 'Printer jammed' });
     expect(read).toBe(false);
+  });
+
+  // Regression: a failure before receive() (the blind-index or provider-id lookup) left the stream
+  // open, holding the provider's connection and, on Graph, one of the mailbox's four request slots.
+  it.each([
+    ['the blind index', () => { deps.keys.blindIndex = async () => { throw new DependencyUnavailable('KMS throttled'); }; }],
+    ['the provider-id lookup', () => { repo.findByProviderId = async () => { throw new DependencyUnavailable('DynamoDB throttled'); }; }],
+  ])('destroys the raw stream when %s fails before it is read', async (_what, breakIt) => {
+    breakIt();
+    const stream = new Readable({ read() {} });
+    await expect(ingestMessage(deps, stream, { tenantId: T, mailboxId: MB, receivedAt: clock.now(), providerMessageId: 'gm-1' })).rejects.toBeInstanceOf(DependencyUnavailable);
+    expect(stream.destroyed).toBe(true);
   });
 
   it.each([

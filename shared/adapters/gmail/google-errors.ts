@@ -1,6 +1,6 @@
 // Google's failures, as gaxios surfaces them, translated into the domain's provider errors.
 // Rate limits come as 429, or as 403 with reason rateLimitExceeded / userRateLimitExceeded.
-import { CursorExpired, ProviderNotFound, ProviderRejected, ProviderThrottled, ReauthorizationRequired } from '../../domain/provider-errors.js';
+import { CursorExpired, ProviderMisconfigured, ProviderNotFound, ProviderRejected, ProviderThrottled, ReauthorizationRequired } from '../../domain/provider-errors.js';
 
 interface GoogleErrorShape {
   status?: number;
@@ -15,6 +15,11 @@ export function translateGoogleError(error: unknown, what: { notFound?: 'message
   const status = e.response?.status ?? (typeof e.status === 'number' ? e.status : undefined);
   const data = e.response?.data as { error?: unknown; error_description?: unknown } | undefined;
   if (data?.error === 'invalid_grant') return new ReauthorizationRequired('Google refused the refresh token (invalid_grant)', { cause: error });
+  // The token endpoint refused our OAuth client itself (a wrong or rotated secret): every mailbox's
+  // grant is still good, so none is marked for reauthorization; the job fails until an operator fixes it.
+  if (data?.error === 'invalid_client' || data?.error === 'unauthorized_client') {
+    return new ProviderMisconfigured(`Google refused our OAuth client (${data.error})`, { cause: error });
+  }
   if (status === undefined) return new ProviderThrottled('Gmail could not be reached', undefined, { cause: error });
   const reasons = googleReasons(data);
   const retryAfter = retryAfterSeconds(e.response?.headers);

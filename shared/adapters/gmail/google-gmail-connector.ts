@@ -7,6 +7,7 @@ import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
 import type { ProviderCredentials } from '../../domain/model.js';
 import type { GmailApi, GmailConnector, GmailHistoryPage, GmailHistoryRecord, GmailMessageRef } from '../../domain/gmail/ports.js';
+import { MESSAGE_DOWNLOAD_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../system/deadlines.js';
 import { translateGoogleError } from './google-errors.js';
 import { pullOnRead } from './pull-on-read.js';
 import { GmailRawFieldDecoder } from './raw-field-decoder.js';
@@ -19,8 +20,16 @@ export interface GoogleGmailOptions {
   /** Google's token endpoint; a fake's in tests and the sandbox. */
   tokenUrl?: string;
   revokeUrl?: string;
-  /** Per-request timeout; a timeout is a throttle to the domain (retried later). */
+  /**
+   * Per-request timeout, the answer's body included (gaxios puts its AbortSignal on the whole fetch);
+   * a timeout is a throttle to the domain (retried later).
+   */
   timeoutMs?: number;
+  /**
+   * The same for a message's raw download, whose body the ingest reads at the pace of S3 and the
+   * scanner: a deadline of its own, as the Graph adapter's for `/$value`.
+   */
+  downloadTimeoutMs?: number;
   /** History page size (Gmail's maximum is 500). */
   historyPageSize?: number;
 }
@@ -45,10 +54,17 @@ export class GoogleGmailConnector implements GmailConnector {
       version: 'v1',
       auth,
       retry: false,
-      timeout: this.options.timeoutMs ?? 30_000,
+      timeout: this.options.timeoutMs ?? REQUEST_TIMEOUT_MS,
       ...(this.options.rootUrl ? { rootUrl: this.options.rootUrl } : {}),
     });
-    return new GoogleGmailApi(client, auth, this.options.historyPageSize ?? 500, () => this.forget(credentials.refreshToken), () => this.rotations.get(auth));
+    return new GoogleGmailApi(
+      client,
+      auth,
+      this.options.historyPageSize ?? 500,
+      this.options.downloadTimeoutMs ?? MESSAGE_DOWNLOAD_TIMEOUT_MS,
+      () => this.forget(credentials.refreshToken),
+      () => this.rotations.get(auth),
+    );
   }
 
   private authFor(refreshToken: string | undefined): OAuth2Client {
@@ -101,6 +117,7 @@ class GoogleGmailApi implements GmailApi {
     private readonly client: gmail_v1.Gmail,
     private readonly auth: OAuth2Client,
     private readonly historyPageSize: number,
+    private readonly downloadTimeoutMs: number,
     private readonly onRevoked: () => void,
     private readonly rotated: () => string | undefined,
   ) {}
@@ -138,7 +155,8 @@ class GoogleGmailApi implements GmailApi {
   }
 
   async getRawMessage(id: string): Promise<Readable> {
-    const response = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'raw' }, { responseType: 'stream' }), 'message');
+    // Its own deadline: the client's per-request timeout would also bound reading the body.
+    const response = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'raw' }, { responseType: 'stream', timeout: this.downloadTimeoutMs }), 'message');
     const body = response.data as unknown as Readable | ReadableStream<Uint8Array>;
     const json = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
     const decoder = new GmailRawFieldDecoder();

@@ -10,6 +10,7 @@ import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type A
 import type { GraphApi, GraphConnector, GraphDeltaPage, GraphMailbox, GraphMessageRef, GraphSubscription } from '../../domain/graph/ports.js';
 import { MAX_IN_FLIGHT_PER_MAILBOX } from '../../domain/graph/sync.js';
 import { pullOnRead } from '../gmail/pull-on-read.js';
+import { MESSAGE_DOWNLOAD_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../system/deadlines.js';
 import { translateGraphError } from './graph-errors.js';
 import { Semaphore } from './semaphore.js';
 
@@ -67,7 +68,7 @@ export class MicrosoftGraphConnector implements GraphConnector {
       },
     };
     // A deadline, authentication, then the request itself: no retry, redirect or telemetry handlers.
-    const timeout = new TimeoutHandler(this.options.timeoutMs ?? 30_000, this.options.downloadTimeoutMs ?? 300_000);
+    const timeout = new TimeoutHandler(this.options.timeoutMs ?? REQUEST_TIMEOUT_MS, this.options.downloadTimeoutMs ?? MESSAGE_DOWNLOAD_TIMEOUT_MS);
     const auth = new AuthenticationHandler(authProvider);
     timeout.setNext(auth);
     auth.setNext(new HTTPMessageHandler());

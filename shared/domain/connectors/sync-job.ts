@@ -5,7 +5,7 @@
 // failing, where an operator redrives it (`dlq redrive`).
 import { createHash } from 'node:crypto';
 import { InvalidInput, MailboxDisconnected } from '../errors.js';
-import { ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
+import { ProviderMisconfigured, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
 import type { MailboxOwner, QueuedJob } from '../ports.js';
 
 /** `renew` and `resubscribe` come from Graph's lifecycle notifications: the webhook never calls Graph itself. */
@@ -88,7 +88,15 @@ export function parkedMessageJob(owner: MailboxOwner, message: { id: string; thr
   return { groupId: `${syncGroupId(owner).slice(0, 100)}~${digest.slice(0, 24)}`, deduplicationId: `park-${digest}`, body: JSON.stringify(job) };
 }
 
-/** A message's failure a sync may park it for: not a rate limit, a lost grant or a disconnect, which hold for the whole mailbox. */
+/**
+ * A message's failure a sync may park it for: not a rate limit, a lost grant, a refused app credential
+ * or a disconnect, which hold for the whole mailbox.
+ */
 export function parkable(error: unknown): boolean {
-  return !(error instanceof ReauthorizationRequired || error instanceof MailboxDisconnected || (error instanceof ProviderThrottled && error.rateLimited));
+  return !(
+    error instanceof ReauthorizationRequired ||
+    error instanceof ProviderMisconfigured ||
+    error instanceof MailboxDisconnected ||
+    (error instanceof ProviderThrottled && error.rateLimited)
+  );
 }

@@ -6,7 +6,7 @@ import { queuedSyncJob } from '../connectors/sync-job.js';
 import { DomainError } from '../errors.js';
 import type { MailboxRecord } from '../model.js';
 import type { Clock, JobQueue, KeyService, MailboxDirectory, MailboxOwner, Metrics, TicketRepository } from '../ports.js';
-import { ReauthorizationRequired } from '../provider-errors.js';
+import { ProviderMisconfigured, ReauthorizationRequired } from '../provider-errors.js';
 import type { GmailConnector, GmailSettings } from './ports.js';
 import { keepRotatedRefreshToken } from './rotation.js';
 
@@ -97,6 +97,7 @@ export async function renewGmailWatches(deps: GmailLifecycleDeps): Promise<Renew
         // Retried by tomorrow's run, days before the watch lapses; the metric alarms if it persists.
         report.failed++;
         deps.metrics.count('gmail.watch_renewal_failed');
+        if (error instanceof ProviderMisconfigured) deps.metrics.count('gmail.client_misconfigured');
       }
     }
   }

@@ -10,7 +10,7 @@ import { MailboxDisconnected } from '../errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
 import type { MailboxRecord, ProviderConnection, ProviderCredentials } from '../model.js';
 import type { Metrics } from '../ports.js';
-import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
+import { CursorExpired, ProviderMisconfigured, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
 import type { GmailApi, GmailConnector, GmailHistoryRecord, GmailMessageRef, GmailSettings } from './ports.js';
 import { keepRotatedRefreshToken } from './rotation.js';
 
@@ -58,6 +58,8 @@ export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob, option
     if (session) await keepRotatedRefreshToken(deps, mailbox, session.credentials, session.api);
     if (error instanceof ReauthorizationRequired) return run.needsReauthorization();
     if (error instanceof MailboxDisconnected) return { ...report, outcome: 'skipped' };
+    // Our OAuth client was refused (a wrong secret): the mailbox's grant stands; the job fails and retries.
+    if (error instanceof ProviderMisconfigured) deps.metrics.count('gmail.client_misconfigured');
     // A parked message's own failure says nothing of the mailbox: its other jobs are not held back.
     if (error instanceof ProviderThrottled && job.reason !== 'message') await rememberThrottle(deps, mailbox, error, 'gmail.throttled');
     throw error;

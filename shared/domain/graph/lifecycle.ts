@@ -6,7 +6,7 @@ import { normalizeProviderAddress, openCredentials, sealCredentials, SERVICE_IND
 import { DomainError } from '../errors.js';
 import type { MailboxRecord, ProviderConnection } from '../model.js';
 import type { Clock, IdGenerator, KeyService, MailboxDirectory, MailboxOwner, Metrics, TicketRepository } from '../ports.js';
-import { ReauthorizationRequired } from '../provider-errors.js';
+import { ProviderMisconfigured, ProviderNotFound, ReauthorizationRequired } from '../provider-errors.js';
 import { clientStateDigest, subscriptionKey } from './notify.js';
 import type { GraphApi, GraphConnector, GraphSettings } from './ports.js';
 
@@ -54,14 +54,13 @@ export async function connectGraphMailbox(
     createdAt: existing?.createdAt ?? deps.clock.now().toISOString(),
     connection: {
       ...(existing?.connection?.cursor ? { cursor: existing.connection.cursor } : {}),
-      // Carried so that subscribe() releases the old subscription's directory entry.
+      // Carried so that subscribe() deletes the old subscription and releases its directory entry.
       ...(existing?.connection?.subscriptionId ? { subscriptionId: existing.connection.subscriptionId } : {}),
       addressIndex,
       sealedCredentials: await sealCredentials(deps.keys, owner, credentials),
     },
   };
   const api = deps.graph.open({ azureTenantId: credentials.azureTenantId, userId: credentials.userId });
-  if (existing?.connection?.subscriptionId) await api.deleteSubscription(existing.connection.subscriptionId).catch(() => undefined);
   await subscribe(deps, record, api, async (patch) => void Object.assign(record.connection as ProviderConnection, patch));
   await deps.repo.putMailbox(record);
   deps.metrics.count('graph.connected');
@@ -70,10 +69,11 @@ export async function connectGraphMailbox(
 
 /**
  * Creates the inbox subscription with a fresh clientState (only its HMAC is kept) and points the
- * directory at the mailbox. Graph validates both notification URLs before it answers.
+ * directory at the mailbox. Graph validates both notification URLs before it answers. A previous
+ * subscription is deleted at Graph (gone already is fine) and its directory entry released.
  */
 export async function subscribe(
-  deps: Pick<GraphLifecycleDeps, 'directory' | 'keys' | 'clock' | 'ids' | 'settings'>,
+  deps: Pick<GraphLifecycleDeps, 'directory' | 'keys' | 'clock' | 'ids' | 'settings' | 'metrics'>,
   mailbox: MailboxRecord,
   api: GraphApi,
   save: (patch: Partial<ProviderConnection>) => Promise<void>,
@@ -94,18 +94,28 @@ export async function subscribe(
     clientStateIndex,
     watchExpiresAt: subscription.expiresAt.toISOString(),
   });
-  if (previous && previous !== subscription.id) await deps.directory.releaseAddress('graph', subscriptionKey(previous), mailbox);
+  if (previous && previous !== subscription.id) {
+    // Left at Graph, the old one would keep notifying (with a clientState we no longer accept) until it
+    // lapses. Best effort like releaseGraphMailbox: the new subscription is saved, and a retry of this
+    // job would leak the one it just created.
+    await api.deleteSubscription(previous).catch((error: unknown) => {
+      if (!(error instanceof ProviderNotFound)) deps.metrics.count('graph.release_incomplete');
+    });
+    await deps.directory.releaseAddress('graph', subscriptionKey(previous), mailbox);
+  }
 }
 
 export interface GraphRenewalReport {
   renewed: number;
+  /** Graph no longer had the subscription (it lapsed or was removed): a new one was created. */
+  resubscribed: number;
   reauthorizationRequired: number;
   failed: number;
 }
 
 /** Renews every subscription that lapses within `renewBeforeMinutes`; one failure never stops the others. */
 export async function renewGraphSubscriptions(deps: GraphLifecycleDeps): Promise<GraphRenewalReport> {
-  const report: GraphRenewalReport = { renewed: 0, reauthorizationRequired: 0, failed: 0 };
+  const report: GraphRenewalReport = { renewed: 0, resubscribed: 0, reauthorizationRequired: 0, failed: 0 };
   const now = deps.clock.now().getTime();
   for (const mailbox of await deps.directory.listConnected('graph')) {
     const connection = mailbox.connection;
@@ -114,9 +124,10 @@ export async function renewGraphSubscriptions(deps: GraphLifecycleDeps): Promise
     try {
       const credentials = await openCredentials(deps.keys, mailbox, connection.sealedCredentials);
       const api = deps.graph.open({ azureTenantId: credentials.azureTenantId ?? '', userId: credentials.userId ?? credentials.address });
-      const expiresAt = await api.renewSubscription(connection.subscriptionId, new Date(now + deps.settings.subscriptionMinutes * 60_000));
-      await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { watchExpiresAt: expiresAt.toISOString() });
-      report.renewed++;
+      const renewed = await renewOrResubscribe(deps, mailbox, api, connection.subscriptionId, new Date(now + deps.settings.subscriptionMinutes * 60_000), async (patch) => {
+        await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, patch);
+      });
+      report[renewed === 'renewed' ? 'renewed' : 'resubscribed']++;
     } catch (error) {
       if (error instanceof ReauthorizationRequired) {
         report.reauthorizationRequired++;
@@ -125,10 +136,37 @@ export async function renewGraphSubscriptions(deps: GraphLifecycleDeps): Promise
       } else {
         report.failed++;
         deps.metrics.count('graph.subscription_renewal_failed');
+        if (error instanceof ProviderMisconfigured) deps.metrics.count('graph.client_misconfigured');
       }
     }
   }
   return report;
+}
+
+/**
+ * Extends the subscription; when Graph no longer has it (404: it lapsed, or Graph removed it), creates a
+ * new one through subscribe(), which also moves the directory entry. Used by the scheduled renewal and
+ * by a `renew` job.
+ */
+export async function renewOrResubscribe(
+  deps: Pick<GraphLifecycleDeps, 'directory' | 'keys' | 'clock' | 'ids' | 'settings' | 'metrics'>,
+  mailbox: MailboxRecord,
+  api: GraphApi,
+  subscriptionId: string,
+  expiresAt: Date,
+  save: (patch: Partial<ProviderConnection>) => Promise<void>,
+  call: <T>(request: () => Promise<T>) => Promise<T> = (request) => request(),
+): Promise<'renewed' | 'resubscribed'> {
+  try {
+    const renewed = await call(() => api.renewSubscription(subscriptionId, expiresAt));
+    await save({ watchExpiresAt: renewed.toISOString() });
+    return 'renewed';
+  } catch (error) {
+    if (!(error instanceof ProviderNotFound)) throw error;
+    deps.metrics.count('graph.resubscribed');
+    await call(() => subscribe(deps, mailbox, api, save));
+    return 'resubscribed';
+  }
 }
 
 /** On disconnect: delete the subscription (best effort: it lapses within days anyway), forget the address. */

@@ -11,8 +11,8 @@ import { MailboxDisconnected } from '../errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
 import type { MailboxRecord, ProviderConnection } from '../model.js';
 import type { MailboxDirectory, Metrics } from '../ports.js';
-import { CursorExpired, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
-import { subscribe } from './lifecycle.js';
+import { CursorExpired, ProviderMisconfigured, ProviderNotFound, ProviderThrottled, ReauthorizationRequired } from '../provider-errors.js';
+import { renewOrResubscribe, subscribe } from './lifecycle.js';
 import type { GraphApi, GraphConnector, GraphMessageRef, GraphSettings } from './ports.js';
 
 /** Graph throttles a mailbox beyond four concurrent requests (Outlook's limit per app and mailbox). */
@@ -61,10 +61,10 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
 
     if (job.reason === 'renew' && connection.subscriptionId) {
       const expiresAt = new Date(deps.clock.now().getTime() + deps.settings.subscriptionMinutes * 60_000);
-      const renewed = await call(() => api.renewSubscription(connection.subscriptionId as string, expiresAt));
-      await save({ watchExpiresAt: renewed.toISOString() });
+      const outcome = await renewOrResubscribe(deps, mailbox, api, connection.subscriptionId, expiresAt, save, call);
       report.outcome = 'synced';
-      return report;
+      // A lapsed subscription notified nothing for a while: catch up on what it missed.
+      if (outcome === 'renewed') return report;
     }
     if (job.reason === 'message' && job.providerMessageId) {
       // A parked message's job: that message only; the delta link is the mailbox sync's business.
@@ -94,6 +94,8 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
       await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { lastIssue: { code: 'auth_failed', at: deps.clock.now().toISOString() } }, 'reauthorization_required');
       return { ...report, outcome: 'reauthorization_required' };
     }
+    // Microsoft refused our app's own credential: the mailbox's consent stands; the job fails and retries.
+    if (error instanceof ProviderMisconfigured) deps.metrics.count('graph.client_misconfigured');
     // A parked message's own failure says nothing of the mailbox: its other jobs are not held back.
     if (error instanceof ProviderThrottled && job.reason !== 'message') await rememberThrottle(deps, mailbox, error, 'graph.throttled');
     throw error;
