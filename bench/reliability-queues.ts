@@ -61,7 +61,7 @@ export interface ReliabilityQueueOptions {
   visibilityTimeoutSeconds: number;
   /** Receives before a job moves to its dead-letter queue (the handlers are told the same number). */
   maxReceiveCount: number;
-  /** Both connectors' per-request timeout (default 5 s). */
+  /** Both connectors' per-request timeout, message downloads' included (default 5 s). */
   providerTimeoutMs?: number;
 }
 
@@ -143,7 +143,7 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
     const gmailMetrics = new CountingMetrics();
     const gmailSync: GmailSyncHandlerDeps = {
       ...ingest,
-      gmail: poisonable(new GoogleGmailConnector({ ...GOOGLE_CLIENT, rootUrl: `${gmailFake.url}/`, tokenUrl: gmailFake.tokenUrl, revokeUrl: gmailFake.revokeUrl, timeoutMs: options.providerTimeoutMs ?? 5_000 }), 'getRawMessage', poisoned, (id) =>
+      gmail: poisonable(new GoogleGmailConnector({ ...GOOGLE_CLIENT, rootUrl: `${gmailFake.url}/`, tokenUrl: gmailFake.tokenUrl, revokeUrl: gmailFake.revokeUrl, timeoutMs: options.providerTimeoutMs ?? 5_000, downloadTimeoutMs: options.providerTimeoutMs ?? 5_000 }), 'getRawMessage', poisoned, (id) =>
         gmailFake.injectFaults({ method: 'GET', pathIncludes: `/messages/${id}` }, POISON_FAULT),
       ),
       metrics: gmailMetrics,

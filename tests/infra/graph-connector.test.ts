@@ -482,7 +482,7 @@ describe('the schedules', () => {
     const queued: unknown[] = [];
     const handler = makeScheduleHandler(scheduleDeps({ queued, certificateNotAfter: OPERATOR_CERTIFICATE.notAfter }));
     const inputs = graphSchedules(base).map((s) => JSON.parse(String(s.Target.Input)) as { task: string });
-    expect(await Promise.all(inputs.map((input) => handler(input)))).toEqual([{ renewed: 1, reauthorizationRequired: 0, failed: 0 }, { enqueued: 1 }]);
+    expect(await Promise.all(inputs.map((input) => handler(input)))).toEqual([{ renewed: 1, resubscribed: 0, reauthorizationRequired: 0, failed: 0 }, { enqueued: 1 }]);
     expect(queued).toHaveLength(1);
     await expect(handler({ task: 'renew-watches' })).rejects.toThrow(/must name a task/);
   });

@@ -45,7 +45,7 @@ describe('catalogs', () => {
   });
 
   it.each(LANGUAGES)('%s has a title and an explanation for every error code', (lang) => {
-    expect(CONSENT_ERROR_CODES).toHaveLength(18);
+    expect(CONSENT_ERROR_CODES).toHaveLength(19);
     for (const code of CONSENT_ERROR_CODES) {
       const title = t(lang, `error.${code}.title`);
       const text = t(lang, `error.${code}.text`);

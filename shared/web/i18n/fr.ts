@@ -103,7 +103,7 @@ export const fr: Catalog = {
   'msMailboxes.domains.none':
     'Votre annuaire n’a aucun domaine vérifié\u00a0: aucune boîte aux lettres ne peut donc encore être connectée. Ajoutez et vérifiez un domaine dans le centre d’administration Microsoft Entra, puis recommencez.',
   'msMailboxes.label': 'Adresses des boîtes aux lettres',
-  'msMailboxes.hint': 'Une adresse par ligne, ou plusieurs séparées par des virgules ; 20 au plus à la fois.',
+  'msMailboxes.hint': 'Une adresse par ligne, ou plusieurs séparées par des virgules ; 20 au plus à la fois.',
   'msMailboxes.refused.heading': 'Certaines adresses n’ont pas été acceptées',
   'msMailboxes.refused.intro': 'Corrigez ou retirez ces adresses, puis envoyez de nouveau la liste\u00a0:',
   'msMailboxes.submit': 'Connecter ces boîtes aux lettres',
@@ -167,7 +167,7 @@ export const fr: Catalog = {
   'error.mailbox_in_use.text':
     'La boîte aux lettres est connectée à un autre outil d’assistance. Déconnectez-la d’abord de celui-ci, ou choisissez une autre boîte aux lettres.',
   'error.internal_error.title': 'Un problème est survenu de notre côté',
-  'error.internal_error.text': 'La demande n’a pas pu aboutir. Patientez quelques minutes puis réessayez ; si le problème persiste, contactez la personne qui vous a invité.',
+  'error.internal_error.text': 'La demande n’a pas pu aboutir. Patientez quelques minutes puis réessayez ; si le problème persiste, contactez la personne qui vous a invité.',
   'error.provider_error.title': 'Le fournisseur de messagerie n’a pas pu traiter la demande',
   'error.provider_error.text':
     'Google ou Microsoft n’a pas répondu comme prévu. Patientez quelques minutes et réessayez\u00a0; si le problème persiste, contactez la personne qui vous a envoyé l’invitation.',
