@@ -95,6 +95,7 @@ export class GmailConnector extends Construct {
     readonly deadLetters: cloudwatch.Alarm;
     readonly pushStalled: cloudwatch.Alarm;
     readonly reauthorizationRequired: cloudwatch.Alarm;
+    readonly clientMisconfigured: cloudwatch.Alarm;
     readonly watchRenewalFailed: cloudwatch.Alarm;
     readonly pushErrors: cloudwatch.Alarm;
     readonly workerErrors: cloudwatch.Alarm;
@@ -249,6 +250,19 @@ export class GmailConnector extends Construct {
           },
           period: hour,
           label: 'gmail.reauthorization_required',
+        }),
+        ...whenAny,
+      }),
+      clientMisconfigured: new cloudwatch.Alarm(this, 'ClientMisconfiguredAlarm', {
+        alarmDescription: "Google refused our OAuth client itself (invalid_client: a wrong or rotated client secret): every Gmail mailbox's jobs fail and retry until the secret is fixed; no mailbox is disconnected",
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
+          usingMetrics: {
+            sync: appMetric('gmail.client_misconfigured', GMAIL_METRIC_SERVICES.sync, hour),
+            schedule: appMetric('gmail.client_misconfigured', GMAIL_METRIC_SERVICES.schedule, hour),
+          },
+          period: hour,
+          label: 'gmail.client_misconfigured',
         }),
         ...whenAny,
       }),

@@ -102,6 +102,7 @@ export class GraphConnector extends Construct {
     readonly notificationStalled: cloudwatch.Alarm;
     readonly certificateExpiry: cloudwatch.Alarm;
     readonly reauthorizationRequired: cloudwatch.Alarm;
+    readonly clientMisconfigured: cloudwatch.Alarm;
     readonly subscriptionRenewalFailed: cloudwatch.Alarm;
     readonly notifyErrors: cloudwatch.Alarm;
     readonly workerErrors: cloudwatch.Alarm;
@@ -271,7 +272,7 @@ export class GraphConnector extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
       reauthorizationRequired: new cloudwatch.Alarm(this, 'ReauthorizationRequiredAlarm', {
-        alarmDescription: "Microsoft refused the app's token for a mailbox (consent revoked, app credential expired or scoped out): the customer's admin must grant access again",
+        alarmDescription: "Microsoft refused the app's token for a mailbox (consent revoked or the app removed from the customer's directory): the customer's admin must grant access again",
         // Counted by the worker (sync) and by the scheduled renewal, each under its own service.
         metric: new cloudwatch.MathExpression({
           expression: 'FILL(sync, 0) + FILL(schedule, 0)',
@@ -281,6 +282,19 @@ export class GraphConnector extends Construct {
           },
           period: hour,
           label: 'graph.reauthorization_required',
+        }),
+        ...whenAny,
+      }),
+      clientMisconfigured: new cloudwatch.Alarm(this, 'ClientMisconfiguredAlarm', {
+        alarmDescription: "Microsoft refused our app's own credential (invalid_client: an expired or wrong certificate or secret): every Microsoft 365 mailbox's jobs fail and retry until it is fixed; no mailbox is disconnected",
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
+          usingMetrics: {
+            sync: appMetric('graph.client_misconfigured', GRAPH_METRIC_SERVICES.sync, hour),
+            schedule: appMetric('graph.client_misconfigured', GRAPH_METRIC_SERVICES.schedule, hour),
+          },
+          period: hour,
+          label: 'graph.client_misconfigured',
         }),
         ...whenAny,
       }),

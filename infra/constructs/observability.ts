@@ -27,7 +27,7 @@ export const APP_METRIC_GROUPS: ReadonlyArray<{ readonly title: string; readonly
   { title: 'Gmail push', names: ['gmail.push_accepted', 'gmail.push_unauthenticated', 'gmail.push_unusable', 'gmail.push_stalled'], statistic: 'Sum' },
   {
     title: 'Gmail mailboxes',
-    names: ['gmail.full_sync', 'gmail.message_parked', 'gmail.message_vanished', 'gmail.throttled', 'gmail.reauthorization_required', 'gmail.watch_renewal_failed', 'gmail.connected', 'gmail.release_incomplete'],
+    names: ['gmail.full_sync', 'gmail.message_parked', 'gmail.message_vanished', 'gmail.throttled', 'gmail.reauthorization_required', 'gmail.client_misconfigured', 'gmail.watch_renewal_failed', 'gmail.connected', 'gmail.release_incomplete'],
     statistic: 'Sum',
   },
   { title: 'Microsoft 365 notifications', names: ['graph.notification_accepted', 'graph.notification_rejected'], statistic: 'Sum' },
@@ -39,6 +39,8 @@ export const APP_METRIC_GROUPS: ReadonlyArray<{ readonly title: string; readonly
       'graph.message_vanished',
       'graph.throttled',
       'graph.reauthorization_required',
+      'graph.client_misconfigured',
+      'graph.resubscribed',
       'graph.subscription_renewal_failed',
       'graph.notification_stalled',
       'graph.connected',
@@ -47,7 +49,7 @@ export const APP_METRIC_GROUPS: ReadonlyArray<{ readonly title: string; readonly
     statistic: 'Sum',
   },
   { title: 'Entra app certificate: days left', names: ['graph.app_certificate_days_left'], statistic: 'Minimum' },
-  { title: 'Retention backstop', names: ['BackstopLeftoversFound', 'BackstopMailboxesPurged'], statistic: 'Sum' },
+  { title: 'Retention backstop', names: ['BackstopLeftoversFound', 'BackstopMailboxesPurged', 'RecheckLateWritesFound', 'ClosedTenantsPurged'], statistic: 'Sum' },
 ];
 
 export interface ObservabilityProps {

@@ -492,6 +492,16 @@ describe('the alarms', () => {
   const alarms = () => ofType(base, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
   const onMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
 
+
+  it('fire when the provider refuses our own app (invalid_client), counted by the worker and the schedule', () => {
+    const misconfigured = alarms().find((a) => JSON.stringify(a.Metrics ?? []).includes('graph.client_misconfigured')) as { Metrics: Array<{ Id: string; Expression?: string; MetricStat?: { Metric: Json } }>; Threshold: number };
+    expect(misconfigured.Threshold).toBe(1);
+    expect(misconfigured.Metrics.find((m) => m.Expression)?.Expression).toBe('FILL(sync, 0) + FILL(schedule, 0)');
+    expect(misconfigured.Metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat?.Metric)).toEqual([
+      { Namespace: METRIC_NAMESPACE, MetricName: 'graph.client_misconfigured', Dimensions: [{ Name: 'service', Value: GRAPH_METRIC_SERVICES.sync }] },
+      { Namespace: METRIC_NAMESPACE, MetricName: 'graph.client_misconfigured', Dimensions: [{ Name: 'service', Value: GRAPH_METRIC_SERVICES.schedule }] },
+    ]);
+  });
   it('fire on a sync job in the dead-letter queue', () => {
     const deadLetters = idOf(base, 'AWS::SQS::Queue', 'GraphConnectorSyncDeadLetters');
     expect(alarms()).toContainEqual(
