@@ -152,6 +152,7 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
       queue: gmailQueue,
       deferral: new SqsJobDeferral(queues.client, gmailUrls.queueUrl),
       maxReceiveCount: options.maxReceiveCount,
+      transientRetrySeconds: options.visibilityTimeoutSeconds,
     };
     const gmailWebhookUrl = `${webhookBase}/webhooks/gmail`;
     const gmailPushDeps = {
@@ -214,6 +215,7 @@ export async function startReliabilityWorld(options: ReliabilityQueueOptions): P
       queue: graphQueue,
       deferral: new SqsJobDeferral(queues.client, graphUrls.queueUrl),
       maxReceiveCount: options.maxReceiveCount,
+      transientRetrySeconds: options.visibilityTimeoutSeconds,
     };
     routes = { gmail: handlePush(gmailPushDeps), graph: handleGraphWebhook({ directory: repo, repo, queue: graphQueue, metrics: graphMetrics }) };
 

@@ -1,7 +1,10 @@
 // What every connector's sync worker does with one queue record: run the provider's sync for the
 // job it names; when the provider throttles, put the job back for as long as it asked (a visibility
 // change) instead of failing; when the job would reach the DLQ for throttling alone, hand it to a
-// fresh job, so a long throttle never dead-letters mail. Anything else fails the record.
+// fresh job, so a long throttle never dead-letters mail. Another transient failure of ours (an
+// ingestion of the same message under way elsewhere, a store briefly unavailable) comes back after a
+// minute rather than the queue's visibility timeout, which would hold the mailbox's FIFO group for an
+// hour. Anything else fails the record.
 //
 // On a job's last attempts (the receive at which a throttled job would be continued, and after) the
 // sync may `park` a message it still cannot bring in: the message becomes a `message` job in a group of
@@ -12,12 +15,18 @@ import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/adapters/system/observability.js';
 import { parkedMessageJob, parseSyncJob, queuedSyncJob, type SyncJob } from '../../shared/domain/connectors/sync-job.js';
 import type { JobDeferral, JobQueue } from '../../shared/domain/ports.js';
+import { DomainError } from '../../shared/domain/errors.js';
 import { ProviderMisconfigured, ProviderThrottled } from '../../shared/domain/provider-errors.js';
 
 export interface SyncRecordDeps {
   queue: JobQueue;
   deferral: JobDeferral;
   maxReceiveCount: number;
+  /**
+   * How soon a job that failed for a transient reason of ours comes back (default 60 s). A queue whose
+   * visibility timeout is shorter (the local stack's, the tests') passes that instead.
+   */
+  transientRetrySeconds?: number;
 }
 
 /** What a sync reports for the logs: codes and counts only. */
@@ -26,6 +35,8 @@ export type SyncSummary = Record<string, string | number | undefined>;
 /** SQS's longest visibility timeout. */
 const MAX_DEFER_SECONDS = 43_200;
 const DEFAULT_DEFER_SECONDS = 60;
+/** How soon a job that failed for a transient reason of ours comes back, by default. */
+const TRANSIENT_RETRY_SECONDS = 60;
 
 /** What a mailbox sync may do on its job's last attempts: park a message it cannot bring in. */
 export interface SyncAttempt {
@@ -54,7 +65,15 @@ export function syncRecordHandler(provider: string, deps: SyncRecordDeps, sync: 
         // Every mailbox's jobs fail alike until an operator fixes the OAuth client's credential.
         logger.error(`${provider} sync: the provider refused our app's credential; fix the OAuth client secret`, { code: error.code, error: error.name, receives });
       }
-      if (!(error instanceof ProviderThrottled)) throw error;
+      if (!(error instanceof ProviderThrottled)) {
+        // A misconfigured app fails every mailbox alike: retrying it each minute would only hammer the
+        // token endpoint; it waits the visibility timeout until an operator has fixed it.
+        if (error instanceof DomainError && error.retryable && !(error instanceof ProviderMisconfigured)) {
+          await deps.deferral.defer(record.receiptHandle, deps.transientRetrySeconds ?? TRANSIENT_RETRY_SECONDS);
+          logger.warn(`${provider} sync: a transient failure; retried shortly`, { code: error.code, receives });
+        }
+        throw error;
+      }
       if (lastAttempts && job.reason !== 'message') {
         // The mailbox remembers the provider's Retry-After, so the fresh job waits it out too.
         await deps.queue.enqueue(queuedSyncJob({ ...job, reason: 'continue', generation: (job.generation ?? 0) + 1 }, `continue-${record.messageId}`));

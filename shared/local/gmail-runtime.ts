@@ -100,6 +100,7 @@ export async function startLocalGmailRuntime(options: LocalGmailRuntimeOptions):
     // The handler hands a throttled job to a fresh one before the queue would dead-letter it: it must
     // know the queue's real maxReceiveCount, which is the one created above.
     maxReceiveCount: GMAIL_SYNC_QUEUE.maxReceiveCount,
+    transientRetrySeconds: GMAIL_SYNC_QUEUE.visibilityTimeoutSeconds,
   };
   const lifecycle: GmailLifecycleDeps = { ...stack.deps, directory, gmail, metrics, settings: { topicName: options.settings.topicName } };
 

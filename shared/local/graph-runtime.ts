@@ -104,6 +104,7 @@ export async function startLocalGraphRuntime(options: LocalGraphRuntimeOptions):
     // The handler hands a throttled job to a fresh one before the queue would dead-letter it: it must
     // know the queue's real maxReceiveCount, which is the one created above.
     maxReceiveCount: GRAPH_SYNC_QUEUE.maxReceiveCount,
+    transientRetrySeconds: GRAPH_SYNC_QUEUE.visibilityTimeoutSeconds,
   };
   const lifecycle: GraphLifecycleDeps = { ...stack.deps, directory, graph, metrics, settings: options.settings };
 
