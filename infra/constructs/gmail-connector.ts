@@ -23,6 +23,7 @@ import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } f
 import type { ServiceIndexKey } from './service-index-key.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
+import { appMetric, countedBySyncAndSchedule } from './connector-metrics.js';
 import { directoryPk } from '../../shared/adapters/dynamodb/keys.js';
 import { MAIL_STREAMING_V8_OPTIONS } from '../runtime-options.js';
 
@@ -36,7 +37,7 @@ export const GOOGLE_ISSUER = 'https://accounts.google.com';
  * which Powertools publishes as the default dimension `service`.
  */
 export const GMAIL_METRIC_SERVICES = { push: 'gmail-push', sync: 'gmail-sync', schedule: 'gmail-schedule' } as const;
-export const METRIC_NAMESPACE = 'mail2ticket';
+export { METRIC_NAMESPACE } from './connector-metrics.js';
 
 /** What the scheduled function is asked to do (functions/gmail-schedule/make-handler.ts). */
 export const GMAIL_SCHEDULED_TASKS = { renewWatches: { task: 'renew-watches' }, safetySync: { task: 'safety-sync' } } as const;
@@ -223,8 +224,6 @@ export class GmailConnector extends Construct {
     });
 
     // ── alarms ───────────────────────────────────────────────────────────────
-    const appMetric = (metricName: string, service: string, period: Duration) =>
-      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service }, statistic: cloudwatch.Stats.SUM, period });
     const whenAny = { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
     const errorsOf = (worker: WorkerFunction) => worker.fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
     const hour = Duration.hours(1);
@@ -241,29 +240,12 @@ export class GmailConnector extends Construct {
       }),
       reauthorizationRequired: new cloudwatch.Alarm(this, 'ReauthorizationRequiredAlarm', {
         alarmDescription: 'Google refused a Gmail mailbox token (revoked or expired): the mailbox must be connected again',
-        // Counted by the worker (sync) and by the scheduled renewal, each under its own service.
-        metric: new cloudwatch.MathExpression({
-          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
-          usingMetrics: {
-            sync: appMetric('gmail.reauthorization_required', GMAIL_METRIC_SERVICES.sync, hour),
-            schedule: appMetric('gmail.reauthorization_required', GMAIL_METRIC_SERVICES.schedule, hour),
-          },
-          period: hour,
-          label: 'gmail.reauthorization_required',
-        }),
+        metric: countedBySyncAndSchedule('gmail.reauthorization_required', GMAIL_METRIC_SERVICES, hour),
         ...whenAny,
       }),
       clientMisconfigured: new cloudwatch.Alarm(this, 'ClientMisconfiguredAlarm', {
         alarmDescription: "Google refused our OAuth client itself (invalid_client: a wrong or rotated client secret): every Gmail mailbox's jobs fail and retry until the secret is fixed; no mailbox is disconnected",
-        metric: new cloudwatch.MathExpression({
-          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
-          usingMetrics: {
-            sync: appMetric('gmail.client_misconfigured', GMAIL_METRIC_SERVICES.sync, hour),
-            schedule: appMetric('gmail.client_misconfigured', GMAIL_METRIC_SERVICES.schedule, hour),
-          },
-          period: hour,
-          label: 'gmail.client_misconfigured',
-        }),
+        metric: countedBySyncAndSchedule('gmail.client_misconfigured', GMAIL_METRIC_SERVICES, hour),
         ...whenAny,
       }),
       watchRenewalFailed: new cloudwatch.Alarm(this, 'WatchRenewalFailedAlarm', {

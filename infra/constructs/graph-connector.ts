@@ -19,7 +19,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE } from './gmail-connector.js';
+import { appMetric, countedBySyncAndSchedule } from './connector-metrics.js';
 import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor } from './connector-grants.js';
 import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { WebhookApi } from './webhook-api.js';
@@ -243,8 +243,6 @@ export class GraphConnector extends Construct {
     });
 
     // ── alarms ───────────────────────────────────────────────────────────────
-    const appMetric = (metricName: string, service: string, period: Duration, statistic: string = cloudwatch.Stats.SUM) =>
-      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service }, statistic, period });
     const whenAny = { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
     const errorsOf = (worker: WorkerFunction) => worker.fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
     const hour = Duration.hours(1);
@@ -273,29 +271,12 @@ export class GraphConnector extends Construct {
       }),
       reauthorizationRequired: new cloudwatch.Alarm(this, 'ReauthorizationRequiredAlarm', {
         alarmDescription: "Microsoft refused the app's token for a mailbox (consent revoked or the app removed from the customer's directory): the customer's admin must grant access again",
-        // Counted by the worker (sync) and by the scheduled renewal, each under its own service.
-        metric: new cloudwatch.MathExpression({
-          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
-          usingMetrics: {
-            sync: appMetric('graph.reauthorization_required', GRAPH_METRIC_SERVICES.sync, hour),
-            schedule: appMetric('graph.reauthorization_required', GRAPH_METRIC_SERVICES.schedule, hour),
-          },
-          period: hour,
-          label: 'graph.reauthorization_required',
-        }),
+        metric: countedBySyncAndSchedule('graph.reauthorization_required', GRAPH_METRIC_SERVICES, hour),
         ...whenAny,
       }),
       clientMisconfigured: new cloudwatch.Alarm(this, 'ClientMisconfiguredAlarm', {
         alarmDescription: "Microsoft refused our app's own credential (invalid_client: an expired or wrong certificate or secret): every Microsoft 365 mailbox's jobs fail and retry until it is fixed; no mailbox is disconnected",
-        metric: new cloudwatch.MathExpression({
-          expression: 'FILL(sync, 0) + FILL(schedule, 0)',
-          usingMetrics: {
-            sync: appMetric('graph.client_misconfigured', GRAPH_METRIC_SERVICES.sync, hour),
-            schedule: appMetric('graph.client_misconfigured', GRAPH_METRIC_SERVICES.schedule, hour),
-          },
-          period: hour,
-          label: 'graph.client_misconfigured',
-        }),
+        metric: countedBySyncAndSchedule('graph.client_misconfigured', GRAPH_METRIC_SERVICES, hour),
         ...whenAny,
       }),
       subscriptionRenewalFailed: new cloudwatch.Alarm(this, 'SubscriptionRenewalFailedAlarm', {
