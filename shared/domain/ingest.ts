@@ -231,8 +231,7 @@ async function decideAndWrite(
     const fields: SuppressedFields = { subject: mail.subject, from: mail.from, to: mail.to, cc: mail.cc, replyTo: mail.replyTo, rawSha256: received.rawSha256 };
     const sealed = await seal(keys, fieldsCtx, fields);
     // Its raw names people as a message's does: linked the same way, so export and erasure find it.
-    const recipientIndexes = await Promise.all(uniqueAddresses([...mail.to, ...mail.cc, ...mail.replyTo]).map((address) => keys.blindIndex(tenantId, 'address', address)));
-    const requesterIndexes = [...new Set([...(fromAddress ? [fromIndex] : []), ...recipientIndexes])];
+    const requesterIndexes = await addressIndexes(keys, tenantId, mail);
     await writeOrMark(() => repo.writeSuppressed(
       {
         tenantId,
@@ -324,9 +323,7 @@ async function decideAndWrite(
       ...(expiresAt ? { expiresAt } : {}),
     })),
   );
-  const requesterIndexes = await Promise.all(
-    uniqueAddresses([mail.from, ...mail.to, ...mail.cc, ...mail.replyTo]).map((address) => keys.blindIndex(tenantId, 'address', address)),
-  );
+  const requesterIndexes = await addressIndexes(keys, tenantId, mail);
 
   await writeOrMark(() =>
     repo.writeIngested({
@@ -469,6 +466,11 @@ function contentDigest(received: Received): string {
   return createHash('sha256')
     .update(JSON.stringify([normalizeAddress(mail.from.address), mail.date, mail.subject, mail.bodyPartHashes, received.attachments.map((a) => a.sha256)]))
     .digest('hex');
+}
+
+/** The blind index of every address a message names (From, To, Cc, Reply-To): its requester links. */
+function addressIndexes(keys: KeyService, tenantId: string, mail: Pick<Received['mail'], 'from' | 'to' | 'cc' | 'replyTo'>): Promise<string[]> {
+  return Promise.all(uniqueAddresses([mail.from, ...mail.to, ...mail.cc, ...mail.replyTo]).map((address) => keys.blindIndex(tenantId, 'address', address)));
 }
 
 function uniqueAddresses(addresses: Address[]): string[] {
