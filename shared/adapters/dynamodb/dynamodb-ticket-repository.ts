@@ -318,7 +318,7 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
   async updateAttachmentScan(attachment: AttachmentRecord): Promise<void> {
     // An update of the verdict's fields, not a put of the record read before the scan: an attachment
     // purged meanwhile stays purged, and a TTL stamped meanwhile (a disconnect) stays on it.
-    const held = (attachment.scan === 'unscanned' || attachment.scan === 'pending') && attachment.blobKey;
+    const held = isHeld(attachment);
     const names: Record<string, string> = { '#scan': 'scan', '#blobKey': 'blobKey', '#detail': 'scanDetail', '#held': 'GSI2PK', '#heldSk': 'GSI2SK' };
     const values: Record<string, unknown> = { ':scan': attachment.scan, ':blobKey': attachment.blobKey };
     const sets = ['#scan = :scan', '#blobKey = :blobKey'];
@@ -328,7 +328,6 @@ export class DynamoDbTicketRepository implements TicketRepository, RetentionRepo
       values[':detail'] = attachment.scanDetail;
     } else removes.push('#detail');
     if (held) {
-      // Only held attachments sit in the HELD index (see attachmentItem).
       sets.push('#held = :held', '#heldSk = :heldSk');
       values[':held'] = k.heldAttachments(attachment.tenantId);
       values[':heldSk'] = attachment.attachmentId;
@@ -750,15 +749,18 @@ function messageItem(message: MessageRecord): Item {
   });
 }
 
+/** Only held attachments (stored bytes awaiting a verdict) sit in the HELD index, so a rescan finds them without a Scan. */
+function isHeld(a: AttachmentRecord): boolean {
+  return (a.scan === 'unscanned' || a.scan === 'pending') && Boolean(a.blobKey);
+}
+
 function attachmentItem(a: AttachmentRecord): Item {
-  const held = a.scan === 'unscanned' || a.scan === 'pending';
   return toItem({
     PK: k.ticketPk(a.tenantId, a.ticketId),
     SK: k.attachmentSk(a.messageId, a.attachmentId),
     GSI1PK: k.attachmentLookup(a.tenantId, a.attachmentId),
     GSI1SK: 'ATT',
-    // Only held attachments sit in the HELD index, so a rescan finds them without a Scan.
-    ...(held && a.blobKey ? { GSI2PK: k.heldAttachments(a.tenantId), GSI2SK: a.attachmentId } : {}),
+    ...(isHeld(a) ? { GSI2PK: k.heldAttachments(a.tenantId), GSI2SK: a.attachmentId } : {}),
     MBX: k.mbx(a.tenantId, a.mailboxId),
     entity: 'attachment',
     ...a,
