@@ -26,7 +26,7 @@ import type {
 } from './model.js';
 import { createMailParser } from './parse.js';
 import type { BlobStore, KeyService, RequesterLink, TicketRepository } from './ports.js';
-import { AddressIndexes, applyErasure, REDACTED, writeErasure, type ErasedRecord, type ErasureReport, type RequesterErasure } from './requester-journal.js';
+import { AddressIndexes, applyErasure, groupBy, REDACTED, writeErasure, type ErasedRecord, type ErasureReport, type RequesterErasure } from './requester-journal.js';
 import { fieldsContext, seal, unseal } from './sealed-fields.js';
 import { readBody } from './tickets.js';
 
@@ -366,12 +366,6 @@ async function decrypted(deps: RequesterDeps, key: string, tenantId: string, mai
 /** An address with no message in this tenant (unknown, or another tenant's) is recorded as not found. */
 function found(links: RequesterLink[]): 'ok' | 'not_found' {
   return links.length > 0 ? 'ok' : 'not_found';
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
-  return groups;
 }
 
 function safeFilename(name: string): string {
