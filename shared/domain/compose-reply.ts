@@ -1,9 +1,13 @@
 // An agent's reply as RFC 5322 bytes, composed by nodemailer's MIME composer: encoded words,
 // folding, multipart/alternative when there is HTML. Threading headers come from the message being
-// answered; our loop header marks the reply as ours wherever it comes back.
+// answered; our loop header marks the reply as ours wherever it comes back, and the reply token
+// header names this reply, so its sent copy can be found where the provider replaced our Message-ID.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Address } from './model.js';
 import { LOOP_HEADER } from './robots.js';
+
+/** Carries the reply's token (reply-common.ts `replyToken`, which our Message-ID already shows). */
+export const REPLY_TOKEN_HEADER = 'x-mail2ticket-reply';
 
 export interface ReplyDraft {
   from: Address;
@@ -16,6 +20,8 @@ export interface ReplyDraft {
   text: string;
   html?: string;
   date: Date;
+  /** The reply's token, sent as REPLY_TOKEN_HEADER. */
+  token?: string;
 }
 
 /** Some clients put several prefixes in a row; one `Re:` is enough. */
@@ -40,7 +46,7 @@ export async function composeReply(draft: ReplyDraft): Promise<Buffer> {
     date: draft.date,
     ...(draft.inReplyTo ? { inReplyTo: bracket(draft.inReplyTo) } : {}),
     ...(draft.references.length ? { references: draft.references.map(bracket) } : {}),
-    headers: { [LOOP_HEADER]: 'reply' },
+    headers: { [LOOP_HEADER]: 'reply', ...(draft.token ? { [REPLY_TOKEN_HEADER]: draft.token } : {}) },
     text: draft.text,
     ...(draft.html ? { html: draft.html } : {}),
   });

@@ -1,6 +1,6 @@
 // The Gmail API v1 resources the fake serves, in the REST wire format of the API reference:
 // users.getProfile, users.history.list, users.messages.list / get / send / import (JSON and /upload/
-// media or multipart), users.messages.attachments.get, users.watch and users.stop. Every handler works on
+// media or multipart), users.messages.attachments.get, users.threads.get, users.watch and users.stop. Every handler works on
 // one authenticated mailbox and returns a Reply; the server decides when to write it (fault delays).
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -61,6 +61,7 @@ export function routeApi(request: ApiRequest, deps: RouteDeps): Reply {
     if (method === 'GET' && id && segments.length === 2) return getMessage(request, id);
     if (method === 'GET' && id && sub === 'attachments' && subId && segments.length === 4) return getAttachment(request.mailbox, id, subId);
   }
+  if (method === 'GET' && resource === 'threads' && id && segments.length === 2) return getThread(request, id);
   return fail(notFound());
 }
 
@@ -167,6 +168,24 @@ function getMessage({ mailbox, query }: ApiRequest, id: string): Reply {
   if (!['minimal', 'metadata', 'full', 'raw'].includes(format)) return fail(invalidArgument(`Invalid value at 'format' (type.googleapis.com/gmail.v1.Format), "${format}"`, 'format'));
   const message = mailbox.get(id);
   if (!message) return fail(notFound());
+  if (format !== 'raw') return ok(messageJson(message, format, query));
+  return { status: 200, headers: { 'content-type': 'application/json; charset=UTF-8' }, stream: (res) => writeRaw(res, messageJson(message, 'minimal', query), message.raw) };
+}
+
+/**
+ * users.threads.get: the thread's messages oldest first, each as messages.get would give it in the same
+ * format (`raw` is not a thread format); 404 when no message of the mailbox is in the thread.
+ */
+function getThread({ mailbox, query }: ApiRequest, threadId: string): Reply {
+  const format = (query.get('format') ?? 'full').toLowerCase();
+  if (!['minimal', 'metadata', 'full'].includes(format)) return fail(invalidArgument(`Invalid value at 'format' (type.googleapis.com/gmail.v1.ThreadFormat), "${format}"`, 'format'));
+  const messages = [...mailbox.messages.values()].filter((m) => m.threadId === threadId).sort((a, b) => newestFirst(b, a));
+  if (messages.length === 0) return fail(notFound());
+  const historyId = messages.reduce((max, m) => (m.historyId > max ? m.historyId : max), 0n);
+  return ok({ id: threadId, historyId: String(historyId), messages: messages.map((m) => messageJson(m, format, query)) });
+}
+
+function messageJson(message: StoredMessage, format: string, query: URLSearchParams): Record<string, unknown> {
   const resource = {
     id: message.id,
     threadId: message.threadId,
@@ -176,15 +195,14 @@ function getMessage({ mailbox, query }: ApiRequest, id: string): Reply {
     historyId: String(message.historyId),
     internalDate: String(message.internalDate),
   };
-  if (format === 'minimal') return ok(resource);
   if (format === 'metadata') {
     const wanted = repeated(query, 'metadataHeaders').map((h) => h.toLowerCase());
     const headers = wanted.length === 0 ? message.headers : message.headers.filter((h) => wanted.includes(h.name.toLowerCase()));
     const mimeType = (headerValue(message.headers, 'content-type') ?? 'text/plain').split(';')[0]?.trim().toLowerCase();
-    return ok({ ...resource, payload: { partId: '', mimeType, filename: '', headers } });
+    return { ...resource, payload: { partId: '', mimeType, filename: '', headers } };
   }
-  if (format === 'full') return ok({ ...resource, payload: partJson(parseMimeTree(message.raw)) });
-  return { status: 200, headers: { 'content-type': 'application/json; charset=UTF-8' }, stream: (res) => writeRaw(res, resource, message.raw) };
+  if (format === 'full') return { ...resource, payload: partJson(parseMimeTree(message.raw)) };
+  return resource;
 }
 
 /** format=full: leaf bodies inline (unpadded base64url), named parts by attachmentId, as Gmail does. */

@@ -354,6 +354,35 @@ describe('messages.list', () => {
   });
 });
 
+describe('threads.get', () => {
+  it('returns the thread\'s messages oldest first with the requested headers, and 404 for a thread that is gone', async () => {
+    const { email, refreshToken } = newMailbox();
+    const { api } = clientFor(refreshToken);
+    const original = fake.deliver(email, mail({ messageId: 'thread-q@example.net', subject: 'Toner' }), { internalDate: new Date('2026-12-01T10:00:00Z') });
+    const answer = fake.deliver(email, mail({ messageId: 'thread-a@example.net', subject: 'Re: Toner', inReplyTo: 'thread-q@example.net' }), {
+      internalDate: new Date('2026-12-01T11:00:00Z'),
+    });
+    fake.deliver(email, mail({ messageId: 'elsewhere@example.net' }));
+
+    const { data } = await api.users.threads.get({ userId: 'me', id: original.threadId, format: 'metadata', metadataHeaders: ['Message-ID'] });
+    expect(data.id).toBe(original.threadId);
+    expect(data.messages?.map((m) => m.id)).toEqual([original.id, answer.id]);
+    expect(data.messages?.map((m) => m.payload?.headers)).toEqual([[{ name: 'Message-ID', value: '<thread-q@example.net>' }], [{ name: 'Message-ID', value: '<thread-a@example.net>' }]]);
+    expect(data.messages?.[1]?.labelIds).toContain('INBOX');
+    expect(BigInt(data.historyId ?? '0')).toBeGreaterThan(0n);
+
+    // Google has no raw format for threads.
+    const raw = await failure(api.users.threads.get({ userId: 'me', id: original.threadId, format: 'raw' as 'full' }));
+    expect(raw.response?.status).toBe(400);
+
+    fake.deleteMessage(email, original.id);
+    fake.deleteMessage(email, answer.id);
+    const gone = await failure(api.users.threads.get({ userId: 'me', id: original.threadId, format: 'minimal' }));
+    expect(gone.response?.status).toBe(404);
+    expect(errorBody(gone).errors[0]?.reason).toBe('notFound');
+  });
+});
+
 describe('watch and stop', () => {
   it('watches for about 7 days, notifies on watched labels only, and stops with 204', async () => {
     const { email, refreshToken } = newMailbox();

@@ -487,6 +487,7 @@ describe('replies', () => {
     expect(parsed.references).toContain('<ask-1@customer.example>');
     expect(parsed.to && 'value' in parsed.to ? parsed.to.value[0]?.address : undefined).toBe('alice@customer.example');
     expect(parsed.headers.get('x-mail2ticket-loop')).toBe('reply');
+    expect(parsed.headers.get('x-mail2ticket-reply')).toMatch(/^[A-Za-z0-9_-]{32}$/);
     // Gmail replaced our Message-ID; the ticket records Gmail's.
     expect(result.internetMessageId).toBe(sent!.messageId?.replace(/^<|>$/g, ''));
     expect(result.internetMessageId).toMatch(/@mail\.gmail\.com$/);
@@ -522,6 +523,47 @@ describe('replies', () => {
     expect(fake.sent(MAILBOX)).toHaveLength(1);
     expect(fake.count('POST', '/messages/send')).toBe(1);
     expect(await world.repo.listMessages(TENANT, ticket.ticketId)).toHaveLength(2);
+  });
+
+  // Gmail may replace the Message-ID we composed, and then `rfc822msgid:` cannot find the reply: the
+  // token header it carries must (https://github.com/gauteh/lieer/issues/198 saw the API do so).
+  it('sends once where Gmail replaced our Message-ID: a lost answer and a retried command find the reply by its token', async () => {
+    fake.replaceMessageIdOnSend = true;
+    const { ticket, delivered } = await customerTicket('ask-rewritten');
+    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 3_000 }]);
+    const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'Replaced ids do not fool us.', accessor: agent };
+    const first = await sendGmailReply(world.reply, request);
+    expect(first.status).toBe('sent');
+    expect(first.internetMessageId).toMatch(/@mail\.gmail\.com$/);
+    expect(fake.sent(MAILBOX)).toHaveLength(1);
+    expect(fake.sent(MAILBOX)[0]!.threadId).toBe(delivered.threadId);
+
+    const again = await sendGmailReply(world.reply, request);
+    expect(again).toMatchObject({ status: 'already_sent', messageId: first.messageId, providerMessageId: first.providerMessageId });
+    expect(fake.count('POST', '/messages/send')).toBe(1);
+    expect(fake.count('GET', `/threads/${delivered.threadId}`)).toBeGreaterThanOrEqual(2);
+    expect(await world.repo.listMessages(TENANT, ticket.ticketId)).toHaveLength(2);
+
+    // Another text is another reply, and it goes out.
+    await expect(sendGmailReply(world.reply, { ...request, text: 'One more thing.' })).resolves.toMatchObject({ status: 'sent' });
+    expect(fake.sent(MAILBOX)).toHaveLength(2);
+  });
+
+  it('sends once where Gmail replaced our Message-ID and the customer\'s message has left the mailbox: the newest sent mail is read', async () => {
+    fake.replaceMessageIdOnSend = true;
+    const { ticket, delivered } = await customerTicket('ask-deleted');
+    fake.deleteMessage(MAILBOX, delivered.id);
+    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 3_000 }]);
+    const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'Your message is gone from our inbox, not from our minds.', accessor: agent };
+    const first = await sendGmailReply(world.reply, request);
+    expect(first.status).toBe('sent');
+    const [sent] = fake.sent(MAILBOX);
+    expect(sent!.threadId).not.toBe(delivered.threadId);
+
+    const again = await sendGmailReply(world.reply, request);
+    expect(again).toMatchObject({ status: 'already_sent', providerMessageId: first.providerMessageId });
+    expect(fake.count('POST', '/messages/send')).toBe(1);
+    expect(fake.count('GET', '/threads/')).toBe(0);
   });
 
   it('replies ignored restriction: a restricted requester gets no mail, nothing is recorded, the refusal is audited', async () => {

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
 import type { ProviderCredentials } from '../../domain/model.js';
-import type { GmailApi, GmailConnector, GmailHistoryPage, GmailHistoryRecord, GmailMessageRef } from '../../domain/gmail/ports.js';
+import type { GmailApi, GmailConnector, GmailHistoryPage, GmailHistoryRecord, GmailMessageHeaders, GmailMessageRef } from '../../domain/gmail/ports.js';
+import { ProviderNotFound } from '../../domain/provider-errors.js';
 import { MESSAGE_DOWNLOAD_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../system/deadlines.js';
 import { translateGoogleError } from './google-errors.js';
 import { pullOnRead } from './pull-on-read.js';
@@ -171,6 +172,23 @@ class GoogleGmailApi implements GmailApi {
     return header?.value?.trim() || null;
   }
 
+  async getHeaders(id: string, names: readonly string[]): Promise<GmailMessageHeaders> {
+    const { data } = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: [...names] }), 'message');
+    const headers = toHeaders(data);
+    if (!headers) throw new Error('Gmail message without id or threadId');
+    return headers;
+  }
+
+  async getThreadHeaders(threadId: string, names: readonly string[]): Promise<GmailMessageHeaders[]> {
+    try {
+      const { data } = await guard(() => this.client.users.threads.get({ userId: 'me', id: threadId, format: 'metadata', metadataHeaders: [...names] }), 'message');
+      return (data.messages ?? []).flatMap((message) => toHeaders(message) ?? []);
+    } catch (error) {
+      if (error instanceof ProviderNotFound) return [];
+      throw error;
+    }
+  }
+
   async watch(topicName: string, labelIds: string[]): Promise<{ historyId: string; expiration: Date }> {
     const { data } = await guard(() => this.client.users.watch({ userId: 'me', requestBody: { topicName, labelIds, labelFilterBehavior: 'include' } }));
     if (!data.historyId || !data.expiration) throw new Error('Gmail watch without historyId or expiration');
@@ -211,6 +229,17 @@ async function guard<T>(request: () => Promise<T>, notFound?: 'message' | 'histo
 function toRef(message: gmail_v1.Schema$Message | undefined): GmailMessageRef | undefined {
   if (!message?.id || !message.threadId) return undefined;
   return { id: message.id, threadId: message.threadId, labelIds: message.labelIds ?? [] };
+}
+
+function toHeaders(message: gmail_v1.Schema$Message): GmailMessageHeaders | undefined {
+  const ref = toRef(message);
+  if (!ref) return undefined;
+  const headers: Record<string, string> = {};
+  for (const { name, value } of message.payload?.headers ?? []) {
+    const key = name?.toLowerCase();
+    if (key && value != null && !(key in headers)) headers[key] = value;
+  }
+  return { ...ref, headers };
 }
 
 function toRecord(history: gmail_v1.Schema$History): GmailHistoryRecord {

@@ -10,6 +10,11 @@ export interface GmailMessageRef {
   labelIds: string[];
 }
 
+export interface GmailMessageHeaders extends GmailMessageRef {
+  /** By lower-cased name; the first value when a header repeats. */
+  headers: Record<string, string>;
+}
+
 export interface GmailHistoryRecord {
   /** historyId of this record; records come in increasing order. */
   id: string;
@@ -33,6 +38,10 @@ export interface GmailApi {
   getRawMessage(id: string): Promise<Readable>;
   /** The Message-ID header Gmail stored for a message. */
   getMessageIdHeader(id: string): Promise<string | null>;
+  /** The named headers (names lower-cased) and labels of a message; ProviderNotFound when it is gone. */
+  getHeaders(id: string, names: readonly string[]): Promise<GmailMessageHeaders>;
+  /** The same for every message of a thread, oldest first; empty when the thread is gone. */
+  getThreadHeaders(threadId: string, names: readonly string[]): Promise<GmailMessageHeaders[]>;
   watch(topicName: string, labelIds: string[]): Promise<{ historyId: string; expiration: Date }>;
   stop(): Promise<void>;
   send(raw: Uint8Array, threadId?: string): Promise<{ id: string; threadId: string }>;

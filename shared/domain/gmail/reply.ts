@@ -1,18 +1,19 @@
 // An agent's reply leaves from the connected Gmail mailbox, in the customer's Gmail thread, and is
 // recorded on the ticket with the Message-ID Gmail actually stored, so the customer's answer
-// threads. Sending is idempotent: the reply's Message-ID is derived from the ticket, the message
-// answered and the text, and a retry first asks Gmail whether that Message-ID was already sent.
+// threads. Sending is idempotent: the reply's Message-ID and its token header are derived from the
+// ticket, the message answered and the text, and every attempt first asks Gmail whether that
+// Message-ID was already sent — or, since Gmail may replace the Message-ID, a message carrying the token.
 import { recordAccess, type Accessor, type AuditDeps } from '../audit.js';
-import { composeReply, replyReferences, replySubject } from '../compose-reply.js';
+import { composeReply, REPLY_TOKEN_HEADER, replyReferences, replySubject } from '../compose-reply.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { DomainError, NotFound } from '../errors.js';
 import { ingestMessage, type IngestDeps, type IngestResult } from '../ingest.js';
 import type { MessageFields } from '../model.js';
 import { assertReplyAllowed, latestInbound, replyRecipients, replyToken } from '../reply-common.js';
-import { ProviderThrottled } from '../provider-errors.js';
+import { ProviderNotFound, ProviderThrottled } from '../provider-errors.js';
 import { fieldsContext, unseal } from '../sealed-fields.js';
 import { assertMailboxReadable } from '../tickets.js';
-import type { GmailApi, GmailConnector } from './ports.js';
+import type { GmailApi, GmailConnector, GmailMessageHeaders } from './ports.js';
 import { keepRotatedRefreshToken } from './rotation.js';
 
 export class CannotReply extends DomainError {
@@ -61,11 +62,15 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
   const credentials = await openCredentials(deps.keys, mailbox, mailbox.connection.sealedCredentials);
   const api = deps.gmail.open(credentials);
   const domain = credentials.address.split('@')[1] ?? 'mail2ticket.invalid';
-  const messageId = `reply.${replyToken(ticketId, answered.messageId, request.text, request.html)}@${domain}`;
+  const token = replyToken(ticketId, answered.messageId, request.text, request.html);
+  const messageId = `reply.${token}@${domain}`;
 
   let status: ReplyResult['status'] = 'already_sent';
   // The session's first request refreshes the access token: a refresh token Google rotated is kept.
   let sent = await findSent(api, messageId).finally(() => keepRotatedRefreshToken(deps, mailbox, credentials, api));
+  const threadId = sent ? undefined : (await api.listMessages(`rfc822msgid:${fields.messageIdHeader}`)).messages[0]?.threadId;
+  // Gmail may have replaced our Message-ID on an earlier send: look for the token as well.
+  sent ??= await findByToken(api, token, threadId);
   if (!sent) {
     const raw = await composeReply({
       from: { address: credentials.address, name: '' },
@@ -77,9 +82,9 @@ export async function sendGmailReply(deps: ReplyDeps, request: ReplyRequest): Pr
       text: request.text,
       ...(request.html ? { html: request.html } : {}),
       date: deps.clock.now(),
+      token,
     });
-    const thread = await api.listMessages(`rfc822msgid:${fields.messageIdHeader}`);
-    sent = await sendOnce(api, raw, messageId, thread.messages[0]?.threadId);
+    sent = await sendOnce(api, raw, threadId, async () => (await findSent(api, messageId)) ?? findByToken(api, token, threadId));
     status = 'sent';
   }
 
@@ -103,16 +108,48 @@ async function findSent(api: GmailApi, messageId: string): Promise<{ id: string;
   return messages[0];
 }
 
+/** How many of the mailbox's newest sent messages are read for the token when there is no thread to read. */
+const RECENT_SENT_CHECKED = 10;
+
+/**
+ * Our sent reply by the token header it carries: in the customer's thread (one request), or, when the
+ * customer's message is no longer in the mailbox and the reply started a thread of its own, among the
+ * newest sent messages of the last two days.
+ */
+async function findByToken(api: GmailApi, token: string, threadId: string | undefined): Promise<{ id: string; threadId: string } | undefined> {
+  const candidates = threadId ? await api.getThreadHeaders(threadId, [REPLY_TOKEN_HEADER]) : await newestSent(api);
+  const match = candidates.find((m) => m.labelIds.includes('SENT') && m.headers[REPLY_TOKEN_HEADER] === token);
+  return match ? { id: match.id, threadId: match.threadId } : undefined;
+}
+
+async function newestSent(api: GmailApi): Promise<GmailMessageHeaders[]> {
+  const { messages } = await api.listMessages('in:sent newer_than:2d');
+  const found: GmailMessageHeaders[] = [];
+  for (const { id } of messages.slice(0, RECENT_SENT_CHECKED)) {
+    try {
+      found.push(await api.getHeaders(id, [REPLY_TOKEN_HEADER]));
+    } catch (error) {
+      if (!(error instanceof ProviderNotFound)) throw error; // deleted since it was listed
+    }
+  }
+  return found;
+}
+
 /**
  * Sends, unless an earlier attempt did. When the answer is lost (timeout, reset, 5xx), Gmail may
  * have sent it anyway: ask before trying again, so a customer never gets the reply twice.
  */
-async function sendOnce(api: GmailApi, raw: Buffer, messageId: string, threadId: string | undefined): Promise<{ id: string; threadId: string }> {
+async function sendOnce(
+  api: GmailApi,
+  raw: Buffer,
+  threadId: string | undefined,
+  findEarlier: () => Promise<{ id: string; threadId: string } | undefined>,
+): Promise<{ id: string; threadId: string }> {
   try {
     return await api.send(raw, threadId);
   } catch (error) {
     if (!(error instanceof ProviderThrottled)) throw error;
-    const sent = await findSent(api, messageId);
+    const sent = await findEarlier();
     if (sent) return sent;
     throw error;
   }
