@@ -21,6 +21,8 @@ export interface LocalQueues {
   endpoint: string;
   client: SQSClient;
   urls: Record<string, { queueUrl: string; dlqUrl: string }>;
+  /** Creates one more queue pair on the running server and lists it in `urls`. */
+  addQueue(spec: LocalQueueSpec): Promise<{ queueUrl: string; dlqUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ const QUEUE_NAME = /^[A-Za-z0-9_-]{1,71}$/;
 export async function startLocalQueues(options: { queues: LocalQueueSpec[] }): Promise<LocalQueues> {
   const names = new Set<string>();
   for (const spec of options.queues) {
-    if (!QUEUE_NAME.test(spec.name)) throw new Error(`invalid queue name ${JSON.stringify(spec.name)}: 1 to 71 letters, digits, hyphens or underscores, without .fifo`);
+    checkQueueName(spec.name);
     if (names.has(spec.name)) throw new Error(`queue ${spec.name} is listed twice`);
     names.add(spec.name);
   }
@@ -52,11 +54,20 @@ export async function startLocalQueues(options: { queues: LocalQueueSpec[] }): P
   try {
     const urls: LocalQueues['urls'] = {};
     for (const spec of options.queues) urls[spec.name] = await createQueuePair(client, spec);
-    return { endpoint, client, urls, stop };
+    const addQueue = async (spec: LocalQueueSpec) => {
+      checkQueueName(spec.name);
+      if (urls[spec.name]) throw new Error(`queue ${spec.name} exists already`);
+      return (urls[spec.name] = await createQueuePair(client, spec));
+    };
+    return { endpoint, client, urls, addQueue, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+function checkQueueName(name: string): void {
+  if (!QUEUE_NAME.test(name)) throw new Error(`invalid queue name ${JSON.stringify(name)}: 1 to 71 letters, digits, hyphens or underscores, without .fifo`);
 }
 
 async function createQueuePair(client: SQSClient, spec: LocalQueueSpec): Promise<{ queueUrl: string; dlqUrl: string }> {

@@ -64,7 +64,7 @@ let tableNo = 0;
 beforeAll(async () => {
   storage = await startLocalStorage('gmail');
   // Short visibility so a deferred or failed job comes back within the test's patience.
-  queues = await startLocalQueues({ queues: [{ name: 'gmail-sync', visibilityTimeoutSeconds: 2, maxReceiveCount: 4 }] });
+  queues = await startLocalQueues({ queues: [] });
   emitter = await PubSubPushEmitter.create({ audience: AUDIENCE, serviceAccountEmail: PUSH_ACCOUNT });
 });
 afterAll(async () => {
@@ -127,7 +127,9 @@ beforeEach(async () => {
   const metrics = new CountingMetrics();
   const clock = new OffsetClock();
   const keys = new LocalKeyService({ keyDir: join(storage.dir, 'keys') });
-  const { queueUrl } = queues.urls['gmail-sync']!;
+  // A queue of its own: a stopped poller's long poll stays open at the server for up to a second, and a
+  // job the next test enqueued meanwhile would go to it and stay invisible for the visibility timeout.
+  const { queueUrl } = await queues.addQueue({ name: `gmail-sync-${tableNo}`, visibilityTimeoutSeconds: 2, maxReceiveCount: 4 });
   const queue = new SqsJobQueue(queues.client, queueUrl);
   const sync: GmailSyncHandlerDeps = {
     repo,
@@ -178,7 +180,7 @@ async function pushFor(options: { messageId?: string; token?: string | null } = 
 }
 
 async function queueDepth(): Promise<number> {
-  const { queueUrl } = queues.urls['gmail-sync']!;
+  const { queueUrl } = queues.urls[`gmail-sync-${tableNo}`]!;
   const { Attributes } = await queues.client.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
@@ -186,7 +188,7 @@ async function queueDepth(): Promise<number> {
 }
 
 async function dlqDepth(): Promise<number> {
-  const { dlqUrl } = queues.urls['gmail-sync']!;
+  const { dlqUrl } = queues.urls[`gmail-sync-${tableNo}`]!;
   const { Attributes } = await queues.client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
 }
@@ -463,6 +465,8 @@ describe('watch lifecycle', () => {
 
 describe('replies', () => {
   const agent = { actor: 'agent:7', reason: 'answering the customer' };
+  /** Replies through a client that gives up after half a second, so a lost answer costs the test little. */
+  const impatient = () => ({ ...world.reply, gmail: new GoogleGmailConnector({ ...CLIENT, rootUrl: `${fake.url}/`, tokenUrl: fake.tokenUrl, revokeUrl: fake.revokeUrl, timeoutMs: 500 }) });
 
   async function customerTicket(id: string) {
     const delivered = fake.deliver(MAILBOX, mail(id, { subject: 'Printer jammed', from: 'Alice Example <alice@customer.example>' }));
@@ -511,13 +515,13 @@ describe('replies', () => {
   it('sends once when the first answer is lost to a timeout, and a retried command does not send again', async () => {
     const { ticket } = await customerTicket('ask-timeout');
     // The send is stored at Gmail but answered after the client gave up.
-    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 3_000 }]);
+    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 1_000 }]);
     const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'We are on it.', accessor: agent };
-    const first = await sendGmailReply(world.reply, request);
+    const first = await sendGmailReply(impatient(), request);
     expect(first.status).toBe('sent');
     expect(fake.sent(MAILBOX)).toHaveLength(1);
 
-    const again = await sendGmailReply(world.reply, request);
+    const again = await sendGmailReply(impatient(), request);
     expect(again.status).toBe('already_sent');
     expect(again.messageId).toBe(first.messageId);
     expect(fake.sent(MAILBOX)).toHaveLength(1);
@@ -530,15 +534,15 @@ describe('replies', () => {
   it('sends once where Gmail replaced our Message-ID: a lost answer and a retried command find the reply by its token', async () => {
     fake.replaceMessageIdOnSend = true;
     const { ticket, delivered } = await customerTicket('ask-rewritten');
-    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 3_000 }]);
+    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 1_000 }]);
     const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'Replaced ids do not fool us.', accessor: agent };
-    const first = await sendGmailReply(world.reply, request);
+    const first = await sendGmailReply(impatient(), request);
     expect(first.status).toBe('sent');
     expect(first.internetMessageId).toMatch(/@mail\.gmail\.com$/);
     expect(fake.sent(MAILBOX)).toHaveLength(1);
     expect(fake.sent(MAILBOX)[0]!.threadId).toBe(delivered.threadId);
 
-    const again = await sendGmailReply(world.reply, request);
+    const again = await sendGmailReply(impatient(), request);
     expect(again).toMatchObject({ status: 'already_sent', messageId: first.messageId, providerMessageId: first.providerMessageId });
     expect(fake.count('POST', '/messages/send')).toBe(1);
     expect(fake.count('GET', `/threads/${delivered.threadId}`)).toBeGreaterThanOrEqual(2);
@@ -553,14 +557,14 @@ describe('replies', () => {
     fake.replaceMessageIdOnSend = true;
     const { ticket, delivered } = await customerTicket('ask-deleted');
     fake.deleteMessage(MAILBOX, delivered.id);
-    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 3_000 }]);
+    fake.injectFaults({ method: 'POST', pathIncludes: '/messages/send' }, [{ delayMs: 1_000 }]);
     const request = { tenantId: TENANT, ticketId: ticket.ticketId, text: 'Your message is gone from our inbox, not from our minds.', accessor: agent };
-    const first = await sendGmailReply(world.reply, request);
+    const first = await sendGmailReply(impatient(), request);
     expect(first.status).toBe('sent');
     const [sent] = fake.sent(MAILBOX);
     expect(sent!.threadId).not.toBe(delivered.threadId);
 
-    const again = await sendGmailReply(world.reply, request);
+    const again = await sendGmailReply(impatient(), request);
     expect(again).toMatchObject({ status: 'already_sent', providerMessageId: first.providerMessageId });
     expect(fake.count('POST', '/messages/send')).toBe(1);
     expect(fake.count('GET', '/threads/')).toBe(0);

@@ -103,7 +103,7 @@ async function startWebhook(): Promise<void> {
 
 beforeAll(async () => {
   storage = await startLocalStorage('graph');
-  queues = await startLocalQueues({ queues: [{ name: 'graph-sync', visibilityTimeoutSeconds: 2, maxReceiveCount: 6 }] });
+  queues = await startLocalQueues({ queues: [] });
   identity = new FakeIdentity();
   await identity.start();
   identity.registerApp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tenants: [AZURE_TENANT] });
@@ -134,7 +134,9 @@ beforeEach(async () => {
   const metrics = new CountingMetrics();
   const clock = new OffsetClock();
   const keys = new LocalKeyService({ keyDir: join(storage.dir, 'keys') });
-  const { queueUrl } = queues.urls['graph-sync']!;
+  // A queue of its own: a stopped poller's long poll stays open at the server for up to a second, and a
+  // job the next test enqueued meanwhile would go to it and stay invisible for the visibility timeout.
+  const { queueUrl } = await queues.addQueue({ name: `graph-sync-${tableNo}`, visibilityTimeoutSeconds: 2, maxReceiveCount: 6 });
   const queue = new SqsJobQueue(queues.client, queueUrl);
   const settings: GraphSettings = {
     ...DEFAULT_GRAPH_SETTINGS,
@@ -215,7 +217,7 @@ async function post(path: string, body: unknown, query = ''): Promise<{ status: 
 
 async function queueDepth(): Promise<number> {
   const { Attributes } = await queues.client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queues.urls['graph-sync']!.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({ QueueUrl: queues.urls[`graph-sync-${tableNo}`]!.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }

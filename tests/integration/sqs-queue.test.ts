@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqsJobDeferral, SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
@@ -340,5 +340,18 @@ describe('SqsPoller', () => {
     expect((poller.lastError as Error).message).toBe('injected outage');
     await poller.stop();
     client.destroy();
+  });
+});
+
+describe('startLocalQueues', () => {
+  it('adds a FIFO queue pair to the running server, its dead-letter queue behind a redrive policy, and refuses a name twice', async () => {
+    const { queueUrl, dlqUrl } = await queues.addQueue({ name: 'added', visibilityTimeoutSeconds: 7, maxReceiveCount: 2 });
+    expect(queues.urls.added).toEqual({ queueUrl, dlqUrl });
+    const { Attributes } = await queues.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
+    expect(Attributes).toMatchObject({ FifoQueue: 'true', VisibilityTimeout: '7' });
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: 2, deadLetterTargetArn: expect.stringMatching(/added-dlq\.fifo$/) });
+
+    await expect(queues.addQueue({ name: 'added' })).rejects.toThrow(/exists already/);
+    await expect(queues.addQueue({ name: 'bad.fifo' })).rejects.toThrow(/invalid queue name/);
   });
 });
