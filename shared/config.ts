@@ -143,6 +143,17 @@ export interface GmailWorkerSettings {
   safetySyncMinutes: number;
   /** The sync queue's maxReceiveCount: a throttled job is handed to a fresh one before reaching it. */
   maxReceiveCount: number;
+  /** A sync stops starting messages once its invocation has less time left than this (see budget.ts). */
+  timeReserveSeconds: number;
+}
+
+/**
+ * What a sync worker keeps in hand when it stops starting messages; by default a raw download's own
+ * deadline (5 minutes) and a minute to scan, store and save its place. The stack sets half the worker's
+ * timeout, at most that.
+ */
+function syncTimeReserveSeconds(env: Env): number {
+  return integer(env, 'SYNC_TIME_RESERVE_SECONDS', 360, 1, 900);
 }
 
 export function loadGmailSettings(env: Env = process.env): GmailWorkerSettings {
@@ -154,6 +165,7 @@ export function loadGmailSettings(env: Env = process.env): GmailWorkerSettings {
     stalledAfterMinutes: integer(env, 'GMAIL_STALLED_AFTER_MINUTES', 60, 5, 7 * 24 * 60),
     safetySyncMinutes: integer(env, 'GMAIL_SAFETY_SYNC_MINUTES', 15, 1, 24 * 60),
     maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
+    timeReserveSeconds: syncTimeReserveSeconds(env),
   };
 }
 
@@ -235,6 +247,7 @@ export interface GraphWorkerSettings {
   stalledAfterMinutes: number;
   safetySyncMinutes: number;
   maxReceiveCount: number;
+  timeReserveSeconds: number;
 }
 
 export function loadGraphSettings(env: Env = process.env): GraphWorkerSettings {
@@ -248,6 +261,7 @@ export function loadGraphSettings(env: Env = process.env): GraphWorkerSettings {
     stalledAfterMinutes: integer(env, 'GRAPH_STALLED_AFTER_MINUTES', 60, 5, 7 * 24 * 60),
     safetySyncMinutes: integer(env, 'GRAPH_SAFETY_SYNC_MINUTES', 15, 1, 24 * 60),
     maxReceiveCount: integer(env, 'SYNC_MAX_RECEIVE_COUNT', 5, 2, 1000),
+    timeReserveSeconds: syncTimeReserveSeconds(env),
   };
 }
 

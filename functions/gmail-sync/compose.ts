@@ -33,6 +33,7 @@ export async function composeGmailSync(env: Env = process.env, serviceName = 'gm
       queue: new SqsJobQueue(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
       deferral: new SqsJobDeferral(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
       maxReceiveCount: settings.maxReceiveCount,
+      timeReserveMs: settings.timeReserveSeconds * 1000,
     },
   };
 }

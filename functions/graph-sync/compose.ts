@@ -46,6 +46,7 @@ export async function composeGraphSync(
       queue: new SqsJobQueue(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
       deferral: new SqsJobDeferral(sqs, requireEnv(env, 'SYNC_QUEUE_URL')),
       maxReceiveCount: settings.maxReceiveCount,
+      timeReserveMs: settings.timeReserveSeconds * 1000,
     },
   };
 }

@@ -11,8 +11,12 @@
 // its own and the mailbox's sync goes on past it, so one poison message holds the mailbox back for one
 // retry schedule, not for ever. A `message` job is never continued: if it keeps failing (throttled or
 // not) it reaches the dead-letter queue after maxReceiveCount receives, for `dlq list` / `dlq redrive`.
-import type { SQSRecord } from 'aws-lambda';
+//
+// With a time reserve, a sync that reports `paused` (its budget spent, its place saved) is continued by
+// a fresh job at once: a long backlog takes several invocations, never a timeout and a failed receive.
+import type { Context, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/adapters/system/observability.js';
+import type { SyncBudget } from '../../shared/domain/connectors/budget.js';
 import { parkedMessageJob, parseSyncJob, queuedSyncJob, type SyncJob } from '../../shared/domain/connectors/sync-job.js';
 import type { JobDeferral, JobQueue } from '../../shared/domain/ports.js';
 import { DomainError } from '../../shared/domain/errors.js';
@@ -27,6 +31,11 @@ export interface SyncRecordDeps {
    * visibility timeout is shorter (the local stack's, the tests') passes that instead.
    */
   transientRetrySeconds?: number;
+  /**
+   * When set, a sync stops starting work once the invocation has less time left than this (what one
+   * message may still take), and the rest of it goes on as a fresh job (see domain/connectors/budget.ts).
+   */
+  timeReserveMs?: number;
 }
 
 /** What a sync reports for the logs: codes and counts only. */
@@ -38,28 +47,37 @@ const DEFAULT_DEFER_SECONDS = 60;
 /** How soon a job that failed for a transient reason of ours comes back, by default. */
 const TRANSIENT_RETRY_SECONDS = 60;
 
-/** What a mailbox sync may do on its job's last attempts: park a message it cannot bring in. */
+/**
+ * What a mailbox sync may do: on its job's last attempts, park a message it cannot bring in; with a
+ * time budget, stop and report `paused` once the budget is spent.
+ */
 export interface SyncAttempt {
   park?: (message: { id: string; threadId?: string }) => Promise<void>;
+  budget?: SyncBudget;
 }
 
 export function syncRecordHandler(provider: string, deps: SyncRecordDeps, sync: (job: SyncJob, attempt: SyncAttempt) => Promise<SyncSummary>) {
-  return async (record: SQSRecord): Promise<void> => {
+  return async (record: SQSRecord, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<void> => {
     const job = parseSyncJob(record.body);
     const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
     const lastAttempts = receives >= deps.maxReceiveCount - 1;
-    const attempt: SyncAttempt =
-      lastAttempts && job.reason !== 'message'
-        ? {
-            park: async (message) => {
-              await deps.queue.enqueue(parkedMessageJob(job, message));
-              logger.warn(`${provider} sync: a message failed on the job's last attempt; parked as a job of its own`, { receives });
-            },
-          }
-        : {};
+    const attempt: SyncAttempt = {};
+    if (lastAttempts && job.reason !== 'message') {
+      attempt.park = async (message) => {
+        await deps.queue.enqueue(parkedMessageJob(job, message));
+        logger.warn(`${provider} sync: a message failed on the job's last attempt; parked as a job of its own`, { receives });
+      };
+    }
+    const reserveMs = deps.timeReserveMs;
+    if (reserveMs !== undefined && context) attempt.budget = { spent: () => context.getRemainingTimeInMillis() < reserveMs };
     try {
       const summary = await sync(job, attempt);
       logger.info(`${provider} sync`, { reason: job.reason, ...summary });
+      if (summary.outcome === 'paused') {
+        // Queued before this record is deleted: if the send fails, the record comes back and the sync
+        // resumes from the place it saved.
+        await deps.queue.enqueue(queuedSyncJob({ ...job, reason: 'continue' }, `paused-${record.messageId}`));
+      }
     } catch (error) {
       if (error instanceof ProviderMisconfigured) {
         // Every mailbox's jobs fail alike until an operator fixes the OAuth client's credential.

@@ -70,6 +70,11 @@ export interface ProviderConnection {
   throttledUntil?: string;
   /** Code of the last condition an operator should see (`history_expired`, `invalid_grant`…), and when. */
   lastIssue?: { code: string; at: string };
+  /**
+   * Gmail: a full sync paused for its time budget — the historyId taken before it began and the last
+   * message it brought in. Null once it completes.
+   */
+  fullSync?: { historyId: string; lastId: string } | null;
 }
 
 /** Decrypted only inside a sync or a send; never logged. */

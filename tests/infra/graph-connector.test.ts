@@ -173,6 +173,12 @@ describe('the sync queue and worker', () => {
     expect(fn(base, WORKER).env.SYNC_MAX_RECEIVE_COUNT).toBe('8');
   });
 
+  it('tells the worker to hand a long backlog to a fresh job while half its timeout is left (at most six minutes)', () => {
+    const worker = fn(base, WORKER);
+    expect(worker.props.Timeout).toBe(600);
+    expect(worker.env.SYNC_TIME_RESERVE_SECONDS).toBe('300');
+  });
+
   it('feeds the worker ten jobs at a time with partial batch failures, and hides a job six worker timeouts', () => {
     const worker = fn(base, WORKER);
     const mappings = ofType(base, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: worker.id }));
@@ -206,6 +212,7 @@ describe('the sync queue and worker', () => {
       stalledAfterMinutes: 60,
       safetySyncMinutes: 15,
       maxReceiveCount: 8,
+      timeReserveSeconds: 300,
     });
     expect(loadGraphSettings(standIns(fn(custom, SCHEDULE).env))).toMatchObject({ fullSyncDays: 3, safetySyncMinutes: 5, maxReceiveCount: 4 });
   });

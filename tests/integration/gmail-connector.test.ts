@@ -23,6 +23,7 @@ import { RequesterRestricted } from '../../shared/domain/reply-common.js';
 import { restrictRequester } from '../../shared/domain/requesters.js';
 import { verifyAuditChain } from '../../shared/domain/audit.js';
 import { connectGmailMailbox, enqueueSafetySyncs, releaseGmailMailbox, renewGmailWatches } from '../../shared/domain/gmail/lifecycle.js';
+import { syncGmailMailbox } from '../../shared/domain/gmail/sync.js';
 import type { GmailPushDeps } from '../../shared/domain/gmail/push.js';
 import { DEFAULT_GMAIL_SETTINGS } from '../../shared/domain/gmail/ports.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
@@ -341,6 +342,80 @@ describe('sync', () => {
     const mailbox = await world.repo.getMailbox(TENANT, world.mailboxId);
     expect(mailbox?.connection?.lastIssue?.code).toBe('history_expired');
     expect(fake.requests.some((r) => r.path.endsWith('/messages') && (r.query.get('q') ?? '').includes('newer_than:7d'))).toBe(true);
+  });
+
+  /** Spent once `allowed` messages were started: the budget is asked before each message after the first. */
+  const budgetFor = (allowed: number) => {
+    let asked = 0;
+    return { spent: () => ++asked >= allowed };
+  };
+  const rawDownloads = () => fake.requests.filter((r) => /\/messages\/[0-9a-f]+$/.test(r.path) && r.query.get('format') === 'raw').length;
+  const job = () => ({ tenantId: TENANT, mailboxId: world.mailboxId, reason: 'push' as const });
+
+  it('a history sync whose time budget is spent saves its place after the last whole record, and the next sync goes on from it', async () => {
+    const delivered = ['long-1', 'long-2', 'long-3', 'long-4', 'long-5'].map((id) => fake.deliver(MAILBOX, mail(id)));
+    const first = await syncGmailMailbox(world.sync, job(), { budget: budgetFor(2) });
+    expect(first).toMatchObject({ outcome: 'paused', mode: 'history', ingested: 2 });
+    expect(world.metrics.get('gmail.sync_paused')).toBe(1);
+    expect(await tickets()).toHaveLength(2);
+    // The cursor is the history record of the second message: history after it starts with the third.
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.cursor).toBe(delivered[1]!.historyId);
+
+    const second = await syncGmailMailbox(world.sync, job());
+    expect(second).toMatchObject({ outcome: 'synced', ingested: 3, added: 3 });
+    expect(await tickets()).toHaveLength(5);
+    expect(rawDownloads()).toBe(5);
+    expect(fake.requests.filter((r) => r.path.endsWith('/history')).map((r) => r.query.get('startHistoryId')).at(-1)).toBe(delivered[1]!.historyId);
+  });
+
+  it('a full sync whose time budget is spent resumes past the last message it brought in, from the historyId it began with', async () => {
+    await world.repo.updateConnection(TENANT, world.mailboxId, { cursor: '1' });
+    fake.expireHistory(MAILBOX);
+    for (const id of ['full-1', 'full-2', 'full-3', 'full-4']) fake.deliver(MAILBOX, mail(id));
+    const first = await syncGmailMailbox(world.sync, job(), { budget: budgetFor(2) });
+    expect(first).toMatchObject({ outcome: 'paused', mode: 'full', ingested: 2 });
+    const paused = (await world.repo.getMailbox(TENANT, world.mailboxId))?.connection;
+    expect(paused?.fullSync).toEqual({ historyId: expect.stringMatching(/^\d+$/), lastId: expect.stringMatching(/^[0-9a-f]+$/) });
+    expect(paused?.cursor).toBe('1');
+
+    // Mail arriving meanwhile is in the listing and in the history after the full sync's historyId.
+    const meanwhile = fake.deliver(MAILBOX, mail('full-5'));
+    const [profiles, histories] = [fake.count('GET', '/profile'), fake.count('GET', '/history')];
+    const second = await syncGmailMailbox(world.sync, job());
+    expect(second).toMatchObject({ outcome: 'synced', mode: 'full', ingested: 3 });
+    // Resumed where it paused: no history read first, no new historyId, nothing downloaded twice.
+    expect([fake.count('GET', '/profile'), fake.count('GET', '/history')]).toEqual([profiles, histories]);
+    expect(rawDownloads()).toBe(5);
+    expect(await tickets()).toHaveLength(5);
+    expect(world.metrics.get('gmail.full_sync')).toBe(1);
+    const done = (await world.repo.getMailbox(TENANT, world.mailboxId))?.connection;
+    expect(done?.fullSync).toBeNull();
+    expect(done?.cursor).toBe(paused?.fullSync?.historyId);
+    expect(BigInt(meanwhile.historyId)).toBeGreaterThan(BigInt(done?.cursor ?? '0'));
+
+    // History from there replays the message that came meanwhile; ingest knows it.
+    await expect(syncGmailMailbox(world.sync, job())).resolves.toMatchObject({ outcome: 'synced', mode: 'history', added: 0 });
+    expect(await tickets()).toHaveLength(5);
+  });
+
+  it('a worker short of time hands each paused sync to a fresh job until the backlog is in', async () => {
+    await world.poller.stop();
+    const { queueUrl } = queues.urls[`gmail-sync-${tableNo}`]!;
+    // The local poller's context counts down from 30 s: with this reserve every sync is out of time at once.
+    const hurried = new SqsPoller({ client: queues.client, queueUrl, handler: makeSyncHandler({ ...world.sync, timeReserveMs: 30_000 }, silentMetrics()), waitTimeSeconds: 1 });
+    await hurried.start();
+    try {
+      for (const id of ['rush-1', 'rush-2', 'rush-3']) fake.deliver(MAILBOX, mail(id));
+      await pushFor();
+      await hurried.drain({ timeoutMs: 30_000 });
+    } finally {
+      await hurried.stop();
+    }
+    expect(await tickets()).toHaveLength(3);
+    // One message a job: the push's job and two continuations paused, the last continuation found the end.
+    expect(world.metrics.get('gmail.sync_paused')).toBe(2);
+    expect(rawDownloads()).toBe(3);
+    expect(await dlqDepth()).toBe(0);
   });
 
   it('skips a message deleted before its fetch and records it', async () => {

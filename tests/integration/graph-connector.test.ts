@@ -22,6 +22,7 @@ import { CountingMetrics } from '../../shared/adapters/system/metrics.js';
 import { enqueueSafetySyncs } from '../../shared/domain/gmail/lifecycle.js';
 import { connectGraphMailbox, releaseGraphMailbox, renewGraphSubscriptions } from '../../shared/domain/graph/lifecycle.js';
 import { queuedSyncJob } from '../../shared/domain/connectors/sync-job.js';
+import { syncGraphMailbox } from '../../shared/domain/graph/sync.js';
 import { acceptGraphNotification, subscriptionKey, type GraphNotifyDeps } from '../../shared/domain/graph/notify.js';
 import { DEFAULT_GRAPH_SETTINGS, type GraphSettings } from '../../shared/domain/graph/ports.js';
 import { sendGraphReply, type GraphReplyDeps } from '../../shared/domain/graph/reply.js';
@@ -301,6 +302,25 @@ describe('sync', () => {
     expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.cursor).toMatch(/delta/i);
     // Connected moments ago: no notification was due yet.
     expect(world.metrics.get('graph.notification_stalled')).toBe(0);
+  });
+
+  it('a delta round whose time budget is spent stops between pages at the saved link, and the next sync goes on from it', async () => {
+    graph.dropNotifications(ADDRESS, true);
+    for (let i = 1; i <= 12; i++) graph.deliver(ADDRESS, mail(`backlog-${i}`));
+    const job = { tenantId: TENANT, mailboxId: world.mailboxId, reason: 'safety' as const };
+    // Spent from the start: a run still does one page (five messages here) before it may stop.
+    const first = await syncGraphMailbox(world.sync, job, { budget: { spent: () => true } });
+    expect(first).toMatchObject({ outcome: 'paused', ingested: 5 });
+    expect(world.metrics.get('graph.sync_paused')).toBe(1);
+    expect(await tickets()).toHaveLength(5);
+    const link = (await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.cursor;
+    expect(link).toMatch(/skiptoken/i);
+
+    const second = await syncGraphMailbox(world.sync, job);
+    expect(second).toMatchObject({ outcome: 'synced', ingested: 7, added: 7 });
+    expect(await tickets()).toHaveLength(12);
+    expect(graph.count('GET', '/$value')).toBe(12);
+    expect((await world.repo.getMailbox(TENANT, world.mailboxId))?.connection?.cursor).toMatch(/deltatoken/i);
   });
 
   /** A notified message, then one Graph never announces, found by a safety sync `minutesLater`. */

@@ -3,6 +3,7 @@
 // messages durably ingested. Expired history falls back to a bounded full sync; ingest idempotency
 // (provider id, then fingerprint) makes any overlap harmless.
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
+import { SyncPaused, type SyncBudget } from '../connectors/budget.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import { parkable, type SyncJob } from '../connectors/sync-job.js';
@@ -23,7 +24,8 @@ export interface GmailSyncDeps extends IngestDeps {
 }
 
 export interface GmailSyncReport {
-  outcome: 'synced' | 'skipped' | 'reauthorization_required';
+  /** `paused`: the time budget ran out; the place is saved and a fresh job goes on from it. */
+  outcome: 'synced' | 'skipped' | 'reauthorization_required' | 'paused';
   mode?: 'history' | 'full';
   /** Messages handed to ingest (new tickets, appends, duplicates and robots alike). */
   ingested: number;
@@ -39,12 +41,12 @@ export interface GmailSyncReport {
  */
 export type ParkMessage = (message: { id: string; threadId?: string }) => Promise<void>;
 
-export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob, options: { park?: ParkMessage } = {}): Promise<GmailSyncReport> {
+export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob, options: { park?: ParkMessage; budget?: SyncBudget } = {}): Promise<GmailSyncReport> {
   const mailbox = await deps.repo.getMailbox(job.tenantId, job.mailboxId);
   const report: GmailSyncReport = { outcome: 'skipped', ingested: 0, added: 0, vanished: 0 };
   if (!mailbox || mailbox.provider !== 'gmail' || mailbox.status !== 'connected' || !mailbox.connection) return report;
 
-  const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report, options.park);
+  const run = new GmailSyncRun(deps, mailbox, mailbox.connection, report, options.park, options.budget);
   let session: { api: GmailApi; credentials: ProviderCredentials } | undefined;
   try {
     assertNotThrottled(mailbox.connection, deps.clock, 'Gmail');
@@ -56,6 +58,10 @@ export async function syncGmailMailbox(deps: GmailSyncDeps, job: SyncJob, option
   } catch (error) {
     // The token Google rotated to is kept even when the sync failed after the refresh.
     if (session) await keepRotatedRefreshToken(deps, mailbox, session.credentials, session.api);
+    if (error instanceof SyncPaused) {
+      deps.metrics.count('gmail.sync_paused');
+      return { ...report, outcome: 'paused' };
+    }
     if (error instanceof ReauthorizationRequired) return run.needsReauthorization();
     if (error instanceof MailboxDisconnected) return { ...report, outcome: 'skipped' };
     // Our OAuth client was refused (a wrong secret): the mailbox's grant stands; the job fails and retries.
@@ -74,7 +80,20 @@ class GmailSyncRun {
     private readonly connection: ProviderConnection,
     private readonly report: GmailSyncReport,
     private readonly park: ParkMessage | undefined,
+    private readonly budget: SyncBudget | undefined,
   ) {}
+
+  /** Messages this run started: the budget is checked only after the first, so every run gets somewhere. */
+  private started = 0;
+
+  /**
+   * Before each history record with arrivals, and each message of a full sync: throws SyncPaused once
+   * the budget is spent. A record is never split, so a paused run always saves a place past its work.
+   */
+  private mayStart(messages: number): void {
+    if (this.started > 0 && this.budget?.spent()) throw new SyncPaused();
+    this.started += messages;
+  }
 
   private call<T>(request: () => Promise<T>): Promise<T> {
     return withBackoff(request, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.sleep ?? realSleep);
@@ -82,8 +101,9 @@ class GmailSyncRun {
 
   async sync(api: GmailApi, job: SyncJob): Promise<void> {
     const cursor = this.connection.cursor;
-    let expired = !cursor;
-    if (cursor) {
+    // A full sync under way (paused for its budget) goes on before history is read again.
+    let expired = !cursor || Boolean(this.connection.fullSync);
+    if (cursor && !expired) {
       try {
         await this.historySync(api, cursor);
       } catch (error) {
@@ -127,7 +147,19 @@ class GmailSyncRun {
     do {
       // Every page of one listing keeps the same startHistoryId; the token carries the position.
       const page = await this.call(() => api.listHistory(startHistoryId, pageToken));
-      for (const ref of inboxArrivals(page.records, this.deps.settings.excludedLabels)) await this.ingest(api, ref);
+      let done: string | undefined;
+      try {
+        for (const { recordId, arrivals } of inboxArrivalsByRecord(page.records, this.deps.settings.excludedLabels)) {
+          if (arrivals.length > 0) this.mayStart(arrivals.length);
+          for (const ref of arrivals) await this.ingest(api, ref);
+          done = recordId;
+        }
+      } catch (error) {
+        // Paused inside a page: the cursor moves past the records whose messages are all in, so the
+        // next job lists history from there (a record id is a valid startHistoryId).
+        if (error instanceof SyncPaused && done && done !== this.connection.cursor) await this.save({ cursor: done });
+        throw error;
+      }
       pageToken = page.nextPageToken;
       const lastRecord = page.records.at(-1)?.id;
       const next = pageToken ? lastRecord : maxHistoryId(lastRecord, page.historyId);
@@ -138,9 +170,12 @@ class GmailSyncRun {
 
   private async fullSync(api: GmailApi, becauseExpired: boolean): Promise<void> {
     this.report.mode = 'full';
-    this.deps.metrics.count('gmail.full_sync');
-    // Taken before listing: whatever arrives during the listing is in the history after it.
-    const { historyId } = await this.call(() => api.getProfile());
+    const resumed = this.connection.fullSync ?? undefined;
+    if (!resumed) this.deps.metrics.count('gmail.full_sync');
+    // Taken before the first listing: whatever arrives or moves to the inbox after it is in the history
+    // after it — a resumed full sync keeps it, since mail rescued to the inbox meanwhile may sort
+    // before the place it resumes from.
+    const historyId = resumed?.historyId ?? (await this.call(() => api.getProfile())).historyId;
     const query = ['in:inbox', `newer_than:${this.deps.settings.fullSyncDays}d`, ...this.deps.settings.excludedLabels.map((label) => `-label:${label.toLowerCase()}`)].join(' ');
     const found: Array<{ id: string; threadId: string }> = [];
     let pageToken: string | undefined;
@@ -150,9 +185,22 @@ class GmailSyncRun {
       pageToken = page.nextPageToken;
     } while (pageToken);
     // Gmail lists newest first; tickets read better built oldest first.
-    for (const ref of found.reverse()) await this.ingest(api, { ...ref, labelIds: ['INBOX'] });
+    const oldestFirst = found.reverse();
+    // Past the last message a paused run brought in; from the start if that one has left the inbox
+    // (ingest idempotency makes the repeat harmless).
+    const first = resumed ? oldestFirst.findIndex((ref) => ref.id === resumed.lastId) + 1 : 0;
+    for (let i = first; i < oldestFirst.length; i++) {
+      try {
+        this.mayStart(1);
+      } catch (error) {
+        if (error instanceof SyncPaused && i > first) await this.save({ fullSync: { historyId, lastId: (oldestFirst[i - 1] as { id: string }).id } });
+        throw error;
+      }
+      await this.ingest(api, { ...(oldestFirst[i] as { id: string; threadId: string }), labelIds: ['INBOX'] });
+    }
     await this.save({
       cursor: historyId,
+      fullSync: null,
       ...(becauseExpired ? { lastIssue: { code: 'history_expired', at: this.deps.clock.now().toISOString() } } : {}),
     });
   }
@@ -216,19 +264,24 @@ class GmailSyncRun {
  * moved back from the archive), never while they carry an excluded label. In history order, once each.
  */
 export function inboxArrivals(records: GmailHistoryRecord[], excludedLabels: readonly string[]): GmailMessageRef[] {
+  return inboxArrivalsByRecord(records, excludedLabels).flatMap((record) => record.arrivals);
+}
+
+/** The same, record by record (every record, with or without arrivals): where a paused sync can stop. */
+export function inboxArrivalsByRecord(records: GmailHistoryRecord[], excludedLabels: readonly string[]): Array<{ recordId: string; arrivals: GmailMessageRef[] }> {
   const excluded = new Set(excludedLabels);
   const seen = new Set<string>();
-  const arrivals: GmailMessageRef[] = [];
-  const consider = (message: GmailMessageRef, gainedInbox: boolean) => {
-    if (!gainedInbox || seen.has(message.id) || message.labelIds.some((label) => excluded.has(label))) return;
-    seen.add(message.id);
-    arrivals.push(message);
-  };
-  for (const record of records) {
+  return records.map((record) => {
+    const arrivals: GmailMessageRef[] = [];
+    const consider = (message: GmailMessageRef, gainedInbox: boolean) => {
+      if (!gainedInbox || seen.has(message.id) || message.labelIds.some((label) => excluded.has(label))) return;
+      seen.add(message.id);
+      arrivals.push(message);
+    };
     for (const message of record.messagesAdded) consider(message, message.labelIds.includes('INBOX'));
     for (const { message, labelIds } of record.labelsAdded) consider(message, labelIds.includes('INBOX'));
-  }
-  return arrivals;
+    return { recordId: record.id, arrivals };
+  });
 }
 
 /** historyIds are unsigned 64-bit decimals: compare as integers, not strings. */

@@ -3,6 +3,7 @@
 // MIME with at most four requests in flight; the link advances only past messages durably ingested.
 // Lifecycle jobs renew or recreate the subscription first: the webhook never calls Graph itself.
 import { DEFAULT_BACKOFF, realSleep, withBackoff, type BackoffPolicy, type Sleep } from '../connectors/backoff.js';
+import { SyncPaused, type SyncBudget } from '../connectors/budget.js';
 import { openCredentials } from '../connectors/credentials.js';
 import { assertNotThrottled, rememberThrottle } from '../connectors/throttle.js';
 import { runPooled } from '../connectors/pool.js';
@@ -28,7 +29,8 @@ export interface GraphSyncDeps extends IngestDeps {
 }
 
 export interface GraphSyncReport {
-  outcome: 'synced' | 'skipped' | 'reauthorization_required';
+  /** `paused`: the time budget ran out; the delta link is saved and a fresh job goes on from it. */
+  outcome: 'synced' | 'skipped' | 'reauthorization_required' | 'paused';
   mode?: 'delta' | 'full';
   ingested: number;
   added: number;
@@ -41,7 +43,7 @@ export interface GraphSyncReport {
  */
 export type ParkMessage = (message: { id: string; threadId?: string }) => Promise<void>;
 
-export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, options: { park?: ParkMessage } = {}): Promise<GraphSyncReport> {
+export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, options: RoundOptions = {}): Promise<GraphSyncReport> {
   const report: GraphSyncReport = { outcome: 'skipped', ingested: 0, added: 0, vanished: 0 };
   const mailbox = await deps.repo.getMailbox(job.tenantId, job.mailboxId);
   if (!mailbox || mailbox.provider !== 'graph' || mailbox.status !== 'connected' || !mailbox.connection) return report;
@@ -74,7 +76,7 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
     }
     if (job.reason === 'resubscribe') await subscribe({ ...deps }, mailbox, api, save);
 
-    await deltaSync(deps, mailbox, api, call, save, report, options.park);
+    await deltaSync(deps, mailbox, api, call, save, report, options);
     const now = deps.clock.now();
     const patch: Partial<ProviderConnection> = { lastSyncedAt: now.toISOString() };
     // A change notification carries no time of its own, and its job runs seconds after the webhook took
@@ -89,6 +91,10 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
     return report;
   } catch (error) {
     if (error instanceof MailboxDisconnected) return report;
+    if (error instanceof SyncPaused) {
+      deps.metrics.count('graph.sync_paused');
+      return { ...report, outcome: 'paused' };
+    }
     if (error instanceof ReauthorizationRequired) {
       deps.metrics.count('graph.reauthorization_required');
       await deps.repo.updateConnection(mailbox.tenantId, mailbox.mailboxId, { lastIssue: { code: 'auth_failed', at: deps.clock.now().toISOString() } }, 'reauthorization_required');
@@ -103,6 +109,12 @@ export async function syncGraphMailbox(deps: GraphSyncDeps, job: SyncJob, option
 }
 
 type Call = <T>(request: () => Promise<T>) => Promise<T>;
+
+/** What the worker lends a mailbox sync: parking on a job's last attempts, and its time budget. */
+interface RoundOptions {
+  park?: ParkMessage;
+  budget?: SyncBudget;
+}
 
 /**
  * The safety sync found mail no change notification announced for longer than the configured time.
@@ -121,20 +133,20 @@ async function deltaSync(
   call: Call,
   save: (patch: Partial<ProviderConnection>) => Promise<void>,
   report: GraphSyncReport,
-  park: ParkMessage | undefined,
+  options: RoundOptions,
 ): Promise<void> {
   const since = () => new Date(deps.clock.now().getTime() - deps.settings.fullSyncDays * 24 * 3600 * 1000);
   const stored = mailbox.connection?.cursor;
   report.mode = stored ? 'delta' : 'full';
   try {
-    await deltaRound(deps, mailbox, api, call, save, report, stored ? { link: stored } : { since: since() }, park);
+    await deltaRound(deps, mailbox, api, call, save, report, stored ? { link: stored } : { since: since() }, options);
   } catch (error) {
     if (!(error instanceof CursorExpired)) throw error;
     // Graph forgot the round's state: start a new bounded round; ingest idempotency absorbs the overlap.
     deps.metrics.count('graph.delta_expired');
     report.mode = 'full';
     await save({ lastIssue: { code: 'delta_expired', at: deps.clock.now().toISOString() } });
-    await deltaRound(deps, mailbox, api, call, save, report, { since: since() }, park);
+    await deltaRound(deps, mailbox, api, call, save, report, { since: since() }, options);
   }
 }
 
@@ -146,7 +158,7 @@ async function deltaRound(
   save: (patch: Partial<ProviderConnection>) => Promise<void>,
   report: GraphSyncReport,
   start: { link: string } | { since: Date },
-  park: ParkMessage | undefined,
+  { park, budget }: RoundOptions,
 ): Promise<void> {
   let from = start;
   for (;;) {
@@ -168,6 +180,8 @@ async function deltaRound(
     if (!link) return;
     await save({ cursor: link });
     if (!page.nextLink) return;
+    // Between pages, after the saved link: a budget spent pauses here, and the next job goes on from it.
+    if (budget?.spent()) throw new SyncPaused();
     from = { link: page.nextLink };
   }
 }
