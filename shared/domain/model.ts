@@ -15,7 +15,8 @@ export type NoticeCode =
   | 'attachment_infected'
   | 'attachment_unscanned'
   | 'message_id_synthesized'
-  | 'new_participant';
+  | 'new_participant'
+  | 'text_not_derived';
 
 export interface Notice {
   code: NoticeCode;

@@ -61,6 +61,8 @@ export function createMailParser(limits: IngestLimits, hooks: ParseHooks): { sin
     skipTextToHtml: true,
     skipImageLinks: true,
     skipTextLinks: true,
+    // A root HTML part is turned into text within the same bound as a nested one (deriveTextFromHtml).
+    maxHtmlLengthToParse: MAX_HTML_TO_TEXT_CHARS,
   });
   const mail = emptyMail();
 
@@ -183,9 +185,10 @@ function readHeaders(mail: ParsedMail, headers: Map<string, HeaderValue>): void 
   mail.contentType = isStructured(contentType) ? contentType : null;
 }
 
-function readText(mail: ParsedMail, data: MessageText): void {
+function readText(mail: ParsedMail, data: MessageText & { textConversionError?: Error }): void {
   mail.text = data.text ?? '';
   mail.html = typeof data.html === 'string' && data.html !== '' ? data.html : null;
+  if (data.textConversionError && mail.html !== null) textNotDerived(mail, data.textConversionError.message);
   for (const part of [data.text, data.html]) {
     if (typeof part === 'string' && part !== '') mail.bodyPartHashes.push(createHash('sha256').update(part).digest('hex'));
   }
@@ -202,21 +205,33 @@ export const MAX_HTML_TO_TEXT_CHARS = 2 * 1024 * 1024;
  * (html-to-text behind mailparser's nesting-depth guard), bounded in length.
  */
 async function deriveTextFromHtml(mail: ParsedMail): Promise<void> {
-  if (mail.text.trim() !== '' || mail.html === null || mail.html.length > MAX_HTML_TO_TEXT_CHARS) return;
-  mail.text = await htmlToText(mail.html);
+  if (mail.text.trim() !== '' || mail.html === null || mail.notices.some((n) => n.code === 'text_not_derived')) return;
+  if (mail.html.length > MAX_HTML_TO_TEXT_CHARS) return textNotDerived(mail, `HTML too long for parsing ${mail.html.length} characters`);
+  const { text, error } = await htmlToText(mail.html);
+  if (error) textNotDerived(mail, error);
+  else mail.text = text;
 }
 
-/** Never rejects: HTML that cannot be converted leaves the text empty, as it does for a root part. */
-function htmlToText(html: string): Promise<string> {
+/**
+ * HTML that could not be turned into text (too long, nested too deep): the message keeps its HTML, and
+ * the empty text is a notice rather than a silence (an image-only HTML body, empty text and no error,
+ * is no such case).
+ */
+function textNotDerived(mail: ParsedMail, reason: string): void {
+  mail.notices.push({ code: 'text_not_derived', detail: `no plain-text version: ${reason}; the HTML version is kept` });
+}
+
+/** Never rejects: HTML that cannot be converted leaves the text empty and says why. */
+function htmlToText(html: string): Promise<{ text: string; error?: string }> {
   return new Promise((resolve) => {
     const parser = new MailParser({ maxHtmlLengthToParse: MAX_HTML_TO_TEXT_CHARS, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
-    let text = '';
+    let result: { text: string; error?: string } = { text: '' };
     parser.on('data', (data: AttachmentStream | MessageText) => {
-      if (data.type === 'text') text = data.textConversionError ? '' : (data.text ?? '');
+      if (data.type === 'text') result = data.textConversionError ? { text: '', error: data.textConversionError.message } : { text: data.text ?? '' };
       else data.release?.();
     });
-    parser.on('error', () => resolve(''));
-    parser.on('end', () => resolve(text));
+    parser.on('error', (error: Error) => resolve({ text: '', error: error.message }));
+    parser.on('end', () => resolve(result));
     const encoded = Buffer.from(html, 'utf8').toString('base64').replace(/.{76}(?=.)/g, '$&\r\n');
     parser.end(Buffer.from(`Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${encoded}\r\n`));
   });

@@ -215,7 +215,7 @@ function omittedRaw(message: MessageRecord, fields: MessageFields, attachments: 
  * infected or unscanned) means some of the raw was never parsed or scanned, so it may not leave. An
  * allow-list: a notice added later keeps the raw in until it is placed here.
  */
-const NOTICES_OF_A_FULLY_SCANNED_MESSAGE: ReadonlySet<NoticeCode> = new Set<NoticeCode>(['message_id_synthesized', 'new_participant']);
+const NOTICES_OF_A_FULLY_SCANNED_MESSAGE: ReadonlySet<NoticeCode> = new Set<NoticeCode>(['message_id_synthesized', 'new_participant', 'text_not_derived']);
 
 /**
  * The text of a robot message, parsed from its raw copy under the ingestion limits; attachments drained

@@ -27,6 +27,7 @@ const NOTICE_KEYS = {
   attachment_unscanned: 'viewer.notice.attachment_unscanned',
   message_id_synthesized: 'viewer.notice.message_id_synthesized',
   new_participant: 'viewer.notice.new_participant',
+  text_not_derived: 'viewer.notice.text_not_derived',
 } as const satisfies Record<NoticeCode, MessageKey>;
 
 export const VIEWER_NOTICE_CODES = Object.keys(NOTICE_KEYS) as NoticeCode[];

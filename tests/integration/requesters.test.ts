@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalKeyService } from '../../shared/adapters/crypto/local-key-service.js';
 import { DynamoDbAuditLog } from '../../shared/adapters/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbTicketRepository } from '../../shared/adapters/dynamodb/dynamodb-ticket-repository.js';
+import { MAX_HTML_TO_TEXT_CHARS } from '../../shared/domain/parse.js';
 import { ingestMessage } from '../../shared/domain/ingest.js';
 import { DEFAULT_LIMITS } from '../../shared/domain/limits.js';
 import { mailboxPrefix } from '../../shared/domain/object-keys.js';
@@ -197,6 +198,18 @@ describe('data-subject requests', () => {
     const nested = document.tickets.flatMap((t) => t.messages).find((m) => m.text.includes('NESTED-BODY'));
     expect(nested).toMatchObject({ raw: null, rawOmitted: 'not_clean' });
     for (const file of files) expect((await buffer(await file.open())).toString()).not.toContain('EICAR-STANDARD');
+  });
+
+  it('exports the original of a message whose HTML was too large to turn into text: every part of it was read', async () => {
+    const html = `<p>BIG-HTML ${'z'.repeat(MAX_HTML_TO_TEXT_CHARS)}</p>`;
+    const raw = Buffer.from(
+      ['From: Alice <alice@customer.example>', 'To: support@helpdesk.example', 'Subject: big html', 'Message-ID: <big-html-export@customer.example>', 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', html, ''].join('\r\n'),
+    );
+    const result = await ingest(raw);
+    expect(result.notices.map((n) => n.code)).toEqual(['text_not_derived']);
+    const { document } = await exportRequester(deps, tenant, 'alice@customer.example', 'DSR-1d', TEST_ACCESSOR);
+    const big = document.tickets.flatMap((t) => t.messages).find((m) => m.messageId === result.messageId);
+    expect(big).toMatchObject({ rawOmitted: null, raw: expect.stringMatching(/\.eml$/) });
   });
 
   it('finds nothing for the address in another tenant', async () => {

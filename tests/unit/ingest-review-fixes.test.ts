@@ -72,6 +72,39 @@ describe('HTML-only mail inside a multipart gets a text body', () => {
     const body = await storedBody(result.messageId);
     expect(body.text).toBe('');
     expect(body.html?.length).toBeGreaterThan(MAX_HTML_TO_TEXT_CHARS);
+    // Regression: the empty text was silent; a limit that skips something is a notice.
+    expect(result.notices).toEqual([{ code: 'text_not_derived', detail: expect.stringMatching(/^no plain-text version: HTML too long .*; the HTML version is kept$/) }]);
+  });
+
+  it('says so for a root HTML part over the bound too, which is no longer converted however long', async () => {
+    const html = `<p>${'y'.repeat(MAX_HTML_TO_TEXT_CHARS)}</p>`;
+    const raw = crlf(`From: a@customer.example\nTo: support@helpdesk.example\nSubject: big\nMessage-ID: <big-root@customer.example>\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n${html}\n`);
+    const result = await ingest(raw);
+    expect((await storedBody(result.messageId)).text).toBe('');
+    expect(result.notices.map((n) => n.code)).toEqual(['text_not_derived']);
+  });
+
+  it('says so for HTML nested too deep to convert, root or inside a multipart', async () => {
+    const deep = `${'<div>'.repeat(5000)}deep${'</div>'.repeat(5000)}`;
+    const root = crlf(`From: a@customer.example\nSubject: deep\nMessage-ID: <deep-root@customer.example>\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n${deep}\n`);
+    const nested = crlf(
+      `From: a@customer.example\nSubject: deep\nMessage-ID: <deep-nested@customer.example>\nMIME-Version: 1.0\n` +
+        `Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html; charset=utf-8\n\n${deep}\n--b--\n`,
+    );
+    for (const raw of [root, nested]) {
+      const result = await ingest(raw);
+      expect((await storedBody(result.messageId)).text).toBe('');
+      expect(result.notices).toEqual([{ code: 'text_not_derived', detail: expect.stringContaining('nested deeper') }]);
+    }
+  });
+
+  it('gives no notice for HTML that converts to no text (an image alone)', async () => {
+    const raw = crlf(
+      `From: a@customer.example\nSubject: pic\nMessage-ID: <pic-only@customer.example>\nMIME-Version: 1.0\n` +
+        `Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html; charset=utf-8\n\n<p><img src="cid:logo"></p>\n--b--\n`,
+    );
+    const result = await ingest(raw);
+    expect(result.notices).toEqual([]);
   });
 });
 

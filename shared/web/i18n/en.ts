@@ -218,6 +218,7 @@ export const en = {
   'viewer.notice.attachment_unscanned': 'An attachment has not passed a virus scan. It is held until a scan passes.',
   'viewer.notice.message_id_synthesized': 'The message had no Message-ID. One was made from its content.',
   'viewer.notice.new_participant': 'Someone new joined the conversation.',
+  'viewer.notice.text_not_derived': 'No plain-text version could be made of this message. Its HTML version is kept.',
   'viewer.notice.unknown': 'Something about this message needs attention.',
 
   'viewer.body.heading': 'Content of message {number}',

@@ -228,6 +228,7 @@ export const fr: Catalog = {
     'Une pièce jointe n’a pas encore passé d’analyse antivirus. Elle est retenue jusqu’à ce qu’une analyse réussisse.',
   'viewer.notice.message_id_synthesized': 'Le message n’avait pas de Message-ID. Un identifiant a été créé à partir de son contenu.',
   'viewer.notice.new_participant': 'Une nouvelle personne a rejoint la conversation.',
+  'viewer.notice.text_not_derived': 'Aucune version en texte brut n’a pu être tirée de ce message. Sa version HTML est conservée.',
   'viewer.notice.unknown': 'Un point de ce message demande votre attention.',
 
   'viewer.body.heading': 'Contenu du message {number}',

@@ -221,6 +221,7 @@ export const nl: Catalog = {
   'viewer.notice.attachment_unscanned': 'Een bijlage is nog niet door een virusscan gekomen. Ze wordt vastgehouden tot een scan slaagt.',
   'viewer.notice.message_id_synthesized': 'Het bericht had geen Message-ID. Er is er een gemaakt op basis van de inhoud.',
   'viewer.notice.new_participant': 'Iemand nieuw neemt deel aan het gesprek.',
+  'viewer.notice.text_not_derived': 'Van dit bericht kon geen platte-tekstversie worden gemaakt. De HTML-versie is bewaard.',
   'viewer.notice.unknown': 'Er is iets met dit bericht dat aandacht nodig heeft.',
 
   'viewer.body.heading': 'Inhoud van bericht {number}',

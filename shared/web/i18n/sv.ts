@@ -221,6 +221,7 @@ export const sv: Catalog = {
   'viewer.notice.attachment_unscanned': 'En bilaga har inte klarat någon virussökning. Den hålls kvar tills en sökning godkänner den.',
   'viewer.notice.message_id_synthesized': 'Meddelandet saknade Message-ID. Ett skapades utifrån innehållet.',
   'viewer.notice.new_participant': 'En ny person har anslutit till konversationen.',
+  'viewer.notice.text_not_derived': 'Ingen ren textversion kunde skapas av meddelandet. Dess HTML-version sparas.',
   'viewer.notice.unknown': 'Något i det här meddelandet behöver uppmärksamhet.',
 
   'viewer.body.heading': 'Innehåll i meddelande {number}',
