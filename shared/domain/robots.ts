@@ -31,9 +31,20 @@ export function detectRobot(mail: ParsedMail): SuppressionReason | null {
 
   // Last: a null sender or a bounce mailbox. Exchange 2010 out-of-office replies carry nothing else.
   const senderLocalPart = mail.from.address.split('@')[0]?.toLowerCase() ?? '';
-  if (BOUNCE_SENDERS.has(senderLocalPart)) return 'bounce';
+  if (BOUNCE_SENDERS.has(senderLocalPart) || BOUNCE_SENDERS.has(bareSender(first('from')))) return 'bounce';
   if (header('return-path').some((value) => /^<\s*>$/.test(value.trim()))) return 'bounce';
   return null;
+}
+
+/**
+ * A From header naming a mailbox without a domain ("MAILER-DAEMON", "Mail Delivery System
+ * <MAILER-DAEMON>", as some MTAs write bounces), lower-cased; '' for anything with a domain. The parser
+ * reads such a header as a display name with no address, so the sender check above never sees it.
+ */
+function bareSender(from: string): string {
+  const inBrackets = /<([^<>]*)>/.exec(from)?.[1];
+  const candidate = (inBrackets ?? from).replace(/\([^()]*\)/g, ' ').trim().replace(/^"(.*)"$/, '$1').trim();
+  return candidate.includes('@') ? '' : candidate.toLowerCase();
 }
 
 /**

@@ -286,3 +286,16 @@ describe('a takeover retry', () => {
     expect(ticketY?.participantIndexes).not.toContain(carolIndex);
   });
 });
+
+describe('a bounce from a sender without a domain', () => {
+  it.each([['MAILER-DAEMON'], ['Mail Delivery System <MAILER-DAEMON>'], ['"postmaster" (the mail system)']])('From: %s is a bounce, no ticket', async (from) => {
+    const result = await ingest(message([`From: ${from}`, 'To: support@helpdesk.example', 'Subject: Undelivered Mail Returned to Sender', `Message-ID: <bare-${from.length}@mx.example>`]));
+    expect(result).toMatchObject({ status: 'suppressed', reason: 'bounce' });
+    expect(repo.tickets.size).toBe(0);
+  });
+
+  it('leaves a person whose display name is a bounce word alone', async () => {
+    const result = await ingest(message(['From: postmaster <pat@customer.example>', 'To: support@helpdesk.example', 'Subject: help', 'Message-ID: <pat@customer.example>']));
+    expect(result.status).toBe('created');
+  });
+});
