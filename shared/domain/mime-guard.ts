@@ -2,9 +2,11 @@
 // enforces too bluntly: multipart nesting depth and part count (the parser's input ends there, so it
 // still delivers everything before it, text included), and over-long header lines (cut, so one
 // 1 MB line does not cost the whole header block; a folded header counts as one line, so its folds
-// past the limit are dropped). Only the parser's view changes; the stored raw
+// past the limit are dropped). It also hands the parser legacy 8-bit header lines as UTF-8 (see
+// headerLine). Only the parser's view changes; the stored raw
 // message keeps every byte. Body bytes pass through untouched; only lines that may be boundaries
 // are looked at.
+import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Notice } from './model.js';
 
@@ -15,6 +17,7 @@ export interface MimeGuardLimits {
   maxHeaderLineBytes: number;
 }
 
+const WINDOWS_1252 = new TextDecoder('windows-1252');
 const LF = 0x0a;
 const SP = 0x20;
 const HT = 0x09;
@@ -162,7 +165,15 @@ export class MimeGuard extends Transform {
     const body = endsLine ? line.subarray(0, line.length - 1) : line;
     const room = Math.max(0, this.limits.maxHeaderLineBytes - this.headerLineBytes);
     const wasCut = this.headerLineBytes > this.limits.maxHeaderLineBytes || body.length > room;
-    this.emitHeaderPiece(body, room);
+    if (!continuation && !wasCut && !isUtf8(body)) {
+      // Raw 8-bit header bytes that are not UTF-8 (RFC 6532) come from legacy clients writing
+      // Windows-1252 / Latin-1 without encoded words; read as UTF-8 they became U+FFFD. The parser
+      // gets them as UTF-8; the raw copy keeps the bytes as they came.
+      this.output(Buffer.from(WINDOWS_1252.decode(body), 'utf8'));
+      this.headerLineBytes += body.length;
+    } else {
+      this.emitHeaderPiece(body, room);
+    }
     if (endsLine) {
       this.output(NEWLINE);
       this.logicalHeaderBytes += this.headerLineBytes;

@@ -299,3 +299,36 @@ describe('a bounce from a sender without a domain', () => {
     expect(result.status).toBe('created');
   });
 });
+
+describe('headers written in a legacy 8-bit charset without encoded words', () => {
+  it('reads subject, names and filenames as Windows-1252, not as U+FFFD; the raw keeps the bytes', async () => {
+    const raw = Buffer.from(
+      [
+        'From: Ren\u00e9e M\u00fcller <renee@customer.example>',
+        'To: support@helpdesk.example',
+        'Subject: Caf\u00e9 cr\u00e8me',
+        'Message-ID: <latin1-headers@customer.example>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=iso-8859-1',
+        '',
+        'Bonjour',
+        '--b',
+        'Content-Type: application/pdf',
+        'Content-Disposition: attachment; filename="r\u00e9sum\u00e9.pdf"',
+        '',
+        '%PDF-1.4',
+        '--b--',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    );
+    const result = await ingest(raw);
+    expect(result.subject).toBe('Café crème');
+    expect(result.from).toEqual({ address: 'renee@customer.example', name: 'Renée Müller' });
+    expect(result.attachments.map((a) => a.filename)).toEqual(['résumé.pdf']);
+    expect(JSON.stringify(result)).not.toContain('\ufffd');
+  });
+});

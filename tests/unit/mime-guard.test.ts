@@ -42,6 +42,21 @@ describe('MimeGuard', () => {
     expect(notices.map((n) => n.code)).toEqual(['header_too_large']);
   });
 
+  it('hands the parser 8-bit header lines that are not UTF-8 as UTF-8, read as Windows-1252, and leaves UTF-8 and bodies alone', async () => {
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const raw = Buffer.concat([
+      latin1('Subject: Caf\u00e9 cr\u00e8me \u0080\r\n'),
+      Buffer.from('X-Already: na\u00efve \u2713\r\n', 'utf8'),
+      latin1('From: a@b.example\r\n\r\nCaf\u00e9 in the body stays as it came\r\n'),
+    ]);
+    for (const size of [1, 5, raw.length]) {
+      const { output } = await guard(raw, size);
+      expect(output.toString('utf8')).toContain('Subject: Café crème €\r\n');
+      expect(output.toString('utf8')).toContain('X-Already: naïve ✓\r\n');
+      expect(output.subarray(output.indexOf('\r\n\r\n')).equals(raw.subarray(raw.indexOf('\r\n\r\n')))).toBe(true);
+    }
+  });
+
   it('ends the parser input at 1,000-deep nesting with one notice', async () => {
     let raw = 'From: a@b.example\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n';
     for (let i = 1; i < 1000; i++) raw += `--b${i - 1}\r\nContent-Type: multipart/mixed; boundary="b${i}"\r\n\r\n`;
