@@ -56,6 +56,8 @@ export const CONSENT_SITE_ROUTES = [
   { method: apigwv2.HttpMethod.GET, path: '/connect/status', check: "it shows the tenant's mailboxes only to a live admin session cookie (256 random bits, kept only as a SHA-256 digest, at most 8 hours)." },
   { method: apigwv2.HttpMethod.POST, path: '/connect/disconnect', check: 'it needs the admin session cookie and a CSRF token bound to it, and only sends the admin to the provider for a fresh sign-in as the mailbox account.' },
   { method: apigwv2.HttpMethod.POST, path: '/connect/disconnect/confirm', check: 'it needs the admin session cookie, a CSRF token bound to it and the one-time confirmation token that fresh sign-in as the mailbox account produced.' },
+  { method: apigwv2.HttpMethod.POST, path: '/connect/sign-out', check: 'it needs the admin session cookie and a CSRF token bound to it, and only deletes that session and clears its cookie.' },
+  { method: apigwv2.HttpMethod.GET, path: '/connect/sign-out', check: 'it shows the same signed-out page to everyone and reads nothing of any tenant.' },
   { method: apigwv2.HttpMethod.GET, path: '/connect/assets/{file}', check: 'it serves the static stylesheet bundled with the function, the same to everyone, and nothing else.' },
 ] as const;
 

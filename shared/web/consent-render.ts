@@ -7,7 +7,7 @@ import { renderError } from './consent-pages/error.js';
 import { renderLanding } from './consent-pages/landing.js';
 import { renderMicrosoftMailboxes } from './consent-pages/microsoft-mailboxes.js';
 import type { RenderedPage } from './consent-pages/parts.js';
-import { renderStatus } from './consent-pages/status.js';
+import { renderSignedOut, renderStatus } from './consent-pages/status.js';
 import { htmlDocument, languageSwitcher } from './document.js';
 import { t } from './i18n/catalog.js';
 
@@ -30,6 +30,8 @@ function renderView(view: ConsentView, lang: Language): RenderedPage {
       return renderMicrosoftMailboxes(view, lang);
     case 'confirm_disconnect':
       return renderConfirmDisconnect(view, lang);
+    case 'signed_out':
+      return renderSignedOut(lang);
     case 'error':
       return renderError(view, lang);
   }

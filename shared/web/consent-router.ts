@@ -166,6 +166,16 @@ async function route(c: Context, session: AdminSession | undefined): Promise<Web
       const current = requireSession(session, form, deps.signingKey, request);
       return redirect(c, await beginDisconnect(deps, current, form.get('mailbox') ?? undefined));
     }
+    case `POST ${R.signOut}`: {
+      const form = formOf(request);
+      const current = requireSession(session, form, deps.signingKey, request);
+      // Ended on the server, not only forgotten by this browser: a copy of the cookie opens nothing.
+      await deps.store.deleteSession(current.sessionHash);
+      c.cookies.push(cookie(site, SESSION_COOKIE, '', 0));
+      return redirect(c, R.signOut);
+    }
+    case `GET ${R.signOut}`:
+      return page(c, { page: 'signed_out' });
     case `POST ${R.confirmDisconnect}`: {
       const form = formOf(request);
       const current = requireSession(session, form, deps.signingKey, request);

@@ -74,6 +74,10 @@ export type ConsentView =
       deletionDeadline: string;
     }
   | {
+      /** After "Sign out": the session is gone from the server, its cookie cleared. */
+      page: 'signed_out';
+    }
+  | {
       page: 'error';
       code: ConsentErrorCode;
       /** Where "back" leads: the status page when a session is alive, else nowhere (null). */
@@ -90,5 +94,6 @@ export const CONSENT_ROUTES = {
   status: '/connect/status',
   disconnect: '/connect/disconnect', // POST csrf, mailbox → fresh sign-in
   confirmDisconnect: '/connect/disconnect/confirm', // POST csrf, confirmation
+  signOut: '/connect/sign-out', // POST csrf → the session ends; GET shows the signed-out page
   stylesheet: '/connect/assets/consent.css',
 } as const;

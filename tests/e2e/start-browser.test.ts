@@ -2,7 +2,7 @@
 // an invited admin connects a Gmail mailbox through Google's authorization-code flow with
 // PKCE and Microsoft 365 mailboxes through an admin sign-in and admin consent — at the sandbox's fake
 // authorization servers, with the real google-auth-library and msal-node — sees them in the status
-// view, and disconnects one after a fresh sign-in. Every page state passes axe (no serious or
+// view, disconnects one after a fresh sign-in, and signs out. Every page state passes axe (no serious or
 // critical violation) under its real CSP; every forged, replayed, tampered or stale request is refused
 // with a localized page.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -127,6 +127,14 @@ describe('consent page in Chromium', () => {
     const after = (await json<Mailbox[]>('mailboxes', 'list')).find((m) => m.mailboxId === connected[0]?.mailboxId);
     expect(after).toMatchObject({ status: 'disconnected' });
     expect(Date.parse(after?.purgeBy ?? '') - Date.now()).toBeLessThanOrEqual(30 * 86_400_000);
+
+    // Signing out ends the session: the status page no longer opens in this browser.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/connect\/sign-out$/);
+    expect(await page.locator('h1').innerText()).toBe('You are signed out');
+    await expectAccessible(page, 'signed out');
+    const back = await page.goto(`${base()}/connect/status`);
+    expect(back?.status()).toBe(401);
 
     expect(problems).toEqual([]);
     await context.close();

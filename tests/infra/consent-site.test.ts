@@ -78,6 +78,8 @@ describe('the consent routes', () => {
         'GET /connect/status',
         'POST /connect/disconnect',
         'POST /connect/disconnect/confirm',
+        'POST /connect/sign-out',
+        'GET /connect/sign-out',
         'GET /connect/assets/{file}',
       ].map((RouteKey) => ({ ApiId: { Ref: apiId }, RouteKey, AuthorizationType: 'NONE', Target: target })),
     );

@@ -152,3 +152,39 @@ describe('an unexpected failure', () => {
     expect(heading(page.body)).toBe('The mail provider could not complete the request');
   });
 });
+
+describe('signing out', () => {
+  it('ends the session on the server and clears its cookie: the old cookie opens nothing, and only a form with its CSRF token does it', async () => {
+    const { token } = await newInvite(`Sign-out ${Math.random().toString(36).slice(2, 8)} AB`);
+    const landing = await handle(consentEvent('GET', '/connect', { query: { invite: token } }));
+    const pre = (landing.cookies ?? []).find((c) => c.startsWith('m2t_pre='))?.split(';')[0] as string;
+    const csrfPre = /name="csrf" value="([^"]+)"/.exec(String(landing.body))?.[1] as string;
+    const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite: token, csrf: csrfPre, provider: 'microsoft' } }));
+    const cookie = (started.cookies ?? []).find((c) => c.startsWith('m2t_session='))?.split(';')[0] as string;
+    const value = cookie.slice('m2t_session='.length);
+
+    const status = await handle(consentEvent('GET', '/connect/status', { cookies: [cookie] }));
+    expect(status.statusCode).toBe(200);
+    const csrf = /action="\/connect\/sign-out">\s*<input type="hidden" name="csrf" value="([^"]+)"/.exec(String(status.body))?.[1];
+    expect(csrf).toBe(csrfToken(d.signingKey, value));
+
+    // Another site's form cannot sign the admin out.
+    const forged = await handle(consentEvent('POST', '/connect/sign-out', { cookies: [cookie], form: { csrf: 'forged' } }));
+    expect(forged.statusCode).toBe(403);
+    expect(await sessionOf(d, value)).toBeDefined();
+
+    const out = await handle(consentEvent('POST', '/connect/sign-out', { cookies: [cookie], form: { csrf: csrf as string } }));
+    expect(out.statusCode).toBe(303);
+    expect(new URL(String(out.headers?.location), BASE).pathname).toBe('/connect/sign-out');
+    expect(out.cookies).toContainEqual(expect.stringMatching(/^m2t_session=; Path=\/connect; Max-Age=0; HttpOnly; SameSite=Lax; Secure$/));
+    expect(await sessionOf(d, value)).toBeUndefined();
+
+    const page = await handle(consentEvent('GET', '/connect/sign-out', { headers: { 'accept-language': 'sv' } }));
+    expect(page.statusCode).toBe(200);
+    expect(heading(page.body)).toBe('Du är utloggad');
+
+    // A copy of the old cookie, kept elsewhere, opens nothing.
+    const after = await handle(consentEvent('GET', '/connect/status', { cookies: [cookie] }));
+    expect(after.statusCode).toBe(401);
+  });
+});

@@ -49,6 +49,7 @@ const VIEWS = {
     ],
   },
   confirm: { page: 'confirm_disconnect', tenantName: 'Acme AB', csrfToken: CSRF, confirmation: 'conf-7', mailbox: MAILBOXES[0]!, deletionDeadline: '2027-01-01T00:00:00Z' },
+  signedOut: { page: 'signed_out' },
   error: { page: 'error', code: 'invite_expired', backToStatus: true },
 } satisfies Record<string, ConsentView>;
 
@@ -307,12 +308,22 @@ describe('status', () => {
   });
 
   it('offers both providers for another mailbox, explains removing Microsoft consent, and says when the session ends', () => {
-    const connect = forms(main).filter((f) => !hidden(f, 'mailbox'));
+    const connect = forms(main).filter((f) => f.includes(`action="${CONSENT_ROUTES.start}"`) && !hidden(f, 'mailbox'));
     expect(connect.map((f) => hidden(f, 'provider'))).toEqual(['google', 'microsoft']);
     expect(main).toContain('Connect another mailbox');
     expect(main).toContain('Global Administrator or Privileged Role Administrator');
     expect(main).toContain('Microsoft Entra admin center, under Enterprise applications');
     expect(main).toContain('<time datetime="2026-12-02T18:00:00Z">2 December 2026 at 18:00 UTC</time>');
+  });
+
+  it('ends with a sign-out form carrying the CSRF token, and the signed-out page offers nothing of the tenant', () => {
+    const signOut = forms(main).filter((f) => f.includes(`action="${CONSENT_ROUTES.signOut}"`));
+    expect(signOut).toHaveLength(1);
+    expect(hidden(signOut[0]!, 'csrf')).toBe(CSRF);
+    expect(signOut[0]).toContain(`>${t('en', 'status.signOut')}</button>`);
+    const out = mainOf(render(VIEWS.signedOut, 'nl'));
+    expect(out).toContain(t('nl', 'signedOut.text'));
+    expect(forms(out)).toEqual([]);
   });
 
   it('has an empty state, no banner without a notice, and no Google notice without a Gmail mailbox needing it', () => {

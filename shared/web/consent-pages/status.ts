@@ -98,6 +98,14 @@ ${connectForm(lang, view.csrfToken, 'microsoft')}
 <h2 id="remove-consent-heading">${t(lang, 'status.microsoft.heading')}</h2>
 <p>${t(lang, 'status.microsoft.text')}</p>
 </section>
-<p class="note">${tHtml(lang, 'status.session', { datetime: dateTimeHtml(lang, view.sessionExpiresAt) })}</p>`;
+<p class="note">${tHtml(lang, 'status.session', { datetime: dateTimeHtml(lang, view.sessionExpiresAt) })}</p>
+${postForm({ action: CONSENT_ROUTES.signOut, csrfToken: view.csrfToken, button: t(lang, 'status.signOut'), buttonClass: 'secondary' })}`;
   return { title: t(lang, 'status.title'), main };
+}
+
+/** After "Sign out": nothing of the tenant's, and no way back but a new invitation. */
+export function renderSignedOut(lang: Language): RenderedPage {
+  const title = t(lang, 'signedOut.title');
+  return { title, main: html`<h1>${title}</h1>
+<p class="lead">${t(lang, 'signedOut.text')}</p>` };
 }

@@ -82,6 +82,9 @@ export const en = {
   'status.connectFirst': 'Connect a mailbox',
   'status.connectAnother': 'Connect another mailbox',
   'status.session': 'Your session ends on {datetime}. After that, you will need a new invitation link to come back.',
+  'status.signOut': 'Sign out',
+  'signedOut.title': 'You are signed out',
+  'signedOut.text': 'This browser no longer has access to your mailboxes. To manage them again, ask the person who invited you for a new invitation link.',
   'status.microsoft.heading': 'Removing Microsoft 365 access entirely',
   'status.microsoft.text':
     'Disconnecting a mailbox ends our access to it. To remove the app’s access to your directory entirely, a Global Administrator or Privileged Role Administrator deletes the app in the Microsoft Entra admin center, under Enterprise applications.',

@@ -85,6 +85,9 @@ export const fr: Catalog = {
   'status.connectFirst': 'Connecter une boîte aux lettres',
   'status.connectAnother': 'Connecter une autre boîte aux lettres',
   'status.session': 'Votre session se termine le {datetime}. Ensuite, il vous faudra un nouveau lien d’invitation pour revenir.',
+  'status.signOut': 'Se déconnecter',
+  'signedOut.title': 'Votre session est fermée',
+  'signedOut.text': 'Ce navigateur n’a plus accès à vos boîtes aux lettres. Pour les gérer de nouveau, demandez un nouveau lien d’invitation à la personne qui vous l’avait envoyé.',
   'status.microsoft.heading': 'Retirer entièrement l’accès à Microsoft 365',
   'status.microsoft.text':
     'Déconnecter une boîte aux lettres met fin à notre accès à celle-ci. Pour retirer entièrement l’accès de l’application à votre annuaire, un administrateur général ou un administrateur de rôle privilégié supprime l’application dans le centre d’administration Microsoft Entra, sous Applications d’entreprise (Enterprise applications).',

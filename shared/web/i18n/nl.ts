@@ -84,6 +84,9 @@ export const nl: Catalog = {
   'status.connectFirst': 'Een mailbox koppelen',
   'status.connectAnother': 'Nog een mailbox koppelen',
   'status.session': 'Uw sessie eindigt op {datetime}. Daarna hebt u een nieuwe uitnodigingslink nodig om terug te komen.',
+  'status.signOut': 'Afmelden',
+  'signedOut.title': 'U bent afgemeld',
+  'signedOut.text': 'Deze browser heeft geen toegang meer tot uw mailboxen. Vraag degene die u heeft uitgenodigd om een nieuwe uitnodigingslink om ze weer te beheren.',
   'status.microsoft.heading': 'Toegang tot Microsoft 365 volledig intrekken',
   'status.microsoft.text':
     'Als u een mailbox ontkoppelt, eindigt onze toegang tot die mailbox. Om de toegang van de app tot uw tenant volledig in te trekken, verwijdert een globale beheerder of een beheerder van bevoorrechte rollen de app in het Microsoft Entra-beheercentrum, onder Bedrijfstoepassingen (Enterprise applications).',

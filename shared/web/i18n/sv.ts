@@ -84,6 +84,9 @@ export const sv: Catalog = {
   'status.connectFirst': 'Anslut en postlåda',
   'status.connectAnother': 'Anslut ytterligare en postlåda',
   'status.session': 'Din session upphör den {datetime}. Därefter behöver du en ny inbjudningslänk för att komma tillbaka.',
+  'status.signOut': 'Logga ut',
+  'signedOut.title': 'Du är utloggad',
+  'signedOut.text': 'Den här webbläsaren har inte längre åtkomst till dina postlådor. Be personen som bjöd in dig om en ny inbjudningslänk för att hantera dem igen.',
   'status.microsoft.heading': 'Ta bort åtkomsten till Microsoft 365 helt',
   'status.microsoft.text':
     'När du kopplar från en postlåda upphör vår åtkomst till den. För att ta bort appens åtkomst till er katalog helt tar en global administratör eller en administratör för privilegierade roller bort appen i administrationscentret för Microsoft Entra, under Företagsprogram (Enterprise applications).',
