@@ -83,15 +83,20 @@ describe('the language switch', () => {
   });
 });
 
+/** An invited admin through the landing page's POST: the session cookie (`m2t_session=…`) and its value. */
+async function signIn(tenantName: string): Promise<{ cookie: string; value: string }> {
+  const { token } = await newInvite(`${tenantName} ${Math.random().toString(36).slice(2, 8)}`);
+  const landing = await handle(consentEvent('GET', '/connect', { query: { invite: token } }));
+  const pre = (landing.cookies ?? []).find((c) => c.startsWith('m2t_pre='))?.split(';')[0] as string;
+  const csrfPre = /name="csrf" value="([^"]+)"/.exec(String(landing.body))?.[1] as string;
+  const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite: token, csrf: csrfPre, provider: 'microsoft' } }));
+  const cookie = (started.cookies ?? []).find((c) => c.startsWith('m2t_session='))?.split(';')[0] as string;
+  return { cookie, value: cookie.slice('m2t_session='.length) };
+}
+
 describe('the Microsoft mailbox step', () => {
   async function signedIn() {
-    const { token } = await newInvite(`Contoso ${Math.random().toString(36).slice(2, 8)}`);
-    const landing = await handle(consentEvent('GET', '/connect', { query: { invite: token } }));
-    const pre = (landing.cookies ?? []).find((c) => c.startsWith('m2t_pre='))?.split(';')[0] as string;
-    const csrfPre = /name="csrf" value="([^"]+)"/.exec(String(landing.body))?.[1] as string;
-    const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite: token, csrf: csrfPre, provider: 'microsoft' } }));
-    const cookie = (started.cookies ?? []).find((c) => c.startsWith('m2t_session='))?.split(';')[0] as string;
-    const value = cookie.slice('m2t_session='.length);
+    const { cookie, value } = await signIn('Contoso');
     const session = await sessionOf(d, value);
     if (!session) throw new Error('no session');
     // The step the admin-consent callback issues (the form's hidden field).
@@ -155,13 +160,7 @@ describe('an unexpected failure', () => {
 
 describe('signing out', () => {
   it('ends the session on the server and clears its cookie: the old cookie opens nothing, and only a form with its CSRF token does it', async () => {
-    const { token } = await newInvite(`Sign-out ${Math.random().toString(36).slice(2, 8)} AB`);
-    const landing = await handle(consentEvent('GET', '/connect', { query: { invite: token } }));
-    const pre = (landing.cookies ?? []).find((c) => c.startsWith('m2t_pre='))?.split(';')[0] as string;
-    const csrfPre = /name="csrf" value="([^"]+)"/.exec(String(landing.body))?.[1] as string;
-    const started = await handle(consentEvent('POST', '/connect/start', { cookies: [pre], form: { invite: token, csrf: csrfPre, provider: 'microsoft' } }));
-    const cookie = (started.cookies ?? []).find((c) => c.startsWith('m2t_session='))?.split(';')[0] as string;
-    const value = cookie.slice('m2t_session='.length);
+    const { cookie, value } = await signIn('Sign-out AB');
 
     const status = await handle(consentEvent('GET', '/connect/status', { cookies: [cookie] }));
     expect(status.statusCode).toBe(200);
