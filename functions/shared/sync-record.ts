@@ -75,8 +75,10 @@ export function syncRecordHandler(provider: string, deps: SyncRecordDeps, sync: 
       logger.info(`${provider} sync`, { reason: job.reason, ...summary });
       if (summary.outcome === 'paused') {
         // Queued before this record is deleted: if the send fails, the record comes back and the sync
-        // resumes from the place it saved.
-        await deps.queue.enqueue(queuedSyncJob({ ...job, reason: 'continue' }, `paused-${record.messageId}`));
+        // resumes from the place it saved. The rest of a push or safety sync is still one (what the
+        // sync records of a notification, a stalled one); a renewal or a new subscription is done.
+        const reason = job.reason === 'renew' || job.reason === 'resubscribe' ? 'continue' : job.reason;
+        await deps.queue.enqueue(queuedSyncJob({ ...job, reason }, `paused-${record.messageId}`));
       }
     } catch (error) {
       if (error instanceof ProviderMisconfigured) {

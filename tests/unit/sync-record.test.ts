@@ -67,3 +67,51 @@ describe('a failed sync record', () => {
     expect(deferred).toEqual([]);
   });
 });
+
+describe('a sync that ran out of its time budget', () => {
+  function pausing(reserveMs: number | undefined) {
+    const enqueued: QueuedJob[] = [];
+    const budgets: Array<{ spent(): boolean } | undefined> = [];
+    const handle = syncRecordHandler(
+      'test',
+      {
+        queue: { enqueue: async (job: QueuedJob) => void enqueued.push(job) },
+        deferral: { defer: async () => undefined },
+        maxReceiveCount: 8,
+        ...(reserveMs === undefined ? {} : { timeReserveMs: reserveMs }),
+      },
+      async (_job, attempt) => {
+        budgets.push(attempt.budget);
+        return { outcome: attempt.budget?.spent() ? 'paused' : 'synced' };
+      },
+    );
+    return { handle, enqueued, budgets };
+  }
+  const withReason = (reason: 'push' | 'renew' | 'safety') =>
+    ({ ...record(), body: queuedSyncJob({ tenantId: 'tenant-a', mailboxId: 'mbx-1', reason, notifiedAt: '2026-12-03T10:00:00.000Z' }, 'd').body }) as SQSRecord;
+
+  it('is continued by a fresh job of the same mailbox at once, keeping a push or safety reason, never redoing a renewal', async () => {
+    const { handle, enqueued } = pausing(60_000);
+    const context = { getRemainingTimeInMillis: () => 30_000 };
+    await handle(withReason('push'), context);
+    await handle(withReason('safety'), context);
+    await handle(withReason('renew'), context);
+    expect(enqueued.map((j) => [JSON.parse(j.body).reason, j.groupId, j.deduplicationId])).toEqual([
+      ['push', 'tenant-a.mbx-1', 'paused-m-1'],
+      ['safety', 'tenant-a.mbx-1', 'paused-m-1'],
+      ['continue', 'tenant-a.mbx-1', 'paused-m-1'],
+    ]);
+    expect(JSON.parse(enqueued[0]!.body).notifiedAt).toBe('2026-12-03T10:00:00.000Z');
+  });
+
+  it('has a budget only with a reserve and a Lambda context, spent when less time is left than the reserve', async () => {
+    const { handle, enqueued, budgets } = pausing(60_000);
+    await handle(withReason('push'), { getRemainingTimeInMillis: () => 90_000 });
+    await handle(withReason('push'));
+    const none = pausing(undefined);
+    await none.handle(withReason('push'), { getRemainingTimeInMillis: () => 1 });
+    expect(budgets.map((b) => b?.spent())).toEqual([false, undefined]);
+    expect(none.budgets).toEqual([undefined]);
+    expect([...enqueued, ...none.enqueued]).toEqual([]);
+  });
+});
