@@ -151,7 +151,7 @@ describe('connect', () => {
     const api = new GoogleGmailConnector({ ...CLIENT, rootUrl: `${fake.url}/`, tokenUrl: fake.tokenUrl }).open({ address: ALICE, refreshToken: refreshToken as string });
     const profile = await api.getProfile();
     expect(profile.emailAddress).toBe(ALICE);
-    expect(await api.getMessageIdHeader(delivered.id)).toBe('<c1@example.net>');
+    expect((await api.getHeaders(delivered.id, ['Message-ID'])).headers['message-id']).toBe('<c1@example.net>');
     const sent = await api.send(Buffer.from('From: alice@support.example.com\r\nTo: c@example.net\r\nSubject: Re: hi\r\n\r\nthanks\r\n'), delivered.threadId);
     expect(sent.threadId).toBe(delivered.threadId);
     expect(fake.sent(ALICE)).toHaveLength(1);

@@ -166,12 +166,6 @@ class GoogleGmailApi implements GmailApi {
     return pullOnRead(json.pipe(decoder));
   }
 
-  async getMessageIdHeader(id: string): Promise<string | null> {
-    const { data } = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: ['Message-ID'] }), 'message');
-    const header = data.payload?.headers?.find((h) => h.name?.toLowerCase() === 'message-id');
-    return header?.value?.trim() || null;
-  }
-
   async getHeaders(id: string, names: readonly string[]): Promise<GmailMessageHeaders> {
     const { data } = await guard(() => this.client.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: [...names] }), 'message');
     const headers = toHeaders(data);

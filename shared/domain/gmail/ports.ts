@@ -36,8 +36,6 @@ export interface GmailApi {
   listMessages(query: string, pageToken?: string): Promise<{ messages: Array<{ id: string; threadId: string }>; nextPageToken?: string }>;
   /** The RFC 822 bytes, decoded as they stream in. Throws ProviderNotFound for a deleted message. */
   getRawMessage(id: string): Promise<Readable>;
-  /** The Message-ID header Gmail stored for a message. */
-  getMessageIdHeader(id: string): Promise<string | null>;
   /** The named headers (names lower-cased) and labels of a message; ProviderNotFound when it is gone. */
   getHeaders(id: string, names: readonly string[]): Promise<GmailMessageHeaders>;
   /** The same for every message of a thread, oldest first; empty when the thread is gone. */
