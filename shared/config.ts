@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from './domain/errors.js';
 import { DEFAULT_LIMITS, type IngestLimits } from './domain/limits.js';
+import { DEFAULT_ALIAS_PREFIX } from './adapters/crypto/tenant-id.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -42,7 +43,7 @@ export function loadLambdaConfig(env: Env = process.env): LambdaConfig {
   return {
     tableName: required(env, 'TABLE_NAME'),
     bucket: required(env, 'BUCKET_NAME'),
-    tenantKeyAliasPrefix: env.TENANT_KEY_ALIAS_PREFIX?.trim() || 'alias/mail2ticket/tenant/',
+    tenantKeyAliasPrefix: tenantKeyAliasPrefix(env),
     region: required(env, 'AWS_REGION'),
     limits: loadLimits(env),
   };
@@ -61,7 +62,7 @@ export function loadRetentionConfig(env: Env = process.env): RetentionConfig {
     tableName: required(env, 'TABLE_NAME'),
     bucket: required(env, 'BUCKET_NAME'),
     region: required(env, 'AWS_REGION'),
-    tenantKeyAliasPrefix: env.TENANT_KEY_ALIAS_PREFIX?.trim() || 'alias/mail2ticket/tenant/',
+    tenantKeyAliasPrefix: tenantKeyAliasPrefix(env),
   };
 }
 
@@ -99,6 +100,11 @@ export function consentBaseUrl(value: string): string {
   return baseUrl;
 }
 
+/** Where the tenants' KMS keys are reached (TENANT_KEY_ALIAS_PREFIX), the same for every function. */
+function tenantKeyAliasPrefix(env: Env): string {
+  return env.TENANT_KEY_ALIAS_PREFIX?.trim() || DEFAULT_ALIAS_PREFIX;
+}
+
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(`${name} is required`);
@@ -131,7 +137,7 @@ export function loadGmailPushConfig(env: Env = process.env): GmailPushConfig {
     syncQueueUrl: required(env, 'SYNC_QUEUE_URL'),
     pushAudience: required(env, 'GMAIL_PUSH_AUDIENCE'),
     pushServiceAccount: required(env, 'GMAIL_PUSH_SERVICE_ACCOUNT'),
-    tenantKeyAliasPrefix: env.TENANT_KEY_ALIAS_PREFIX?.trim() || 'alias/mail2ticket/tenant/',
+    tenantKeyAliasPrefix: tenantKeyAliasPrefix(env),
   };
 }
 
