@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from './domain/errors.js';
 import { DEFAULT_LIMITS, type IngestLimits } from './domain/limits.js';
 import { DEFAULT_ALIAS_PREFIX } from './adapters/crypto/tenant-id.js';
+import { SYNC_TIME_RESERVE_MS } from './adapters/system/deadlines.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -153,13 +154,9 @@ export interface GmailWorkerSettings {
   timeReserveSeconds: number;
 }
 
-/**
- * What a sync worker keeps in hand when it stops starting messages; by default a raw download's own
- * deadline (5 minutes) and a minute to scan, store and save its place. The stack sets half the worker's
- * timeout, at most that.
- */
+/** SYNC_TIME_RESERVE_SECONDS: by default SYNC_TIME_RESERVE_MS; the stack sets half the worker's timeout, at most that. */
 function syncTimeReserveSeconds(env: Env): number {
-  return integer(env, 'SYNC_TIME_RESERVE_SECONDS', 360, 1, 900);
+  return integer(env, 'SYNC_TIME_RESERVE_SECONDS', SYNC_TIME_RESERVE_MS / 1000, 1, 900);
 }
 
 export function loadGmailSettings(env: Env = process.env): GmailWorkerSettings {

@@ -1,7 +1,8 @@
 // What both connectors' constructs (Gmail, Microsoft 365) grant and wire the same way: producing to
 // their sync queue, reading their app secret, the scheduled function's access to connected mailboxes,
-// and the scheduler role and targets that invoke it. Statement ids stay per call site's meaning.
-import { Aws } from 'aws-cdk-lib';
+// the scheduler role and targets that invoke it, and the time their sync workers keep in hand.
+// Statement ids stay per call site's meaning.
+import { Aws, type Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,7 +12,16 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../shared/adapters/dynamodb/table-schema.js';
+import { SYNC_TIME_RESERVE_MS } from '../../shared/adapters/system/deadlines.js';
 import { grantTenantKeys } from './mail-ingest.js';
+
+/**
+ * SYNC_TIME_RESERVE_SECONDS for a sync worker: it hands the rest of a long backlog to a fresh job while
+ * this much of its time is left — half its timeout, and never more than SYNC_TIME_RESERVE_MS.
+ */
+export function syncTimeReserveSeconds(workerTimeout: Duration): number {
+  return Math.min(SYNC_TIME_RESERVE_MS / 1000, Math.floor(workerTimeout.toSeconds() / 2));
+}
 
 /** The table index that lists connected mailboxes (GSI1PK = CONNECTED#<provider>). */
 const CONNECTED_INDEX = 'GSI1';

@@ -20,7 +20,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { appMetric, countedBySyncAndSchedule } from './connector-metrics.js';
-import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor } from './connector-grants.js';
+import { grantConnectedMailboxes, grantEnqueue, grantSecretRead, invokeScheduled, schedulerRoleFor, syncTimeReserveSeconds } from './connector-grants.js';
 import { fifoJobQueue, grantStores, grantTenantKeys, TENANT_KEY_ALIAS_PREFIX } from './mail-ingest.js';
 import type { WebhookApi } from './webhook-api.js';
 import { WorkerFunction } from './worker-function.js';
@@ -202,9 +202,7 @@ export class GraphConnector extends Construct {
       GRAPH_STALLED_AFTER_MINUTES: String(props.stalledAfterMinutes ?? 60),
       GRAPH_SAFETY_SYNC_MINUTES: String(safetySyncMinutes),
       SYNC_MAX_RECEIVE_COUNT: String(maxReceiveCount),
-      // A sync hands the rest of a long backlog to a fresh job while this much of its time is left: half
-      // the worker's timeout, and never more than a raw download's deadline and a minute.
-      SYNC_TIME_RESERVE_SECONDS: String(Math.min(360, Math.floor(workerTimeout.toSeconds() / 2))),
+      SYNC_TIME_RESERVE_SECONDS: String(syncTimeReserveSeconds(workerTimeout)),
     };
 
     this.worker = new WorkerFunction(this, 'Worker', { entry: 'functions/graph-sync/handler.ts', serviceName: 'mail2ticket-graph-sync', timeout: workerTimeout, environment: settings, v8Options: MAIL_STREAMING_V8_OPTIONS });

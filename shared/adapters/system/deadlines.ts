@@ -9,3 +9,9 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  * would cut a large message behind a slow scan or any link slower than 5 MB/s, and every retry again.
  */
 export const MESSAGE_DOWNLOAD_TIMEOUT_MS = 300_000;
+
+/**
+ * What a sync worker keeps in hand when it stops starting messages (domain/connectors/budget.ts): a raw
+ * download's deadline, and a minute to scan, store and save its place.
+ */
+export const SYNC_TIME_RESERVE_MS = MESSAGE_DOWNLOAD_TIMEOUT_MS + 60_000;
