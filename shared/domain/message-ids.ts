@@ -1,5 +1,6 @@
 // Message-ID handling: extraction from In-Reply-To / References, normalisation for indexing, and
 // the ids we mint ourselves.
+import { withoutComments } from './header-comments.js';
 
 // No whitespace or control character inside: a decoded encoded-word could otherwise smuggle a CR/LF
 // into an id that our replies later write into a header.
@@ -25,7 +26,7 @@ export function extractMessageIds(value: string | readonly string[] | undefined 
 export function messageIdFromHeader(value: string): string | null {
   const [bracketed] = extractMessageIds(value);
   if (bracketed) return bracketed;
-  const token = value.replace(/\([^()]*\)/g, ' ').trim().split(/\s+/)[0] ?? '';
+  const token = withoutComments(value).trim().split(/\s+/)[0] ?? '';
   const bare = token.replace(/^<|>$/g, '');
   return bare !== '' && !/[<>()]/.test(bare) && !CONTROL.test(bare) ? bare : null;
 }

@@ -1,5 +1,6 @@
 // Mail written by machines, which must not open tickets (and must never be answered): auto-replies
 // (RFC 3834), bounces (RFC 3464), read receipts (RFC 8098) and our own mail coming back.
+import { withoutComments } from './header-comments.js';
 import type { SuppressionReason } from './model.js';
 import type { ParsedMail } from './parse.js';
 
@@ -43,7 +44,7 @@ export function detectRobot(mail: ParsedMail): SuppressionReason | null {
  */
 function bareSender(from: string): string {
   const inBrackets = /<([^<>]*)>/.exec(from)?.[1];
-  const candidate = (inBrackets ?? from).replace(/\([^()]*\)/g, ' ').trim().replace(/^"(.*)"$/, '$1').trim();
+  const candidate = withoutComments(inBrackets ?? from).trim().replace(/^"(.*)"$/, '$1').trim();
   return candidate.includes('@') ? '' : candidate.toLowerCase();
 }
 
@@ -52,8 +53,5 @@ function bareSender(from: string): string {
  * "no (human)" is "no" and "Auto-Replied; owner-email=x" is "auto-replied".
  */
 function autoSubmittedKeyword(value: string): string {
-  let text = value;
-  // Comments may nest; each pass removes the innermost ones, a bounded number of passes.
-  for (let pass = 0; pass < 8 && /\([^()]*\)/.test(text); pass++) text = text.replace(/\([^()]*\)/g, ' ');
-  return (text.split(';')[0] ?? '').replace(/\s+/g, '').toLowerCase();
+  return (withoutComments(value).split(';')[0] ?? '').replace(/\s+/g, '').toLowerCase();
 }
