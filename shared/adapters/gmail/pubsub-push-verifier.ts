@@ -21,7 +21,12 @@ export interface PushVerifierOptions {
 }
 
 export class PubSubPushVerifier implements PushVerifier {
-  constructor(private readonly options: PushVerifierOptions) {}
+  /** Built once: the webhook verifies every push through it. */
+  private readonly keys: JWTVerifyGetKey;
+
+  constructor(private readonly options: PushVerifierOptions) {
+    this.keys = keysOrUnavailable(options.keys);
+  }
 
   /**
    * False for a token that is not a genuine push. Throws DependencyUnavailable when Google's keys
@@ -30,7 +35,7 @@ export class PubSubPushVerifier implements PushVerifier {
    */
   async verify(token: string): Promise<boolean> {
     try {
-      const { payload } = await jwtVerify(token, keysOrUnavailable(this.options.keys), {
+      const { payload } = await jwtVerify(token, this.keys, {
         issuer: GOOGLE_ISSUERS,
         audience: this.options.audience,
         algorithms: ['RS256'],
